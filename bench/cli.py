@@ -1,0 +1,160 @@
+"""Command line: ``python -m bench {run,data,...}``.
+
+Each subcommand is a thin shell over a library function, so everything here also
+works from a notebook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import yaml
+
+
+def _shots(value: str) -> int | None:
+    if value == "all":
+        return None
+    try:
+        shots = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"shots must be a positive integer or 'all', "
+                                         f"got {value!r}") from None
+    if shots < 1:
+        raise argparse.ArgumentTypeError(f"shots must be >= 1, got {shots}")
+    return shots
+
+
+def _apply_overrides(config: dict, assignments: list[str]) -> dict:
+    """``train.lr=0.1`` style overrides; values are parsed as YAML."""
+    for assignment in assignments:
+        key, sep, raw = assignment.partition("=")
+        if not sep:
+            raise SystemExit(f"--set takes KEY=VALUE, got {assignment!r}")
+        node = config
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise SystemExit(f"--set {key}: {part!r} is not a mapping in the config")
+        node[leaf] = yaml.safe_load(raw)
+    return config
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bench.config import ConfigError, load_config, run_config
+    from bench.datasets.base import DatasetMissingError
+    from bench.records import write_record
+
+    try:
+        config = _apply_overrides(load_config(args.config), args.set)
+        run_cfg = run_config(config, args.pair, args.strategy, args.seed, args.shots,
+                             cache_dir=args.cache_dir, threads=args.threads)
+    except ConfigError as error:
+        print(f"config error: {error}", file=sys.stderr)
+        return 2
+
+    from bench.train import failed_record, run
+
+    try:
+        record = run(run_cfg, progress=not args.quiet)
+    except (DatasetMissingError, ConfigError) as error:
+        # Bad input, not a failed run: nothing is written, so fixing it reruns the job.
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:  # noqa: BLE001 - a failed run is recorded, the sweep goes on
+        record = failed_record(run_cfg, error)
+        print(f"run failed: {record['error']}", file=sys.stderr)
+    write_record(record, args.out)
+    m = record["metrics"]
+    accuracy = "—" if m["accuracy"] is None else f"{100 * m['accuracy']:.1f}%"
+    print(f"{args.pair} {args.strategy} seed={args.seed} shots={args.shots or 'all'}: "
+          f"{record['status']}, test accuracy {accuracy}, "
+          f"{record['cost']['train_seconds']:.1f} s -> {args.out}")
+    return 0
+
+
+def cmd_data_list(args: argparse.Namespace) -> int:
+    from bench.datasets.inspect import list_datasets
+
+    table = list_datasets(args.root)
+    print(table.to_string(index=False))
+    return 0
+
+
+def cmd_data_show(args: argparse.Namespace) -> int:
+    from bench.datasets.inspect import show_grid
+
+    show_grid(args.name, args.out, root=args.root, resolution=args.resolution)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def cmd_data_prepare(args: argparse.Namespace) -> int:
+    from bench.datasets import load_dataset
+    from bench.datasets.base import DatasetMissingError
+
+    try:
+        dataset = load_dataset(args.name, args.resolution, root=args.root,
+                               split_seed=args.split_seed, cache_dir=args.cache_dir)
+    except DatasetMissingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    summary = {"name": dataset.name, "resolution": dataset.resolution,
+               "classes": list(dataset.classes), "synthetic": dataset.synthetic,
+               "train": len(dataset.train), "val": len(dataset.val), "test": len(dataset.test),
+               "info": dataset.info}
+    if args.out:
+        from bench.records import write_atomic
+
+        write_atomic(args.out, json.dumps(summary, indent=2, default=str) + "\n")
+    print(f"{dataset.name}: {summary['train']}/{summary['val']}/{summary['test']} "
+          f"train/val/test at {dataset.resolution} px")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="train and measure one run, write its record")
+    run.add_argument("--config", default="config.yaml", help="sweep config (config.yaml schema)")
+    run.add_argument("--pair", required=True)
+    run.add_argument("--strategy", required=True)
+    run.add_argument("--seed", type=int, required=True)
+    run.add_argument("--shots", type=_shots, default=None, help="examples per class, or 'all'")
+    run.add_argument("--out", type=Path, required=True, help="where to write the JSON record")
+    run.add_argument("--cache-dir", default=None, help="data set tensor cache folder")
+    run.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a config key, e.g. train.lr=0.01 (repeatable)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=cmd_run)
+
+    data = sub.add_parser("data", help="list, look at or prepare data sets")
+    data_sub = data.add_subparsers(dest="data_command", required=True)
+    listing = data_sub.add_parser("list", help="every data set, its size and availability")
+    listing.add_argument("--root", default="data")
+    listing.set_defaults(func=cmd_data_list)
+    show = data_sub.add_parser("show", help="write a labelled grid of samples")
+    show.add_argument("name")
+    show.add_argument("--out", type=Path, required=True)
+    show.add_argument("--root", default="data")
+    show.add_argument("--resolution", type=int, default=96)
+    show.set_defaults(func=cmd_data_show)
+    prepare = data_sub.add_parser("prepare", help="materialise a data set into the cache")
+    prepare.add_argument("name")
+    prepare.add_argument("--resolution", type=int, required=True)
+    prepare.add_argument("--root", default="data")
+    prepare.add_argument("--split-seed", type=int, default=0)
+    prepare.add_argument("--cache-dir", required=True)
+    prepare.add_argument("--out", type=Path, default=None, help="JSON summary of the data set")
+    prepare.set_defaults(func=cmd_data_prepare)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)

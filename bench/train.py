@@ -1,0 +1,384 @@
+"""One run: ``RunConfig -> RunRecord``.
+
+Train on the labelled split, pick the epoch by validation accuracy (never the test
+set), report the selected model's test metrics and what training cost. Stages that a
+strategy keeps frozen for the whole run are computed once, before the first epoch,
+when augmentation is off; with augmentation on they still take no backward pass.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import resource
+import subprocess
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
+from tqdm.auto import tqdm
+
+import bench
+from bench.config import RunConfig
+from bench.datasets import DATASETS, load_dataset
+from bench.datasets.base import UNLABELLED, ImageDataset, normalize
+from bench.models import create_backbone
+from bench.strategies import STRATEGIES
+
+EVAL_BATCH = 256
+
+
+@dataclass
+class _Data:
+    """The tensors one run trains and evaluates on, on the run's device.
+
+    ``*_x`` hold uint8 images, or cached activations of the frozen prefix.
+    """
+
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    val_x: torch.Tensor
+    val_y: torch.Tensor
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+    other_x: torch.Tensor | None
+    sizes: dict
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("config `device: cuda` but no CUDA device is available")
+    return torch.device(name)
+
+
+def _load_pair(config: RunConfig) -> tuple[ImageDataset, ImageDataset | None]:
+    options = dict(resolution=config.resolution, root=config.data_root,
+                   split_seed=config.split_seed, cache_dir=config.cache_dir)
+    target = load_dataset(config.target, **options)
+    needs_source = not config.target_labels or STRATEGIES[config.strategy].uses_other_domain
+    source = load_dataset(config.source, **options) if needs_source else None
+    if not config.target_labels and source.classes != target.classes:
+        raise ValueError(f"pair {config.pair!r}: source {config.source} and target "
+                         f"{config.target} must share classes for target_labels: false")
+    return target, source
+
+
+def _select_splits(config: RunConfig, target: ImageDataset, source: ImageDataset | None,
+                   uses_other: bool) -> dict:
+    """Which split plays which role under the pair's protocol."""
+    if config.target_labels:
+        labelled = target.with_shots(config.shots, config.seed)
+        train, val = labelled.train, labelled.val
+        other = source.train.images if uses_other else None
+    else:  # Office-31 protocol: source labels only, model selection on held-out source
+        train, val = source.train, source.val
+        other = target.train.images if uses_other else None
+    if (train.labels == UNLABELLED).any():
+        raise ValueError(f"pair {config.pair!r}: the training split has no labels")
+    return {"train": train, "val": val, "test": target.test, "other": other}
+
+
+def _batches(n: int, batch_size: int, generator: torch.Generator):
+    """Shuffled index batches; a last batch of one is dropped (BatchNorm needs two)."""
+    order = torch.randperm(n, generator=generator)
+    for begin in range(0, n, batch_size):
+        index = order[begin:begin + batch_size]
+        if len(index) > 1:
+            yield index
+
+
+def _augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Random crop (padding 1/8 of the side, reflect) and horizontal flip, per batch."""
+    pad = max(1, x.shape[-1] // 8)
+    padded = F.pad(x.float(), (pad, pad, pad, pad), mode="reflect").to(x.dtype)
+    dy, dx = torch.randint(0, 2 * pad + 1, (2,), generator=generator).tolist()
+    x = padded[..., dy:dy + x.shape[-2], dx:dx + x.shape[-1]]
+    if torch.rand(1, generator=generator).item() < 0.5:
+        x = x.flip(-1)
+    return x
+
+
+class Trainer:
+    """Holds the device-side state of one run; :func:`run` is the entry point."""
+
+    def __init__(self, config: RunConfig, progress: bool = True):
+        self.config = config
+        self.progress = progress
+        self.device = resolve_device(config.device)
+        self.cuda = self.device.type == "cuda"
+
+    def _inputs(self, x: torch.Tensor, start: int) -> torch.Tensor:
+        """Images -> normalised float; cached activations pass through."""
+        if start > 0:
+            return x
+        backbone = self.strategy.network.backbone
+        x = normalize(x, backbone.mean, backbone.std)
+        return x.contiguous(memory_format=torch.channels_last) if self.cuda else x
+
+    @torch.no_grad()
+    def _precompute(self, images: torch.Tensor, stop: int) -> torch.Tensor:
+        """Activations after the first ``stop`` (frozen, eval-mode) stages, in batches."""
+        backbone = self.strategy.network.backbone
+        out = []
+        for begin in range(0, len(images), EVAL_BATCH):
+            x = self._inputs(images[begin:begin + EVAL_BATCH].to(self.device), 0)
+            with self._autocast():
+                out.append(backbone.prefix(x, stop).float())
+        return torch.cat(out)
+
+    def _autocast(self):
+        return torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.cuda)
+
+    @torch.no_grad()
+    def _predict(self, x: torch.Tensor, start: int) -> torch.Tensor:
+        net = self.strategy.network
+        net.eval()
+        predictions = []
+        for begin in range(0, len(x), EVAL_BATCH):
+            with self._autocast():
+                logits = net(self._inputs(x[begin:begin + EVAL_BATCH], start), start)
+            predictions.append(logits.argmax(1))
+        return torch.cat(predictions).cpu()
+
+    def _data(self) -> _Data:
+        config = self.config
+        strategy_cls = STRATEGIES[config.strategy]
+        target, source = _load_pair(config)
+        splits = _select_splits(config, target, source, strategy_cls.uses_other_domain)
+        self.num_classes = target.num_classes
+        sizes = {"train": len(splits["train"]), "val": len(splits["val"]),
+                 "test": len(splits["test"]), "num_classes": target.num_classes}
+        if splits["other"] is not None:
+            sizes["other_domain"] = len(splits["other"])
+        for dataset in (target, source):
+            if dataset is not None and dataset.info:
+                sizes[f"{dataset.name}_info"] = dataset.info
+        return _Data(
+            train_x=splits["train"].images, train_y=splits["train"].labels,
+            val_x=splits["val"].images, val_y=splits["val"].labels,
+            test_x=splits["test"].images, test_y=splits["test"].labels,
+            other_x=splits["other"], sizes=sizes,
+        )
+
+    def run(self) -> dict:
+        config = self.config
+        torch.manual_seed(config.seed)
+        np.random.seed(config.seed)
+        strategy_cls = STRATEGIES[config.strategy]
+        data = self._data()
+        backbone, weights = create_backbone(config.backbone, strategy_cls.pretrained)
+        torch.manual_seed(config.seed)  # the head's initialisation depends on the seed alone
+        self.strategy = strategy = strategy_cls(config, backbone, self.num_classes)
+        net = strategy.network.to(self.device)
+        if self.cuda:
+            net = net.to(memory_format=torch.channels_last)
+            torch.backends.cudnn.benchmark = True
+            torch.cuda.reset_peak_memory_stats(self.device)
+
+        started = time.perf_counter()
+        start = 0 if config.augment else strategy.always_frozen()
+        net.set_frozen(start)
+        net.eval()
+        tensors = {}
+        for key in ("train_x", "val_x", "test_x", "other_x"):
+            value = getattr(data, key)
+            if value is None:
+                continue
+            value = value.to(self.device, non_blocking=True)
+            tensors[key] = self._precompute(value, start) if start else value
+        train_y = data.train_y.to(self.device)
+        precompute_seconds = time.perf_counter() - started
+
+        groups = strategy.param_groups()
+        import timm.optim  # late: only runs that train need it
+
+        optimizer = timm.optim.create_optimizer_v2(
+            groups, opt=config.optimizer, lr=config.lr, weight_decay=config.weight_decay)
+        steps_per_epoch = max(1, len(train_y) // config.batch_size
+                              + (len(train_y) % config.batch_size > 1))
+        total_steps = config.epochs * steps_per_epoch
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total_steps)
+                                                        / total_steps)))
+        generator = torch.Generator().manual_seed(config.seed)
+
+        history, best_val, best_state, best_epoch = [], -1.0, None, None
+        status, diverged_epoch, train_images, train_seconds = "ok", None, 0, precompute_seconds
+        last_mmd = None
+        bar = tqdm(total=total_steps, disable=not self.progress, leave=False,
+                   desc=f"{config.pair} {config.strategy} s{config.seed}", unit="batch")
+        for epoch in range(config.epochs):
+            epoch_started = time.perf_counter()
+            net.set_frozen(max(start, strategy.frozen_stages(epoch)))
+            net.train()
+            losses, mmds = [], []
+            for index in _batches(len(train_y), config.batch_size, generator):
+                index = index.to(self.device)
+                x = tensors["train_x"][index]
+                if config.augment:
+                    x = _augment(x, generator)
+                other = None
+                if strategy.uses_other_domain:
+                    pick = torch.randint(0, len(tensors["other_x"]), (len(index),),
+                                         generator=generator)
+                    other = tensors["other_x"][pick.to(self.device)]
+                    if config.augment:
+                        other = _augment(other, generator)
+                    other = self._inputs(other, start)
+                with self._autocast():
+                    loss, extras = strategy.loss(self._inputs(x, start), train_y[index], other,
+                                                 start)
+                if not torch.isfinite(loss):
+                    status, diverged_epoch = "diverged", epoch + 1
+                    break
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                scheduler.step()
+                losses.append(loss.detach())
+                if "mmd" in extras:
+                    mmds.append(extras["mmd"])
+                train_images += len(index)
+                bar.update(1)
+            train_seconds += time.perf_counter() - epoch_started
+            if status == "diverged":
+                break
+            val_accuracy = float((self._predict(tensors["val_x"], start)
+                                  == data.val_y).float().mean())
+            last_mmd = float(torch.stack(mmds).mean()) if mmds else None
+            history.append({"epoch": epoch + 1,
+                            "train_loss": float(torch.stack(losses).mean()) if losses else None,
+                            "val_accuracy": val_accuracy,
+                            "seconds": time.perf_counter() - epoch_started, "mmd": last_mmd})
+            bar.set_postfix(val=f"{val_accuracy:.3f}")
+            if val_accuracy > best_val:  # strictly better: ties keep the earlier epoch
+                best_val, best_epoch = val_accuracy, epoch + 1
+                best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        bar.close()
+
+        metrics = {"accuracy": None, "balanced_accuracy": None, "macro_f1": None,
+                   "val_accuracy": None, "mmd": last_mmd}
+        if status == "ok":
+            net.load_state_dict(best_state)
+            predicted = self._predict(tensors["test_x"], start).numpy()
+            truth = data.test_y.numpy()
+            metrics.update(
+                accuracy=float(accuracy_score(truth, predicted)),
+                balanced_accuracy=float(balanced_accuracy_score(truth, predicted)),
+                macro_f1=float(f1_score(truth, predicted, average="macro",
+                                        labels=np.arange(self.num_classes), zero_division=0)),
+                val_accuracy=best_val,
+            )
+        trainable = {id(p) for g in groups for p in g["params"]}
+        cost = {
+            "train_seconds": train_seconds,
+            "images_per_second": train_images / train_seconds if train_seconds > 0 else None,
+            "peak_accelerator_bytes": (int(torch.cuda.max_memory_allocated(self.device))
+                                       if self.cuda else None),
+            "peak_host_rss_bytes": peak_host_rss_bytes(),
+            "trainable_params": sum(p.numel() for p in net.parameters() if id(p) in trainable),
+            "total_params": sum(p.numel() for p in net.parameters()),
+            "train_images": train_images,
+        }
+        return self._record(weights, status, diverged_epoch, best_epoch, metrics, history,
+                            cost, {**data.sizes, "frozen_prefix_cached": start})
+
+    def _record(self, weights, status, diverged_epoch, best_epoch, metrics, history, cost,
+                sizes) -> dict:
+        config = self.config
+        return {
+            "schema_version": 1,
+            "pair": config.pair, "source": config.source, "target": config.target,
+            "target_labels": config.target_labels, "synthetic": is_synthetic(config),
+            "strategy": config.strategy, "seed": config.seed, "shots": config.shots,
+            "backbone": config.backbone, "pretrained": weights,
+            "resolution": config.resolution, "epochs": config.epochs,
+            "hparams": config.hparams(),
+            "status": status,
+            "error": (f"non-finite loss in epoch {diverged_epoch}"
+                      if status == "diverged" else None),
+            "diverged_epoch": diverged_epoch, "best_epoch": best_epoch,
+            "metrics": metrics, "history": history, "cost": cost, "data": sizes,
+            "device": device_description(self.device),
+            "versions": library_versions(), "git_revision": git_revision(),
+            "config_hash": config.config_hash(),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+
+
+def run(config: RunConfig, progress: bool = True) -> dict:
+    """Train and measure one run; returns its record (see run.schema.json).
+
+    A diverged run (non-finite loss) returns status ``diverged``; other errors raise.
+    """
+    torch.set_num_threads(config.threads)
+    return Trainer(config, progress).run()
+
+
+def failed_record(config: RunConfig, error: BaseException) -> dict:
+    """The record of a run that raised: every field present, metrics null."""
+    return {
+        "schema_version": 1,
+        "pair": config.pair, "source": config.source, "target": config.target,
+        "target_labels": config.target_labels, "synthetic": is_synthetic(config),
+        "strategy": config.strategy, "seed": config.seed, "shots": config.shots,
+        "backbone": config.backbone, "pretrained": None, "resolution": config.resolution,
+        "epochs": config.epochs, "hparams": config.hparams(), "status": "failed",
+        "error": f"{type(error).__name__}: {error}", "diverged_epoch": None, "best_epoch": None,
+        "metrics": {"accuracy": None, "balanced_accuracy": None, "macro_f1": None,
+                    "val_accuracy": None, "mmd": None},
+        "history": [],
+        "cost": {"train_seconds": 0.0, "images_per_second": None,
+                 "peak_accelerator_bytes": None, "peak_host_rss_bytes": peak_host_rss_bytes(),
+                 "trainable_params": 0, "total_params": 0, "train_images": 0},
+        "data": {}, "device": "unknown", "versions": library_versions(),
+        "git_revision": git_revision(), "config_hash": config.config_hash(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def is_synthetic(config: RunConfig) -> bool:
+    """True when the pair's source or target set is a generated stand-in."""
+    return any(name in DATASETS and DATASETS[name].synthetic
+               for name in (config.source, config.target))
+
+
+def peak_host_rss_bytes() -> int:
+    """Peak resident set size of this process (Linux reports KiB)."""
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+
+
+def device_description(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"cuda: {torch.cuda.get_device_name(device)}"
+    return f"cpu: {platform.processor() or platform.machine()}, {torch.get_num_threads()} thread(s)"
+
+
+def library_versions() -> dict:
+    import sklearn
+    import timm
+    import torchvision
+
+    return {"python": platform.python_version(), "torch": torch.__version__,
+            "torchvision": torchvision.__version__, "timm": timm.__version__,
+            "scikit-learn": sklearn.__version__, "tlbench": bench.__version__}
+
+
+def git_revision() -> str | None:
+    """The commit of the code that ran (with ``-dirty`` when it had local changes)."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        out = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=40"],
+                             cwd=root, capture_output=True, text=True, timeout=10,
+                             env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"})
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None
