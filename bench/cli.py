@@ -96,9 +96,15 @@ def cmd_data_prepare(args: argparse.Namespace) -> int:
     from bench.datasets import load_dataset
     from bench.datasets.base import DatasetMissingError
 
+    options = {}
+    if args.config:
+        from bench.config import load_config
+
+        options = ((load_config(args.config).get("data") or {}).get("options") or {}).get(
+            args.name, {})
     try:
         dataset = load_dataset(args.name, args.resolution, root=args.root,
-                               split_seed=args.split_seed, cache_dir=args.cache_dir)
+                               split_seed=args.split_seed, cache_dir=args.cache_dir, **options)
     except DatasetMissingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -150,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("--root", default="data")
     prepare.add_argument("--split-seed", type=int, default=0)
     prepare.add_argument("--cache-dir", required=True)
+    prepare.add_argument("--config", default=None,
+                         help="sweep config whose data.options.NAME are the builder options")
     prepare.add_argument("--out", type=Path, default=None, help="JSON summary of the data set")
     prepare.set_defaults(func=cmd_data_prepare)
     return parser

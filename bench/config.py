@@ -46,13 +46,14 @@ class RunConfig:
     device: str = "auto"
     data_root: str = "data"
     split_seed: int = 0
+    data_options: dict = field(default_factory=dict)  # data set name -> builder options
     cache_dir: str | None = None
     threads: int = 1
 
     def hparams(self) -> dict:
         """Every setting that can change the result, flat, for the record."""
         keep = {k: v for k, v in asdict(self).items()
-                if k in TRAIN_KEYS or k in ("split_seed",)}
+                if k in TRAIN_KEYS or k in ("split_seed", "data_options")}
         return {**keep, **self.params}
 
     def config_hash(self) -> str:
@@ -147,7 +148,8 @@ def run_config(config: dict, pair: str, strategy: str, seed: int,
         lr=float(train["lr"]), weight_decay=float(train["weight_decay"]),
         augment=bool(train["augment"]), label_smoothing=float(train["label_smoothing"]),
         params=params, device=device, data_root=str(data.get("root", "data")),
-        split_seed=int(data.get("split_seed", 0)), cache_dir=cache_dir, threads=threads,
+        split_seed=int(data.get("split_seed", 0)), data_options=dict(data.get("options") or {}),
+        cache_dir=cache_dir, threads=threads,
     )
     STRATEGIES[strategy].check(run)
     return run
