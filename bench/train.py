@@ -25,7 +25,7 @@ from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 from tqdm.auto import tqdm
 
 import bench
-from bench.config import RunConfig
+from bench.config import ConfigError, RunConfig
 from bench.datasets import DATASETS, load_dataset
 from bench.datasets.base import UNLABELLED, ImageDataset, normalize
 from bench.models import create_backbone
@@ -76,7 +76,10 @@ def _select_splits(config: RunConfig, target: ImageDataset, source: ImageDataset
                    uses_other: bool) -> dict:
     """Which split plays which role under the pair's protocol."""
     if config.target_labels:
-        labelled = target.with_shots(config.shots, config.seed)
+        try:
+            labelled = target.with_shots(config.shots, config.seed)
+        except ValueError as error:
+            raise ConfigError(f"`shots` = {config.shots} for pair {config.pair!r}: {error}") from error
         train, val = labelled.train, labelled.val
         other = source.train.images if uses_other else None
     else:  # Office-31 protocol: source labels only, model selection on held-out source

@@ -14,8 +14,8 @@ import torch
 import torch.nn.functional as F
 
 from bench.mmd import mk_mmd
-from bench.strategies.partial import Partial
 from bench.strategies.base import register
+from bench.strategies.partial import Partial
 
 
 @register
