@@ -113,7 +113,7 @@ def cmd_data_prepare(args: argparse.Namespace) -> int:
                "train": len(dataset.train), "val": len(dataset.val), "test": len(dataset.test),
                "info": dataset.info}
     if args.out:
-        from bench.records import write_atomic
+        from bench.io import write_atomic
 
         write_atomic(args.out, json.dumps(summary, indent=2, default=str) + "\n")
     print(f"{dataset.name}: {summary['train']}/{summary['val']}/{summary['test']} "

@@ -1,19 +1,19 @@
 """Run records on disk: validated against the schema, written atomically.
 
-A record is written to a temporary file in the destination folder and renamed over
-the final path, so a sweep killed at any moment leaves either the whole record or
-none, and a restarted ``snakemake`` redoes only the runs whose record is missing.
+A record is written atomically (:mod:`bench.io`), so a sweep killed at any moment
+leaves either the whole record or none, and a restarted ``snakemake`` redoes only the
+runs whose record is missing.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from functools import cache
 from pathlib import Path
 
 import jsonschema
+
+from bench.io import write_atomic
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflows" / "schemas" / "run.schema.json"
 
@@ -29,22 +29,6 @@ def validate_record(record: dict, where: str = "record") -> None:
     if errors:
         lines = [f"  {'.'.join(map(str, e.path)) or '(top level)'}: {e.message}" for e in errors]
         raise ValueError(f"{where} does not match {SCHEMA_PATH.name}:\n" + "\n".join(lines))
-
-
-def write_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def write_record(record: dict, path: str | Path) -> None:

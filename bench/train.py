@@ -8,12 +8,15 @@ when augmentation is off; with augmentation on they still take no backward pass.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 import platform
 import resource
 import subprocess
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,28 +30,34 @@ from tqdm.auto import tqdm
 import bench
 from bench.config import ConfigError, RunConfig
 from bench.datasets import DATASETS, load_dataset
-from bench.datasets.base import UNLABELLED, ImageDataset, normalize
+from bench.datasets.base import UNLABELLED, ImageDataset, normalize, shots_index
+from bench.io import atomic_open
 from bench.models import create_backbone
 from bench.strategies import STRATEGIES
 
 EVAL_BATCH = 256
 
 
-@dataclass
-class _Data:
-    """The tensors one run trains and evaluates on, on the run's device.
+@dataclass(frozen=True)
+class _Role:
+    """One split playing one role in a run (train, val, test, other domain).
 
-    ``*_x`` hold uint8 images, or cached activations of the frozen prefix.
+    ``index`` selects a subset of the split (the ``shots`` draw); None keeps it whole.
     """
 
-    train_x: torch.Tensor
-    train_y: torch.Tensor
-    val_x: torch.Tensor
-    val_y: torch.Tensor
-    test_x: torch.Tensor
-    test_y: torch.Tensor
-    other_x: torch.Tensor | None
-    sizes: dict
+    dataset: ImageDataset
+    split: str
+    index: torch.Tensor | None = None
+
+    @property
+    def images(self) -> torch.Tensor:
+        images = getattr(self.dataset, self.split).images
+        return images if self.index is None else images[self.index]
+
+    @property
+    def labels(self) -> torch.Tensor:
+        labels = getattr(self.dataset, self.split).labels
+        return labels if self.index is None else labels[self.index]
 
 
 def resolve_device(name: str) -> torch.device:
@@ -72,22 +81,28 @@ def _load_pair(config: RunConfig) -> tuple[ImageDataset, ImageDataset | None]:
     return target, source
 
 
-def _select_splits(config: RunConfig, target: ImageDataset, source: ImageDataset | None,
-                   uses_other: bool) -> dict:
+def _select_roles(config: RunConfig, target: ImageDataset, source: ImageDataset | None,
+                  uses_other: bool) -> dict[str, _Role]:
     """Which split plays which role under the pair's protocol."""
     if config.target_labels:
-        try:
-            labelled = target.with_shots(config.shots, config.seed)
-        except ValueError as error:
-            raise ConfigError(f"`shots` = {config.shots} for pair {config.pair!r}: {error}") from error
-        train, val = labelled.train, labelled.val
-        other = source.train.images if uses_other else None
+        index = None
+        if config.shots is not None:
+            try:
+                index = shots_index(target.train.labels, config.shots, config.seed, target.classes)
+            except ValueError as error:
+                raise ConfigError(f"`shots` = {config.shots} for pair {config.pair!r}: "
+                                  f"{error}") from error
+        roles = {"train": _Role(target, "train", index), "val": _Role(target, "val")}
+        if uses_other:
+            roles["other"] = _Role(source, "train")
     else:  # Office-31 protocol: source labels only, model selection on held-out source
-        train, val = source.train, source.val
-        other = target.train.images if uses_other else None
-    if (train.labels == UNLABELLED).any():
+        roles = {"train": _Role(source, "train"), "val": _Role(source, "val")}
+        if uses_other:
+            roles["other"] = _Role(target, "train")
+    roles["test"] = _Role(target, "test")
+    if (roles["train"].labels == UNLABELLED).any():
         raise ValueError(f"pair {config.pair!r}: the training split has no labels")
-    return {"train": train, "val": val, "test": target.test, "other": other}
+    return roles
 
 
 def _batches(n: int, batch_size: int, generator: torch.Generator):
@@ -113,9 +128,12 @@ def _augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 class Trainer:
     """Holds the device-side state of one run; :func:`run` is the entry point."""
 
-    def __init__(self, config: RunConfig, progress: bool = True):
+    def __init__(self, config: RunConfig, progress: bool = True, cache_frozen: bool = True):
         self.config = config
         self.progress = progress
+        # False runs frozen stages at every step (still without backward): only the speed
+        # benchmark (bench.perf) turns this off, to measure what the cache saves.
+        self.cache_frozen = cache_frozen
         self.device = resolve_device(config.device)
         self.cuda = self.device.type == "cuda"
 
@@ -133,10 +151,48 @@ class Trainer:
         backbone = self.strategy.network.backbone
         out = []
         for begin in range(0, len(images), EVAL_BATCH):
-            x = self._inputs(images[begin:begin + EVAL_BATCH].to(self.device), 0)
+            x = self._inputs(images[begin:begin + EVAL_BATCH].to(self.device, non_blocking=True), 0)
             with self._autocast():
                 out.append(backbone.prefix(x, stop).float())
         return torch.cat(out)
+
+    def _frozen_activations(self, role: _Role, stop: int) -> tuple[torch.Tensor, str]:
+        """A role's inputs to stage ``stop``: from the activation cache when it can be shared.
+
+        Pretrained frozen stages compute the same thing for every seed and ``shots``
+        budget, so their output over a whole split is cached once on disk (keyed by
+        everything it depends on) and each run takes its subset. Returns the tensor and
+        ``"hit"``, ``"computed"`` or ``"not cached"``.
+        """
+        if not (self.config.cache_dir and self.weights):
+            return self._precompute(role.images, stop), "not cached"
+        dataset = role.dataset
+        key = json.dumps({"backbone": self.config.backbone, "weights": self.weights,
+                          "dataset": dataset.name, "options": self.config.data_options.get(
+                              dataset.name, {}), "split_seed": self.config.split_seed,
+                          "resolution": self.config.resolution, "split": role.split,
+                          "stop": stop, "device": self.device.type}, sort_keys=True)
+        digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+        path = (Path(self.config.cache_dir) / "activations"
+                / f"{dataset.name}-{role.split}-stop{stop}-{digest}.pt")
+        status = "computed"
+        try:
+            payload = torch.load(path, map_location="cpu", weights_only=True)
+            if payload["key"] != key:
+                raise ValueError("key mismatch")
+            activations, status = payload["activations"], "hit"
+        except FileNotFoundError:
+            activations = None
+        except Exception as error:  # an unreadable cache is rebuilt, never trusted
+            warnings.warn(f"rebuilding unreadable activation cache {path}: {error}", stacklevel=2)
+            activations = None
+        if activations is None:
+            activations = self._precompute(getattr(dataset, role.split).images, stop).cpu()
+            with atomic_open(path, "wb") as out:
+                torch.save({"key": key, "activations": activations}, out)
+        if role.index is not None:
+            activations = activations[role.index]
+        return activations.to(self.device, non_blocking=True), status
 
     def _autocast(self):
         return torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.cuda)
@@ -152,33 +208,25 @@ class Trainer:
             predictions.append(logits.argmax(1))
         return torch.cat(predictions).cpu()
 
-    def _data(self) -> _Data:
+    def _roles(self) -> dict[str, _Role]:
         config = self.config
-        strategy_cls = STRATEGIES[config.strategy]
         target, source = _load_pair(config)
-        splits = _select_splits(config, target, source, strategy_cls.uses_other_domain)
+        roles = _select_roles(config, target, source, STRATEGIES[config.strategy].uses_other_domain)
         self.num_classes = target.num_classes
-        sizes = {"train": len(splits["train"]), "val": len(splits["val"]),
-                 "test": len(splits["test"]), "num_classes": target.num_classes}
-        if splits["other"] is not None:
-            sizes["other_domain"] = len(splits["other"])
+        self.sizes = {role: len(r.labels) for role, r in roles.items()}
+        self.sizes["num_classes"] = target.num_classes
         for dataset in (target, source):
             if dataset is not None and dataset.info:
-                sizes[f"{dataset.name}_info"] = dataset.info
-        return _Data(
-            train_x=splits["train"].images, train_y=splits["train"].labels,
-            val_x=splits["val"].images, val_y=splits["val"].labels,
-            test_x=splits["test"].images, test_y=splits["test"].labels,
-            other_x=splits["other"], sizes=sizes,
-        )
+                self.sizes[f"{dataset.name}_info"] = dataset.info
+        return roles
 
     def run(self) -> dict:
         config = self.config
         torch.manual_seed(config.seed)
         np.random.seed(config.seed)
         strategy_cls = STRATEGIES[config.strategy]
-        data = self._data()
-        backbone, weights = create_backbone(config.backbone, strategy_cls.pretrained)
+        roles = self._roles()
+        backbone, self.weights = create_backbone(config.backbone, strategy_cls.pretrained)
         torch.manual_seed(config.seed)  # the head's initialisation depends on the seed alone
         self.strategy = strategy = strategy_cls(config, backbone, self.num_classes)
         net = strategy.network.to(self.device)
@@ -188,17 +236,17 @@ class Trainer:
             torch.cuda.reset_peak_memory_stats(self.device)
 
         started = time.perf_counter()
-        start = 0 if config.augment else strategy.always_frozen()
+        start = strategy.always_frozen() if self.cache_frozen and not config.augment else 0
         net.set_frozen(start)
         net.eval()
-        tensors = {}
-        for key in ("train_x", "val_x", "test_x", "other_x"):
-            value = getattr(data, key)
-            if value is None:
-                continue
-            value = value.to(self.device, non_blocking=True)
-            tensors[key] = self._precompute(value, start) if start else value
-        train_y = data.train_y.to(self.device)
+        tensors, cache = {}, "none"
+        for name, role in roles.items():
+            if start:
+                tensors[name], cache = self._frozen_activations(role, start)
+            else:
+                tensors[name] = role.images.to(self.device, non_blocking=True)
+        train_y = roles["train"].labels.to(self.device)
+        val_y, test_y = roles["val"].labels, roles["test"].labels
         precompute_seconds = time.perf_counter() - started
 
         groups = strategy.param_groups()
@@ -226,14 +274,14 @@ class Trainer:
             losses, mmds = [], []
             for index in _batches(len(train_y), config.batch_size, generator):
                 index = index.to(self.device)
-                x = tensors["train_x"][index]
+                x = tensors["train"][index]
                 if config.augment:
                     x = _augment(x, generator)
                 other = None
                 if strategy.uses_other_domain:
-                    pick = torch.randint(0, len(tensors["other_x"]), (len(index),),
+                    pick = torch.randint(0, len(tensors["other"]), (len(index),),
                                          generator=generator)
-                    other = tensors["other_x"][pick.to(self.device)]
+                    other = tensors["other"][pick.to(self.device)]
                     if config.augment:
                         other = _augment(other, generator)
                     other = self._inputs(other, start)
@@ -255,8 +303,8 @@ class Trainer:
             train_seconds += time.perf_counter() - epoch_started
             if status == "diverged":
                 break
-            val_accuracy = float((self._predict(tensors["val_x"], start)
-                                  == data.val_y).float().mean())
+            val_accuracy = float((self._predict(tensors["val"], start)
+                                  == val_y).float().mean())
             last_mmd = float(torch.stack(mmds).mean()) if mmds else None
             history.append({"epoch": epoch + 1,
                             "train_loss": float(torch.stack(losses).mean()) if losses else None,
@@ -272,8 +320,8 @@ class Trainer:
                    "val_accuracy": None, "mmd": last_mmd}
         if status == "ok":
             net.load_state_dict(best_state)
-            predicted = self._predict(tensors["test_x"], start).numpy()
-            truth = data.test_y.numpy()
+            predicted = self._predict(tensors["test"], start).numpy()
+            truth = test_y.numpy()
             metrics.update(
                 accuracy=float(accuracy_score(truth, predicted)),
                 balanced_accuracy=float(balanced_accuracy_score(truth, predicted)),
@@ -292,8 +340,9 @@ class Trainer:
             "total_params": sum(p.numel() for p in net.parameters()),
             "train_images": train_images,
         }
-        return self._record(weights, status, diverged_epoch, best_epoch, metrics, history,
-                            cost, {**data.sizes, "frozen_prefix_cached": start})
+        return self._record(self.weights, status, diverged_epoch, best_epoch, metrics, history,
+                            cost, {**self.sizes, "frozen_prefix_stages": start,
+                                   "activation_cache": cache})
 
     def _record(self, weights, status, diverged_epoch, best_epoch, metrics, history, cost,
                 sizes) -> dict:

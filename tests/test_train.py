@@ -142,3 +142,17 @@ def test_shots_larger_than_a_class_fails_before_training(cache_dir):
     config = run_config(tiny_config(), "imagenet-digits", "full", 0, shots=50, cache_dir=cache_dir)
     with pytest.raises(ConfigError, match="shots"):
         run(config, progress=False)
+
+
+def test_frozen_features_are_cached_once_and_shared_across_seeds_and_shots(cache_dir, tmp_path):
+    config = tiny_config()
+    first = run(run_config(config, "imagenet-digits", "feature_extraction", 0,
+                           cache_dir=str(tmp_path)), progress=False)
+    second = run(run_config(config, "imagenet-digits", "feature_extraction", 1, shots=2,
+                            cache_dir=str(tmp_path)), progress=False)
+    uncached = Trainer(run_config(config, "imagenet-digits", "feature_extraction", 0,
+                                  cache_dir=str(tmp_path)), progress=False, cache_frozen=False)
+    assert first["data"]["activation_cache"] == "computed"
+    assert second["data"]["activation_cache"] == "hit"
+    assert len(list((tmp_path / "activations").glob("digits-*.pt"))) == 3  # train, val, test
+    assert uncached.run()["metrics"] == first["metrics"]  # the cache changes speed, not results
