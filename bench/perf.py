@@ -1,0 +1,139 @@
+"""Speed benchmark: ``python -m bench.perf [--summary results/summary.csv]``.
+
+Measured in one process, side by side, so machine noise hits both sides alike:
+
+1. harness overhead: a ``full`` run's training images/s divided by a bare PyTorch
+   loop's (same network, batch size, resolution, optimiser, number of steps, data in
+   memory);
+2. feature extraction with the frozen-feature cache vs recomputing features every step,
+   same seed and epochs (accuracy must agree);
+3. ``partial`` (``trainable_stages`` = 2) with the frozen-prefix cache vs without;
+4. with ``--summary``, the sweep's training time per strategy and its share.
+
+Overhead compares training-loop images/s. The cache comparisons time whole runs
+(training and evaluation: a cache also serves the validation and test passes), once
+with a cold cache that the run computes itself, and once warm, as in a sweep where
+every seed and shots budget after the first finds it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from bench.config import load_config, run_config
+from bench.datasets.base import normalize
+from bench.strategies import STRATEGIES
+from bench.train import Trainer, _load_pair, _select_roles
+
+PAIR = "imagenet-synflowers"
+
+
+def _config(base: dict, strategy: str, epochs: int, cache_dir: str, **params):
+    base = {**base, "train": {**base["train"], "epochs": epochs}}
+    base["strategy_params"] = {**base.get("strategy_params", {}),
+                               strategy: {**base.get("strategy_params", {}).get(strategy, {}),
+                                          **params}}
+    return run_config(base, PAIR, strategy, 0, cache_dir=cache_dir)
+
+
+def bare_loop_images_per_second(config, steps: int) -> float:
+    """The same training steps as ``full`` with nothing around them."""
+    torch.manual_seed(0)
+    target, source = _load_pair(config)
+    roles = _select_roles(config, target, source, uses_other=False)
+    images, labels = roles["train"].images, roles["train"].labels
+    from bench.models import create_backbone
+
+    backbone, _ = create_backbone(config.backbone, pretrained=True)
+    strategy = STRATEGIES["full"](config, backbone, target.num_classes)
+    net = strategy.network
+    import timm.optim
+
+    optimizer = timm.optim.create_optimizer_v2(strategy.param_groups(), opt=config.optimizer,
+                                               lr=config.lr, weight_decay=config.weight_decay)
+    net.train()
+    generator = torch.Generator().manual_seed(0)
+    seen, started = 0, time.perf_counter()
+    order = torch.randperm(len(labels), generator=generator)
+    for step in range(steps):
+        begin = (step * config.batch_size) % len(labels)
+        index = order[begin:begin + config.batch_size]
+        if len(index) < 2:
+            index = order[:config.batch_size]
+        x = normalize(images[index], backbone.mean, backbone.std)
+        loss = F.cross_entropy(net(x), labels[index])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        seen += len(index)
+    return seen / (time.perf_counter() - started)
+
+
+def _timed_run(config, cache_frozen: bool) -> tuple[float, dict]:
+    """Wall seconds of a whole run (training and evaluation, data already cached)."""
+    started = time.perf_counter()
+    record = Trainer(config, progress=False, cache_frozen=cache_frozen).run()
+    return time.perf_counter() - started, record
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.perf", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", default="config.yaml")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--summary", default=None, help="a sweep's summary.csv (item 4)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    base = load_config(args.config)
+    rows = []
+    with tempfile.TemporaryDirectory() as data_cache:
+        # Warm the data set cache so neither side of a comparison pays data generation.
+        _load_pair(_config(base, "full", 1, data_cache))
+
+        _, full = _timed_run(_config(base, "full", args.epochs, data_cache), cache_frozen=True)
+        steps = full["cost"]["train_images"] // base["train"]["batch_size"]
+        bare = bare_loop_images_per_second(_config(base, "full", args.epochs, data_cache), steps)
+        harness = full["cost"]["images_per_second"]
+        rows.append(("harness overhead: full run img/s ÷ bare loop img/s",
+                     f"{harness:.1f} / {bare:.1f}", harness / bare))
+
+        for strategy, params in (("feature_extraction", {}), ("partial", {"trainable_stages": 2})):
+            config = _config(base, strategy, args.epochs, data_cache, **params)
+            name = f"{strategy}{' k=2' if params else ''}"
+            uncached_s, uncached = _timed_run(config, cache_frozen=False)
+            # Cold: computing the activation cache is part of this run's time.
+            shutil.rmtree(Path(data_cache) / "activations", ignore_errors=True)
+            cold_s, cold = _timed_run(config, cache_frozen=True)
+            # Warm: as in the sweep, where one job per pair computed it for every seed.
+            warm_s, warm = _timed_run(config, cache_frozen=True)
+            for label, seconds, record in (("cold cache", cold_s, cold), ("warm cache", warm_s, warm)):
+                gap = 100 * abs(record["metrics"]["accuracy"] - uncached["metrics"]["accuracy"])
+                rows.append((f"{name}, {label}: uncached s ÷ cached s (accuracy gap {gap:.2f} pt)",
+                             f"{uncached_s:.2f} / {seconds:.2f}", uncached_s / seconds))
+
+    table = pd.DataFrame(rows, columns=["measure", "values", "ratio"])
+    print(f"pair {PAIR}, {args.epochs} epochs, {args.threads} thread(s), "
+          f"resolution {base['resolution']}")
+    print(table.to_markdown(index=False, floatfmt=".2f"))
+    if args.summary:
+        summary = pd.read_csv(args.summary)
+        share = summary.groupby("strategy")["train_seconds"].agg(["count", "sum"])
+        share["share_%"] = 100 * share["sum"] / share["sum"].sum()
+        print(f"\nsweep training time by strategy ({args.summary}, "
+              f"{share['sum'].sum() / 60:.1f} min of training in {len(summary)} runs):")
+        print(share.rename(columns={"count": "runs", "sum": "train_seconds"})
+              .sort_values("train_seconds", ascending=False).to_markdown(floatfmt=".1f"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
