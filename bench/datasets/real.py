@@ -1,0 +1,344 @@
+"""Loaders for the real data sets of the paper, read from files under ``data.root``.
+
+None of them is fetched by the default configuration or the tests. Each ``check_*``
+raises :class:`DatasetMissingError` naming the files expected, where to download them
+and the config key (``data.root``) that points at them; ``build_*`` decodes every image
+once (JPEGs at reduced DCT scale when much larger than needed), converts it to RGB
+(grayscale replicated), resizes the shorter side to the resolution with antialiasing
+and centre-crops it square. ``sizes_*`` counts split sizes without decoding.
+
+Bad data: an unreadable or truncated image is skipped and listed in
+``info["skipped_files"]``; a class whose files are all unreadable fails naming the
+folder and a file; an empty class folder fails naming it; a class with training
+examples but none in val or test is listed in ``info["classes_missing"]``.
+
+- ``flowers102``: ``<root>/flowers-102/{jpg/image_NNNNN.jpg, imagelabels.mat, setid.mat}``
+  (torchvision's layout), official train / val / test (1,020 / 1,020 / 6,149).
+  Option ``download=True`` fetches it with ``torchvision.datasets.Flowers102``.
+- ``office31-{amazon,webcam,dslr}``: ``<root>/office31/<domain>/images/<class>/*.jpg``
+  (the published archive's layout); per-class splits drawn by ``split_seed``, default
+  test 30% / val 10% / train the rest.
+- ``chest-xray``: Kermany's ``<root>/chest_xray/{train,val,test}/{NORMAL,PNEUMONIA}/*.jpeg``
+  with its official split folders; without a ``val`` folder, 10% of each training class
+  is held out as val.
+- ``pneumoniamnist``: MedMNIST's ``<root>/pneumoniamnist.npz`` (``pneumoniamnist_{size}.npz``
+  for the larger MedMNIST+ sizes), official splits; option ``download=True`` fetches it.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+
+from bench.datasets import (
+    DatasetMissingError,
+    ImageDataset,
+    ImageSplit,
+    SplitSize,
+    official_splits,
+    resize_images,
+    stratified_split,
+)
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+OFFICE_PER_CLASS: tuple[SplitSize, SplitSize, SplitSize] = (None, 0.1, 0.3)
+XRAY_CLASSES = ("normal", "pneumonia")
+_ROOT_KEY = "config key data.root"
+
+FLOWERS_URL = "https://www.robots.ox.ac.uk/~vgg/data/flowers/102/"
+OFFICE_URL = ("https://faculty.cc.gatech.edu/~judy/domainadapt/ (domain_adaptation_images"
+              ".tar.gz, also https://drive.google.com/open?id=0B4IapRTv9pJ1WGZVd1VDMmhwdlE)")
+CHEST_URL = ("https://data.mendeley.com/datasets/rscbjbr9sj/2 (ChestXRay2017.zip; also "
+             "https://www.kaggle.com/datasets/paultimothymooney/chest-xray-pneumonia)")
+MEDMNIST_URL = "https://zenodo.org/records/10519652/files/{file}?download=1"
+MEDMNIST_MD5 = {28: "28209eda62fecd6e6a2d98b1501bb15f", 64: "8f4eceb4ccffa70c672198ea285246c6"}
+
+
+def _missing(name: str, root: Path, missing: Path, layout: str, source: str) -> DatasetMissingError:
+    return DatasetMissingError(
+        f"data set {name!r} not found: {missing} does not exist. Expected under "
+        f"{root} ({_ROOT_KEY}): {layout}. Download: {source}")
+
+
+# ---------------------------------------------------------------------------------------
+# Reading image files
+# ---------------------------------------------------------------------------------------
+
+def _image_files(folder: Path) -> list[Path]:
+    """Image files directly in ``folder``, sorted by name (hidden files ignored)."""
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and
+                  not p.name.startswith("."))
+
+
+def _decode(path: Path, resolution: int) -> torch.Tensor:
+    """One image file -> ``uint8 (3, R, R)``: RGB, shorter side resized, centre-cropped."""
+    with Image.open(path) as image:
+        image.draft("RGB", (2 * resolution, 2 * resolution))  # JPEG: decode at reduced scale
+        image = image.convert("RGB")
+        image = ImageOps.fit(image, (resolution, resolution), Image.BICUBIC)
+    return torch.from_numpy(np.asarray(image).copy()).permute(2, 0, 1)
+
+
+def _read_split(files: Sequence[Path], labels: Sequence[int], resolution: int,
+                skipped: list[str]) -> ImageSplit:
+    """Decode ``files``; unreadable ones are appended to ``skipped`` and left out."""
+    images, kept = [], []
+    for path, label in zip(files, labels, strict=True):
+        try:
+            images.append(_decode(path, resolution))
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+            skipped.append(str(path))  # corrupt or truncated: counted, not fatal
+            continue
+        kept.append(label)
+    stacked = (torch.stack(images) if images
+               else torch.zeros((0, 3, resolution, resolution), dtype=torch.uint8))
+    return ImageSplit(stacked, torch.tensor(kept, dtype=torch.int64))
+
+
+def _check_readable(groups: dict[Path, list[Path]], skipped: list[str]) -> None:
+    """Fail when every file of a class folder (or of the whole set) was unreadable."""
+    bad = set(skipped)
+    for folder, files in groups.items():
+        if files and all(str(f) in bad for f in files):
+            raise ValueError(f"no readable image in {folder}: every file failed to decode, "
+                             f"e.g. {files[0]}")
+
+
+def _read_folders(splits: dict[str, list[tuple[Path, int]]], resolution: int
+                  ) -> tuple[dict[str, ImageSplit], list[str]]:
+    """Decode ``{split: [(file, label), ...]}``; returns the splits and skipped files."""
+    skipped: list[str] = []
+    read = {}
+    for split, items in splits.items():
+        files = [path for path, _ in items]
+        read[split] = _read_split(files, [label for _, label in items], resolution, skipped)
+    groups: dict[Path, list[Path]] = {}
+    for items in splits.values():
+        for path, _ in items:
+            groups.setdefault(path.parent, []).append(path)
+    _check_readable(groups, skipped)
+    return read, skipped
+
+
+def _class_folder_files(folder: Path) -> list[Path]:
+    files = _image_files(folder)
+    if not files:
+        raise ValueError(f"empty class folder {folder}: it holds no image "
+                         f"({', '.join(sorted(IMAGE_SUFFIXES))})")
+    return files
+
+
+def _info(skipped: list[str], **facts) -> dict:
+    return {**facts, **({"skipped_files": skipped} if skipped else {})}
+
+
+# ---------------------------------------------------------------------------------------
+# flowers102
+# ---------------------------------------------------------------------------------------
+
+_FLOWERS_LAYOUT = ("flowers-102/jpg/image_00001.jpg ... image_08189.jpg, "
+                   "flowers-102/imagelabels.mat, flowers-102/setid.mat")
+_FLOWERS_SPLITS = {"train": "trnid", "val": "valid", "test": "tstid"}
+
+
+def check_flowers102(root: Path) -> None:
+    base = Path(root) / "flowers-102"
+    for path in (base / "jpg", base / "imagelabels.mat", base / "setid.mat"):
+        if not path.exists():
+            raise _missing("flowers102", Path(root), path, _FLOWERS_LAYOUT,
+                           f"{FLOWERS_URL} (102flowers.tgz, imagelabels.mat, setid.mat), or "
+                           f"load it once with option download=True")
+
+
+def _flowers_index(root: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """1-based labels of every image and the image ids of each official split."""
+    from scipy.io import loadmat
+    base = Path(root) / "flowers-102"
+    labels = np.atleast_1d(loadmat(base / "imagelabels.mat", squeeze_me=True)["labels"])
+    setid = loadmat(base / "setid.mat", squeeze_me=True)
+    return labels.astype(np.int64), {split: np.atleast_1d(setid[key]).astype(np.int64)
+                                     for split, key in _FLOWERS_SPLITS.items()}
+
+
+def _flowers_classes() -> tuple[str, ...]:
+    from torchvision.datasets import Flowers102
+    return tuple(Flowers102.classes)
+
+
+def build_flowers102(resolution: int, *, root: Path, split_seed: int,
+                     download: bool = False) -> ImageDataset:
+    """Oxford 102 Flowers with its official splits (``split_seed`` is not used)."""
+    if download:
+        from torchvision.datasets import Flowers102
+        Flowers102(str(root), download=True)
+    check_flowers102(root)
+    labels, ids = _flowers_index(root)
+    folder = Path(root) / "flowers-102" / "jpg"
+    splits = {split: [(folder / f"image_{i:05d}.jpg", int(labels[i - 1]) - 1) for i in index]
+              for split, index in ids.items()}
+    read, skipped = _read_folders(splits, resolution)
+    return official_splits("flowers102", _flowers_classes(), False, read["train"], read["val"],
+                           read["test"], info=_info(skipped, source=str(folder.parent)))
+
+
+def sizes_flowers102(*, root: Path, split_seed: int, download: bool = False
+                     ) -> tuple[int, int, int]:
+    _, ids = _flowers_index(root)
+    return tuple(len(ids[split]) for split in ("train", "val", "test"))
+
+
+# ---------------------------------------------------------------------------------------
+# office31
+# ---------------------------------------------------------------------------------------
+
+def check_office31(root: Path, *, domain: str) -> None:
+    folder = Path(root) / "office31" / domain / "images"
+    layout = (f"office31/{domain}/images/<class>/*.jpg, one folder per class "
+              f"(back_pack, bike, ..., trash_can: 31 classes)")
+    if not folder.is_dir():
+        raise _missing(f"office31-{domain}", Path(root), folder, layout, OFFICE_URL)
+    if not any(p.is_dir() for p in folder.iterdir()):
+        raise _missing(f"office31-{domain}", Path(root), folder / "<class>", layout, OFFICE_URL)
+
+
+def _office_files(root: Path, domain: str) -> tuple[tuple[str, ...], list[Path], np.ndarray]:
+    check_office31(root, domain=domain)
+    folder = Path(root) / "office31" / domain / "images"
+    classes = tuple(sorted(p.name for p in folder.iterdir() if p.is_dir()))
+    files, labels = [], []
+    for label, name in enumerate(classes):
+        found = _class_folder_files(folder / name)
+        files += found
+        labels += [label] * len(found)
+    return classes, files, np.asarray(labels, dtype=np.int64)
+
+
+def build_office31(resolution: int, *, domain: str, root: Path, split_seed: int,
+                   per_class: tuple[SplitSize, SplitSize, SplitSize] = OFFICE_PER_CLASS
+                   ) -> ImageDataset:
+    """One Office-31 domain; ``per_class`` = (train, val, test) per class (int count,
+    fraction, or None for the rest), drawn by ``split_seed`` over the file list."""
+    classes, files, labels = _office_files(Path(root), domain)
+    # Split the file list, not the decoded images, so a corrupt file never moves others.
+    index = stratified_split(labels, tuple(per_class), split_seed, classes)
+    splits = {split: [(files[i], int(labels[i])) for i in part]
+              for split, part in zip(("train", "val", "test"), index, strict=True)}
+    read, skipped = _read_folders(splits, resolution)
+    return official_splits(f"office31-{domain}", classes, False, read["train"], read["val"],
+                           read["test"], info=_info(skipped, domain=domain))
+
+
+def sizes_office31(*, domain: str, root: Path, split_seed: int,
+                   per_class: tuple[SplitSize, SplitSize, SplitSize] = OFFICE_PER_CLASS
+                   ) -> tuple[int, int, int]:
+    classes, _, labels = _office_files(Path(root), domain)
+    return tuple(len(i) for i in stratified_split(labels, tuple(per_class), split_seed, classes))
+
+
+# ---------------------------------------------------------------------------------------
+# chest-xray (Kermany)
+# ---------------------------------------------------------------------------------------
+
+_CHEST_LAYOUT = "chest_xray/{train,val,test}/{NORMAL,PNEUMONIA}/*.jpeg"
+_CHEST_VAL_FRACTION = 0.1  # of each training class, when there is no val folder
+
+
+def check_chest_xray(root: Path) -> None:
+    base = Path(root) / "chest_xray"
+    # Both classes must be trained on; a test folder lacking a class is only reported.
+    for path in (base / "train" / "NORMAL", base / "train" / "PNEUMONIA", base / "test"):
+        if not path.is_dir():
+            raise _missing("chest-xray", Path(root), path, _CHEST_LAYOUT, CHEST_URL)
+
+
+def _chest_files(root: Path, split_seed: int) -> tuple[dict[str, list[tuple[Path, int]]], dict]:
+    """``{split: [(file, label), ...]}`` from the split folders, and facts for ``info``."""
+    check_chest_xray(root)
+    base = Path(root) / "chest_xray"
+    splits: dict[str, list[tuple[Path, int]]] = {}
+    facts: dict = {}
+    for split in ("train", "val", "test"):
+        if not (base / split).is_dir():
+            continue
+        splits[split] = [(path, label) for label, name in enumerate(XRAY_CLASSES)
+                         if (base / split / name.upper()).is_dir()
+                         for path in _class_folder_files(base / split / name.upper())]
+    if "val" not in splits:  # hold out part of train, per class, by split_seed
+        labels = [label for _, label in splits["train"]]
+        train, val, _ = stratified_split(labels, (None, _CHEST_VAL_FRACTION, 0), split_seed)
+        splits["train"], splits["val"] = ([splits["train"][i] for i in index]
+                                          for index in (train, val))
+        facts["val_from_train"] = _CHEST_VAL_FRACTION
+    return splits, facts
+
+
+def build_chest_xray(resolution: int, *, root: Path, split_seed: int) -> ImageDataset:
+    """Kermany chest X-rays, ``normal`` vs ``pneumonia``, official split folders."""
+    splits, facts = _chest_files(Path(root), split_seed)
+    read, skipped = _read_folders(splits, resolution)
+    return official_splits("chest-xray", XRAY_CLASSES, False, read["train"], read["val"],
+                           read["test"], info=_info(skipped, **facts))
+
+
+def sizes_chest_xray(*, root: Path, split_seed: int) -> tuple[int, int, int]:
+    splits, _ = _chest_files(Path(root), split_seed)
+    return tuple(len(splits[split]) for split in ("train", "val", "test"))
+
+
+# ---------------------------------------------------------------------------------------
+# pneumoniamnist (MedMNIST)
+# ---------------------------------------------------------------------------------------
+
+def _medmnist_file(size: int) -> str:
+    if size not in (28, 64, 128, 224):
+        raise ValueError(f"pneumoniamnist size must be 28, 64, 128 or 224, got {size}")
+    return "pneumoniamnist.npz" if size == 28 else f"pneumoniamnist_{size}.npz"
+
+
+def check_pneumoniamnist(root: Path, *, size: int = 28) -> None:
+    path = Path(root) / _medmnist_file(size)
+    if not path.is_file():
+        raise _missing("pneumoniamnist", Path(root), path,
+                       f"{path.name} with arrays train_images, train_labels, val_images, "
+                       f"val_labels, test_images, test_labels",
+                       f"{MEDMNIST_URL.format(file=path.name)}, or load it once with "
+                       f"option download=True")
+
+
+def _read_npz(path: Path, keys: Sequence[str]) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path) as npz:
+            return {key: npz[key] for key in keys}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        raise ValueError(f"cannot read {path} ({error}); it should be MedMNIST's npz with "
+                         f"arrays {', '.join(keys)}: download it again") from error
+
+
+def build_pneumoniamnist(resolution: int, *, root: Path, split_seed: int, size: int = 28,
+                         download: bool = False) -> ImageDataset:
+    """PneumoniaMNIST with its official splits; ``size`` picks the MedMNIST+ file."""
+    file = _medmnist_file(size)
+    if download and not (Path(root) / file).is_file():
+        from torchvision.datasets.utils import download_url
+        download_url(MEDMNIST_URL.format(file=file), str(root), file, MEDMNIST_MD5.get(size))
+    check_pneumoniamnist(root, size=size)
+    arrays = _read_npz(Path(root) / file, [f"{split}_{part}" for split in ("train", "val", "test")
+                                           for part in ("images", "labels")])
+    splits = [ImageSplit(resize_images(arrays[f"{split}_images"].astype(np.uint8), resolution),
+                         torch.from_numpy(arrays[f"{split}_labels"].reshape(-1).astype(np.int64)))
+              for split in ("train", "val", "test")]
+    return official_splits("pneumoniamnist", XRAY_CLASSES, False, *splits,
+                           info={"source": str(Path(root) / file)})
+
+
+def sizes_pneumoniamnist(*, root: Path, split_seed: int, size: int = 28, download: bool = False
+                         ) -> tuple[int, int, int]:
+    arrays = _read_npz(Path(root) / _medmnist_file(size),
+                       ["train_labels", "val_labels", "test_labels"])
+    return tuple(len(arrays[f"{split}_labels"]) for split in ("train", "val", "test"))

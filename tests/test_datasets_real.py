@@ -1,0 +1,285 @@
+"""Real data set loaders, on tiny fixtures written in each set's published layout."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from scipy.io import savemat
+
+from bench.datasets import DATASETS, DatasetMissingError, is_available, load_dataset
+from bench.datasets.inspect import list_datasets
+
+REAL = ["flowers102", "office31-amazon", "office31-webcam", "office31-dslr", "chest-xray",
+        "pneumoniamnist"]
+
+
+def write_jpeg(path: Path, seed: int, mode: str = "RGB", size: tuple[int, int] = (24, 18)):
+    """A small random JPEG (non-square, so loaders must crop)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    shape = (size[1], size[0], 3) if mode == "RGB" else (size[1], size[0])
+    Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8), mode).save(path, "JPEG")
+
+
+def truncated_jpeg(path: Path) -> None:
+    buffer = io.BytesIO()
+    Image.fromarray(np.zeros((32, 32, 3), np.uint8)).save(buffer, "JPEG")
+    path.write_bytes(buffer.getvalue()[:60])
+
+
+def office_fixture(root: Path, domain: str = "amazon", classes=("back_pack", "bike", "mug"),
+                   per_class: int = 6) -> Path:
+    folder = root / "office31" / domain / "images"
+    for c, name in enumerate(classes):
+        for i in range(per_class):
+            write_jpeg(folder / name / f"frame_{i:04d}.jpg", seed=100 * c + i)
+    return folder
+
+
+def chest_fixture(root: Path, splits=("train", "val", "test"), per_class: int = 3) -> Path:
+    base = root / "chest_xray"
+    for s, split in enumerate(splits):
+        for c, name in enumerate(("NORMAL", "PNEUMONIA")):
+            for i in range(per_class):
+                write_jpeg(base / split / name / f"person{i}_{split}.jpeg", seed=s * 50 + c * 10 + i,
+                           mode="L")
+    return base
+
+
+# ---------------------------------------------------------------------------------------
+# Missing data
+# ---------------------------------------------------------------------------------------
+
+EXPECTED = {
+    "flowers102": ["flowers-102/jpg", "imagelabels.mat", "setid.mat", "robots.ox.ac.uk",
+                   "download=True"],
+    "office31-amazon": ["office31/amazon/images/<class>/*.jpg", "domainadapt"],
+    "office31-webcam": ["office31/webcam/images/<class>/*.jpg", "domainadapt"],
+    "office31-dslr": ["office31/dslr/images/<class>/*.jpg", "domainadapt"],
+    "chest-xray": ["chest_xray/{train,val,test}/{NORMAL,PNEUMONIA}/*.jpeg", "mendeley"],
+    "pneumoniamnist": ["pneumoniamnist.npz", "train_images", "zenodo.org", "download=True"],
+}
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_missing_data_names_layout_source_and_config_key(tmp_path, name):
+    assert not is_available(name, tmp_path)
+    with pytest.raises(DatasetMissingError) as error:
+        load_dataset(name, 16, root=tmp_path)
+    message = str(error.value)
+    for fragment in [*EXPECTED[name], "data.root", str(tmp_path), "https://"]:
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+    assert isinstance(error.value, FileNotFoundError)
+
+
+# ---------------------------------------------------------------------------------------
+# flowers102
+# ---------------------------------------------------------------------------------------
+
+@pytest.fixture
+def flowers_root(tmp_path) -> Path:
+    base = tmp_path / "flowers-102"
+    for i in range(1, 10):
+        write_jpeg(base / "jpg" / f"image_{i:05d}.jpg", seed=i)
+    savemat(base / "imagelabels.mat", {"labels": np.array([[1, 1, 1, 2, 2, 2, 3, 3, 3]])})
+    savemat(base / "setid.mat", {"trnid": np.array([[1, 4, 7]]), "valid": np.array([[2, 5, 8]]),
+                                 "tstid": np.array([[3, 6, 9, 2]])})
+    return tmp_path
+
+
+@pytest.mark.filterwarnings("ignore:flowers102")  # the fixture has 3 of 102
+def test_flowers102_official_splits(flowers_root):
+    assert is_available("flowers102", flowers_root)
+    dataset = load_dataset("flowers102", 16, root=flowers_root)
+    assert dataset.num_classes == 102 and dataset.classes[0] == "pink primrose"
+    assert len(dataset.info["classes_missing"]["train"]) == 99
+    assert dataset.train.labels.tolist() == [0, 1, 2]
+    assert dataset.test.labels.tolist() == [0, 1, 2, 0]
+    assert tuple(dataset.train.images.shape) == (3, 3, 16, 16)
+    assert dataset.train.images.dtype == torch.uint8 and not dataset.synthetic
+    # Official splits: the split seed changes nothing.
+    again = load_dataset("flowers102", 16, root=flowers_root, split_seed=5)
+    assert torch.equal(again.test.images, dataset.test.images)
+    assert DATASETS["flowers102"].sizes(root=flowers_root, split_seed=0) == (3, 3, 4)
+
+
+@pytest.mark.filterwarnings("ignore:flowers102")
+def test_flowers102_skips_a_corrupt_image(flowers_root):
+    bad = flowers_root / "flowers-102" / "jpg" / "image_00006.jpg"
+    truncated_jpeg(bad)
+    dataset = load_dataset("flowers102", 16, root=flowers_root)
+    assert dataset.info["skipped_files"] == [str(bad)]
+    assert dataset.test.labels.tolist() == [0, 2, 0]
+
+
+# ---------------------------------------------------------------------------------------
+# office31
+# ---------------------------------------------------------------------------------------
+
+def test_office31_stratified_splits(tmp_path):
+    office_fixture(tmp_path)
+    assert is_available("office31-amazon", tmp_path)
+    assert not is_available("office31-webcam", tmp_path)
+    dataset = load_dataset("office31-amazon", 16, root=tmp_path)
+    assert dataset.classes == ("back_pack", "bike", "mug")
+    # 6 per class: test round(0.3 * 6) = 2, val max(1, round(0.6)) = 1, train the rest.
+    for split, count in ((dataset.train, 3), (dataset.val, 1), (dataset.test, 2)):
+        assert torch.bincount(split.labels).tolist() == [count] * 3
+    assert "classes_missing" not in dataset.info and "skipped_files" not in dataset.info
+    same = load_dataset("office31-amazon", 16, root=tmp_path, split_seed=0)
+    other = load_dataset("office31-amazon", 16, root=tmp_path, split_seed=1)
+    assert torch.equal(same.train.images, dataset.train.images)
+    assert not torch.equal(other.test.images, dataset.test.images)
+    images = [bytes(x) for s in (dataset.train, dataset.val, dataset.test)
+              for x in s.images.flatten(1).numpy()]
+    assert len(set(images)) == 18  # every file in exactly one split
+    counts = load_dataset("office31-amazon", 16, root=tmp_path, per_class=(2, 2, 2))
+    assert (len(counts.train), len(counts.val), len(counts.test)) == (6, 6, 6)
+    assert DATASETS["office31-amazon"].sizes(root=tmp_path, split_seed=0) == (9, 3, 6)
+
+
+def test_office31_bad_files_are_skipped_and_counted(tmp_path):
+    folder = office_fixture(tmp_path)
+    truncated_jpeg(folder / "bike" / "frame_0001.jpg")
+    (folder / "mug" / "frame_0002.jpg").write_bytes(b"this is not an image")
+    (folder / "mug" / ".DS_Store").write_bytes(b"junk")  # hidden, not an image: ignored
+    dataset = load_dataset("office31-amazon", 16, root=tmp_path)
+    assert sorted(dataset.info["skipped_files"]) == [str(folder / "bike" / "frame_0001.jpg"),
+                                                     str(folder / "mug" / "frame_0002.jpg")]
+    assert len(dataset.train) + len(dataset.val) + len(dataset.test) == 16
+
+
+def test_office31_class_of_unreadable_files_fails_naming_it(tmp_path):
+    folder = office_fixture(tmp_path, per_class=2)
+    for path in (folder / "bike").iterdir():
+        truncated_jpeg(path)
+    with pytest.raises(ValueError, match=r"no readable image in .*bike.*frame_000"):
+        load_dataset("office31-amazon", 16, root=tmp_path)
+
+
+def test_office31_grayscale_images_become_rgb(tmp_path):
+    folder = office_fixture(tmp_path, classes=("back_pack", "mug"))
+    for i in range(6):
+        write_jpeg(folder / "mug" / f"frame_{i:04d}.jpg", seed=i, mode="L")
+    dataset = load_dataset("office31-amazon", 16, root=tmp_path)
+    mugs = torch.cat([s.images[s.labels == 1] for s in (dataset.train, dataset.val, dataset.test)])
+    assert len(mugs) == 6 and mugs.shape[1] == 3
+    assert torch.equal(mugs[:, 0], mugs[:, 1]) and torch.equal(mugs[:, 1], mugs[:, 2])
+
+
+def test_office31_empty_class_folder_fails_naming_it(tmp_path):
+    folder = office_fixture(tmp_path)
+    (folder / "calculator").mkdir()
+    with pytest.raises(ValueError, match=r"empty class folder .*calculator"):
+        load_dataset("office31-amazon", 16, root=tmp_path)
+
+
+def test_office31_tiny_classes_are_reported_missing_from_a_split(tmp_path):
+    folder = office_fixture(tmp_path)
+    for i in range(3):
+        write_jpeg(folder / "pen" / f"frame_{i:04d}.jpg", seed=20 + i)
+    # pen: test round(0.5 * 3) = 2, train 1, val the rest = 0.
+    with pytest.warns(UserWarning, match="classes missing"):
+        dataset = load_dataset("office31-amazon", 16, root=tmp_path, per_class=(1, None, 0.5))
+    assert dataset.info["classes_missing"] == {"val": ["pen"]}
+    (folder / "pen" / "frame_0002.jpg").unlink()
+    # 2 images and the default (rest, 0.1, 0.3): one tested, one validated, none trained.
+    with pytest.warns(UserWarning, match="classes missing"):
+        dataset = load_dataset("office31-amazon", 16, root=tmp_path)
+    assert dataset.info["classes_missing"] == {"train": ["pen"]}
+
+
+# ---------------------------------------------------------------------------------------
+# chest-xray
+# ---------------------------------------------------------------------------------------
+
+def test_chest_xray_official_split_folders(tmp_path):
+    chest_fixture(tmp_path)
+    dataset = load_dataset("chest-xray", 16, root=tmp_path)
+    assert dataset.classes == ("normal", "pneumonia")
+    for split in (dataset.train, dataset.val, dataset.test):
+        assert split.labels.tolist() == [0, 0, 0, 1, 1, 1]
+        assert torch.equal(split.images[:, 0], split.images[:, 2])  # grayscale as RGB
+    assert DATASETS["chest-xray"].sizes(root=tmp_path, split_seed=0) == (6, 6, 6)
+
+
+def test_chest_xray_class_missing_from_test_is_reported(tmp_path):
+    base = chest_fixture(tmp_path)
+    for path in (base / "test" / "PNEUMONIA").iterdir():
+        path.unlink()
+    (base / "test" / "PNEUMONIA").rmdir()
+    with pytest.warns(UserWarning, match="pneumonia"):
+        dataset = load_dataset("chest-xray", 16, root=tmp_path)
+    assert dataset.info["classes_missing"] == {"test": ["pneumonia"]}
+    assert dataset.test.labels.tolist() == [0, 0, 0]
+
+
+def test_chest_xray_without_val_folder_holds_out_train(tmp_path):
+    chest_fixture(tmp_path, splits=("train", "test"), per_class=10)
+    dataset = load_dataset("chest-xray", 16, root=tmp_path)
+    assert dataset.info["val_from_train"] == 0.1
+    assert torch.bincount(dataset.val.labels).tolist() == [1, 1]
+    assert torch.bincount(dataset.train.labels).tolist() == [9, 9]
+
+
+def test_chest_xray_empty_class_folder_fails_naming_it(tmp_path):
+    base = chest_fixture(tmp_path)
+    for path in (base / "val" / "NORMAL").iterdir():
+        path.unlink()
+    with pytest.raises(ValueError, match=r"empty class folder .*val.NORMAL"):
+        load_dataset("chest-xray", 16, root=tmp_path)
+
+
+# ---------------------------------------------------------------------------------------
+# pneumoniamnist
+# ---------------------------------------------------------------------------------------
+
+def test_pneumoniamnist_npz(tmp_path):
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for split, n in (("train", 6), ("val", 2), ("test", 4)):
+        arrays[f"{split}_images"] = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        arrays[f"{split}_labels"] = (np.arange(n) % 2).reshape(n, 1).astype(np.uint8)
+    np.savez(tmp_path / "pneumoniamnist.npz", **arrays)
+    assert is_available("pneumoniamnist", tmp_path)
+    dataset = load_dataset("pneumoniamnist", 32, root=tmp_path)
+    assert dataset.classes == ("normal", "pneumonia")
+    assert tuple(dataset.train.images.shape) == (6, 3, 32, 32)
+    assert dataset.test.labels.tolist() == [0, 1, 0, 1]
+    assert DATASETS["pneumoniamnist"].sizes(root=tmp_path, split_seed=0) == (6, 2, 4)
+    at_28 = load_dataset("pneumoniamnist", 28, root=tmp_path)
+    assert torch.equal(at_28.train.images[:, 1], torch.from_numpy(arrays["train_images"]))
+
+
+def test_pneumoniamnist_corrupt_npz_names_the_file(tmp_path):
+    (tmp_path / "pneumoniamnist.npz").write_bytes(b"PK\x03\x04 broken")
+    with pytest.raises(ValueError, match="pneumoniamnist.npz.*download it again"):
+        load_dataset("pneumoniamnist", 16, root=tmp_path)
+
+
+# ---------------------------------------------------------------------------------------
+# Listing and caching real data
+# ---------------------------------------------------------------------------------------
+
+def test_list_datasets_counts_real_sets_without_decoding(tmp_path):
+    office_fixture(tmp_path)
+    row = list_datasets(tmp_path).set_index("name")
+    assert row.loc["office31-amazon", "available"]
+    assert (row.loc["office31-amazon", ["train", "val", "test"]].tolist()) == [9, 3, 6]
+    assert not row.loc["office31-dslr", "available"]
+
+
+def test_real_cache_is_keyed_by_root(tmp_path):
+    office_fixture(tmp_path / "a")
+    office_fixture(tmp_path / "b", classes=("mug", "pen"))
+    a = load_dataset("office31-amazon", 16, root=tmp_path / "a", cache_dir=tmp_path / "cache")
+    b = load_dataset("office31-amazon", 16, root=tmp_path / "b", cache_dir=tmp_path / "cache")
+    assert a.classes == ("back_pack", "bike", "mug") and b.classes == ("mug", "pen")
+    cached = load_dataset("office31-amazon", 16, root=tmp_path / "a", cache_dir=tmp_path / "cache")
+    assert torch.equal(cached.train.images, a.train.images)
+    assert len(list((tmp_path / "cache").glob("*.pt"))) == 2
