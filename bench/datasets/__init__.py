@@ -27,7 +27,7 @@ import tempfile
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from inspect import signature  # not `import inspect`: the submodule .inspect would shadow it
+from inspect import getmodule, signature  # `import inspect` is shadowed by .inspect
 from pathlib import Path
 
 import numpy as np
@@ -62,8 +62,7 @@ __all__ = [
     "stratified_split",
 ]
 
-# Bumped when the cache file layout changes; each spec has its own ``version`` for
-# changes to how one data set is built.
+# Bumped when the cache file layout changes (a builder change is caught by its code hash).
 _CACHE_FORMAT = 1
 
 SplitSize = int | float | None
@@ -199,7 +198,7 @@ def split_dataset(name: str, classes: Sequence[str], synthetic: bool, images: to
 def official_splits(name: str, classes: Sequence[str], synthetic: bool, train: ImageSplit,
                     val: ImageSplit, test: ImageSplit, info: dict | None = None) -> ImageDataset:
     """An :class:`ImageDataset` from ready splits; records in ``info["classes_missing"]``
-    (and warns about) classes that are trained but never validated or tested."""
+    (and warns about) the classes :func:`class_coverage` finds missing."""
     info = dict(info or {})
     missing = class_coverage(classes, train.labels, val.labels, test.labels)
     if missing:
@@ -228,8 +227,11 @@ class _Lazy:
     def __init__(self, module: str, function: str, **bound):
         self.module, self.function, self.bound = module, function, bound
 
+    def module_object(self):
+        return importlib.import_module(f"{__name__}.{self.module}")
+
     def target(self) -> Callable:
-        return getattr(importlib.import_module(f"{__name__}.{self.module}"), self.function)
+        return getattr(self.module_object(), self.function)
 
     def __call__(self, *args, **kwargs):
         return self.target()(*args, **self.bound, **kwargs)
@@ -256,7 +258,6 @@ class DatasetSpec:
             computed without decoding any image.
         check: ``check(root)`` raises :class:`DatasetMissingError` when the files are not
             there; ``None`` for offline sets.
-        version: bump when the builder's output changes, to invalidate caches.
     """
 
     name: str
@@ -268,7 +269,6 @@ class DatasetSpec:
     builder: Callable[..., ImageDataset]
     sizes: Callable[..., tuple[int, int, int]]
     check: Callable[[Path], None] | None = None
-    version: int = 1
 
     def option_names(self) -> tuple[str, ...]:
         """The keyword options the builder accepts (beyond root and split_seed)."""
@@ -276,6 +276,12 @@ class DatasetSpec:
         bound = self.builder.bound if isinstance(self.builder, _Lazy) else {}
         return tuple(p.name for p in signature(target).parameters.values()
                      if p.kind is p.KEYWORD_ONLY and p.name not in {"root", "split_seed", *bound})
+
+    def code_fingerprint(self) -> str:
+        """Hash of the source file that builds this set: editing it invalidates caches."""
+        module = (self.builder.module_object() if isinstance(self.builder, _Lazy)
+                  else getmodule(self.builder))
+        return hashlib.sha256(Path(module.__file__).read_bytes()).hexdigest()[:16]
 
 
 def _synthetic(name: str, description: str, num_classes: int, function: str,
@@ -372,6 +378,9 @@ def load_dataset(name: str, resolution: int, *, root: str | Path = "data", split
         **options: the data set's own options (sizes, ``download=True``, ...), see
             docs/DATASETS.md; an unknown option is a ValueError listing the known ones.
 
+    The cache key also holds a hash of the builder's source file, so a changed
+    generator never serves stale tensors.
+
     Raises:
         UnknownDatasetError (a KeyError) listing the known names; DatasetMissingError
         naming the files expected.
@@ -401,7 +410,7 @@ def load_dataset(name: str, resolution: int, *, root: str | Path = "data", split
 
 def _cache_key(spec: DatasetSpec, resolution: int, root: Path, split_seed: int,
                options: dict) -> str:
-    fields = {"format": _CACHE_FORMAT, "name": spec.name, "version": spec.version,
+    fields = {"format": _CACHE_FORMAT, "name": spec.name, "code": spec.code_fingerprint(),
               "resolution": resolution, "split_seed": split_seed, "options": options,
               # Real data depends on which folder it came from; offline data does not.
               "root": None if spec.offline else str(root.resolve())}

@@ -10,46 +10,58 @@ produced on every machine, asking for more images per class only appends images,
 so every resolution shows the same scenes.
 
 ``synflowers`` (12 species; stand-in for Oxford 102 Flowers)
-    A flower head seen from above: ``n`` petals (count fixed per species, ±1 for the
-    many-petalled ones) of one shape (ellipse, pointed, round, heart-notched, fringed,
-    spatulate or thin ray), one or two layers, each petal outlined in a darker shade of
-    the species' colour, with an optional darker base blotch; a centre disc of the
-    species' colour and size, stippled for composite flowers. Per image: rotation
-    (uniform), tilt (the head squashed 0.6–1.0 along a random axis), size (radius
-    24–42% of the image), position (centre anywhere in the middle 40%), hue / saturation
-    / value jitter per flower and per petal, petal length jitter. Scene: a blurred grass
-    background (green gradient, low-frequency mottling, 60–120 blades), out-of-focus
-    coloured blobs (other flowers), a stem, 0–3 leaves, and in half of the images 1–4
-    grass blades or a leaf in front of the flower. Photometric jitter: per-channel gain,
-    contrast, saturation, slight defocus and sensor noise.
+    A flower head seen from above: ``n`` petals (count fixed per species, varying by
+    up to 6 for the many-petalled ones) of one shape (ellipse, pointed, round,
+    heart-notched, fringed, spatulate or thin ray), one or two layers, each petal
+    outlined in a darker shade with a lighter inner band and, for some species, a dark
+    base blotch; a centre disc of the species' colour and size, stippled for composite
+    flowers. Species come in 1–3 colour morphs that overlap between species (white,
+    pink, violet, yellow), so count and shape matter, not colour alone. Per image:
+    rotation (uniform), tilt (the head squashed to 0.6–1.0 along a random axis), radius
+    24–42% of the image, centre anywhere in the middle 40%, hue / saturation / value
+    jitter per flower and per petal, petal length and angle jitter. Scene: a blurred
+    grass background (green gradient, low-frequency mottling, 60–120 blades),
+    out-of-focus coloured blobs (other flowers), a stem, 0–3 leaves, and in half of the
+    images 1–4 grass blades (and sometimes a leaf) in front of the flower. Photometric
+    jitter: per-channel gain ±8%, contrast ±15%, saturation ±20%, defocus in 30% of
+    images, Gaussian noise up to σ 3 (of 255).
 
-``synoffice-{amazon,webcam,dslr}`` (12 classes; stand-in for Office-31)
-    One drawing routine per class (mug, monitor, keyboard, ...) draws an object
-    instance from class-specific distributions of shape and colour (aspect, handle
-    side, key grid, table or desk lamp, spiral or bound notebook, ...). The routines
-    and their distributions are shared by the three domains; each image draws its own
-    instance, and only the rendering differs, as in Office-31:
+``synoffice-{amazon,webcam,dslr}`` (12 classes named as in Office-31; its stand-in)
+    One drawing routine per class (back_pack, bottle, desk_chair, desk_lamp, keyboard,
+    laptop_computer, mobile_phone, monitor, mouse, mug, paper_notebook, scissors)
+    draws an object instance from class-specific distributions of shape and colour
+    (aspect, colours, handle side, key grid, desk or table lamp, spiral or bound
+    notebook, lit or dark screen, ...), mirrored with probability 1/2. The routines and
+    their distributions are shared by the three domains; each image draws its own
+    instance and only the rendering differs, as in Office-31 (object half-size, offset
+    of its centre and rotation are fractions of the image side):
 
-    - amazon: product shot: centred, large (object half-size 36–43% of the image),
-      upright (±4°), on white with a soft drop shadow, no noise;
-    - webcam: on a plain office wall / desk, smaller and off-centre (±10%), tilted
-      (±12°), dim light (×0.45–0.8), a colour cast (per-channel gains), downsampled to
-      26–44 px and back, blurred, with sensor noise (σ 5–12 of 255);
-    - dslr: sharp (unsharp mask) photo on a textured surface (wood grain, fabric or
-      paper-strewn desk) with clutter (papers, pens, sticky notes, cables), off-centre
-      (±20%), varied scale (half-size 20–40%), tilted (±25°), warm light, vignetting.
+    - amazon: product shot: on white with a soft drop shadow, near-centred (±5%), large
+      (half-size 32–43%), nearly upright (±8°), no noise; in 20% of images a small
+      accessory of another class sits in a corner, as on shop pages;
+    - webcam: on a plain office wall above a desk (sometimes a dark furniture edge),
+      off-centre (±10%), half-size 28–38%, tilted ±12°; dim light (×0.5–0.85) with a
+      colour cast (per-channel gains, σ 12%), downsampled to 36–56 px (on the 128 px
+      canvas) and back, blurred, with luminance and chroma noise (σ 4–10 of 255);
+    - dslr: sharp (unsharp mask) photo on a textured table top (wood grain, fabric or
+      laminate) strewn with 2–6 papers, pens, sticky notes and cables, the surface a
+      little out of focus; off-centre (±14%), half-size 26–40%, tilted ±18°, warm white
+      balance, vignetting.
 
 ``synxray`` (2 classes, ``normal`` / ``pneumonia``; stand-in for chest X-ray sets)
     A grayscale posteroanterior chest radiograph built as an attenuation map: trunk
-    soft tissue with shoulders and neck inside dark air, two dark lung fields bounded
-    by domed hemidiaphragms, a bright mediastinum and heart shadow (bulging to the
-    patient's left), a trachea, the spine with vertebral banding, 9 posterior and 5
-    fainter anterior ribs per side, clavicles, humeral heads and branching vascular
-    markings. Per image: patient size, position, rotation, lung shape, heart size,
-    exposure (gain, gamma), blur, film noise. ``pneumonia`` adds 1–3 patchy opacities:
-    smooth noise thresholded inside a Gaussian envelope (radius 5–20% of the image),
-    confined to the lung fields, of amplitude 0.05–0.30 (subtle to dense, relative to
-    lung darkness 0.35).
+    soft tissue narrowing to the neck inside dark air, two dark lung fields bounded by
+    domed hemidiaphragms (the right one higher), a bright mediastinum and a heart
+    shadow widening down to the diaphragm and bulging to the patient's left, a trachea,
+    the spine with vertebral banding, 9 posterior and 5 fainter anterior ribs per side,
+    clavicles, humeral heads, branching vascular markings, and in 30% of images breast
+    shadows over the lower zones. Per image: patient size (chest 78–95% of the image),
+    position (±5%), rotation (±4°), trunk width, lung width, apex and dome heights,
+    heart size and offset, exposure window and gamma, blur, film noise and mottle.
+    ``pneumonia`` adds 1–3 patchy opacities: smooth noise thresholded inside a Gaussian
+    envelope (σ about 5–20% of the image), confined to the lung fields, with amplitude
+    0.06–0.35 drawn log-uniformly (subtle to dense; the lungs are 0.42 darker than
+    soft tissue).
 """
 
 from __future__ import annotations
@@ -301,7 +313,8 @@ def _render_flower(rng: np.random.Generator, label: int, size: int) -> np.ndarra
     spin = rng.uniform(0, 2 * np.pi)
     # Tilt: the head seen at an angle is squashed along one axis.
     axis, squash = rng.uniform(0, np.pi), rng.uniform(0.6, 1.0)
-    tilt = _rotate(np.diag([1.0, squash]) @ _rotate(np.eye(2), axis).T, -axis).T
+    turn = np.array([[math.cos(axis), -math.sin(axis)], [math.sin(axis), math.cos(axis)]])
+    tilt = turn @ np.diag([1.0, squash]) @ turn.T  # applied as points @ tilt.T
 
     leaf_green = (rng.uniform(0.22, 0.36), rng.uniform(0.5, 0.85), rng.uniform(0.3, 0.6))
     stem_end = (cx + rng.uniform(-0.3, 0.3) * size, size * 1.05)
@@ -757,7 +770,7 @@ def _render_amazon(rng: np.random.Generator, layer: Image.Image, size: int) -> n
     image = Image.new("RGB", (size, size), tuple(int(white + d) for d in rng.uniform(-2, 0, 3)))
     _shadow(image, layer, rng, 3 * f, (round(2 * f), round(3 * f)), rng.uniform(0.15, 0.35))
     image.paste(layer, (0, 0), layer)
-    return _photometric(rng, np.asarray(image), gain=0.03, contrast=0.05, saturation=0.1,
+    return _photometric(rng, np.asarray(image), gain=0.01, contrast=0.05, saturation=0.1,
                         noise=0.0)
 
 
