@@ -80,6 +80,8 @@ def cmd_data_list(args: argparse.Namespace) -> int:
     from bench.datasets.inspect import list_datasets
 
     table = list_datasets(args.root)
+    if not args.long:
+        table = table.drop(columns=["description", "source_hint"])
     print(table.to_string(index=False))
     return 0
 
@@ -143,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_sub = data.add_subparsers(dest="data_command", required=True)
     listing = data_sub.add_parser("list", help="every data set, its size and availability")
     listing.add_argument("--root", default="data")
+    listing.add_argument("--long", action="store_true", help="with descriptions and sources")
     listing.set_defaults(func=cmd_data_list)
     show = data_sub.add_parser("show", help="write a labelled grid of samples")
     show.add_argument("name")
