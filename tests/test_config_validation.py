@@ -1,0 +1,111 @@
+"""A bad sweep config fails before any job starts, naming the key and what is allowed.
+
+Each case runs `snakemake --dry-run` on the real Snakefile with a config file that
+breaks one rule, in a temporary working directory, and checks the message.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMA = REPO / "workflows" / "schemas" / "config.schema.yaml"
+
+
+def dry_run(tmp_path: Path, *configfiles: Path, extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "snakemake", "--dry-run", "--cores", "1",
+               "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path)]
+    if configfiles:
+        command += ["--configfile", *map(str, configfiles)]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run([*command, *extra], capture_output=True, text=True, env=env,
+                          timeout=120)
+
+
+def write_config(tmp_path: Path, config: dict) -> Path:
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+BAD = [
+    # (config given with --configfile, words the error must contain)
+    ({"strategies": ["scratch", "finetune"]},
+     ["strategies[1]", "'finetune'", "feature_extraction", "discriminative_lr"]),
+    ({"train": {"epochz": 3}}, ["'epochz'", "train", "epochs", "batch_size"]),
+    ({"resolution": "big"}, ["resolution", "'big'", "integer"]),
+    ({"device": "tpu"}, ["device", "'tpu'", "auto", "cpu", "cuda"]),
+    ({"strategy_params": {"dan": {"mmd_wieght": 1.0}}},
+     ["'mmd_wieght'", "strategy_params.dan", "mmd_weight"]),
+    ({"data_efficiency": {"shots": [0, "all"]}}, ["data_efficiency.shots[0]", "0"]),
+    ({"pairs": {"a/b": {"source": "photos", "target": "digits", "target_labels": True}}},
+     ["pairs", "a/b"]),
+    ({"colour": "blue"}, ["'colour'", "top level", "backbone", "pairs"]),
+    # semantic checks the schema cannot express
+    ({"data_efficiency": {"pairs": ["imagenet-nope"]}},
+     ["data_efficiency.pairs[0]", "imagenet-nope", "imagenet-digits"]),
+    ({"data_efficiency": {"pairs": ["synoffice-a-w"]}},
+     ["data_efficiency.pairs[0]", "synoffice-a-w", "target_labels"]),
+]
+
+
+@pytest.mark.parametrize(("config", "words"), BAD, ids=[str(c) for c, _ in BAD])
+def test_bad_config_fails_naming_key(tmp_path, config, words):
+    result = dry_run(tmp_path, write_config(tmp_path, config))
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "invalid config" in output, output
+    for word in words:
+        assert word in output, f"{word!r} missing from:\n{output}"
+    # Failed before any job: nothing was planned, let alone written.
+    assert "Job stats" not in output
+    assert not (tmp_path / "results").exists()
+
+
+def test_default_and_shipped_configs_validate(tmp_path):
+    for configs in [(), (REPO / "workflows/configs/ci.yaml",),
+                    (REPO / "workflows/configs/paper.yaml",)]:
+        result = dry_run(tmp_path, *configs)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "Job stats" in result.stdout
+
+
+def test_configfile_pairs_replace_default_pairs(tmp_path):
+    """A --configfile's `pairs` is the whole set of pairs, not added to config.yaml's."""
+    config = {"pairs": {"only": {"source": "photos", "target": "digits", "target_labels": True}},
+              "data_efficiency": {"pairs": ["only"]}, "seeds": [0]}
+    result = dry_run(tmp_path, write_config(tmp_path, config))
+    assert result.returncode == 0, result.stdout + result.stderr
+    resolved = yaml.safe_load((tmp_path / "results" / "config.resolved.yaml").read_text())
+    assert list(resolved["pairs"]) == ["only"]
+    assert "imagenet-synflowers" not in result.stdout
+    # Other mappings still merge: config.yaml's train settings fill what the file omits.
+    assert resolved["train"]["optimizer"] == "adamw"
+    assert resolved["results_dir"] == "results"  # schema default
+
+
+def test_resolved_config_is_rewritten_only_when_it_changes(tmp_path):
+    assert dry_run(tmp_path).returncode == 0
+    resolved = tmp_path / "results" / "config.resolved.yaml"
+    before = resolved.stat().st_mtime_ns
+    assert dry_run(tmp_path).returncode == 0
+    assert resolved.stat().st_mtime_ns == before
+
+
+def test_schema_strategy_keys_match_bench_strategies():
+    """The schema's per-strategy keys are exactly what each strategy accepts."""
+    from bench.config import TRAIN_KEYS
+    from bench.strategies import STRATEGIES
+
+    schema = yaml.safe_load(SCHEMA.read_text())
+    assert set(schema["$defs"]["strategy"]["enum"]) == set(STRATEGIES)
+    assert set(schema["$defs"]["train_keys"]["properties"]) == set(TRAIN_KEYS)
+    params = schema["properties"]["strategy_params"]["properties"]
+    for name, strategy in STRATEGIES.items():
+        assert set(params[name].get("properties", {})) == set(strategy.defaults), name

@@ -1,0 +1,88 @@
+"""bench.figures on summaries built from run records the tests make."""
+
+from __future__ import annotations
+
+import matplotlib.colors as mcolors
+import pytest
+from test_aggregate import make_record, sweep_records
+
+from bench import aggregate, figures
+
+
+@pytest.fixture(scope="module")
+def summary():
+    records = sweep_records()
+    records.append(make_record("imagenet-digits", "dan", 3, status="failed"))
+    return aggregate.summary_frame(records)
+
+
+def _summary_csv(tmp_path, records):
+    path = tmp_path / "summary.csv"
+    aggregate.summary_frame(records).to_csv(path, index=False)
+    return path
+
+
+def test_every_figure_as_png_and_pdf(tmp_path):
+    summary_csv = _summary_csv(tmp_path, sweep_records(seeds=(0, 1)))
+    paths = figures.figures_main(summary_csv, tmp_path / "figures")
+    assert sorted(p.name for p in paths) == sorted(
+        f"{name}.{ext}" for name in figures.FIGURE_NAMES for ext in ("png", "pdf"))
+    for path in paths:
+        head = path.read_bytes()[:8]
+        assert head.startswith(b"\x89PNG" if path.suffix == ".png" else b"%PDF"), path
+    assert not list((tmp_path / "figures").glob(".*"))  # no temporary files left
+
+
+def test_one_colour_per_strategy_everywhere(summary):
+    figures.set_style()
+    colours = figures.strategy_colours(aggregate.strategies_in(summary))
+    accuracy = figures.accuracy_figure(summary)
+    bars = accuracy.axes[0].patches
+    strategies = aggregate.strategies_in(aggregate._main_runs(summary))
+    for bar, strategy in zip(bars, strategies, strict=True):
+        assert mcolors.to_hex(bar.get_facecolor()) == colours[strategy].lower()
+    for figure in (accuracy, figures.accuracy_vs_time_figure(summary),
+                   figures.data_efficiency_figure(summary)):
+        legend = figure.legends[0]
+        for handle, text in zip(legend.legend_handles, legend.get_texts(), strict=True):
+            strategy = next(s for s in strategies if aggregate.strategy_label(s) == text.get_text())
+            assert mcolors.to_hex(handle.get_color()) == colours[strategy].lower()
+
+
+def test_unknown_strategy_gets_its_own_colour():
+    colours = figures.strategy_colours(["scratch", "zeta", "alpha"])
+    assert colours["scratch"] == figures.STRATEGY_COLOURS["scratch"]
+    assert colours["alpha"] != colours["zeta"]
+    assert set(figures.STRATEGY_COLOURS.values()).isdisjoint({colours["alpha"], colours["zeta"]})
+
+
+def test_synthetic_pairs_are_marked(summary):
+    figure = figures.accuracy_figure(summary)
+    titles = [ax.get_title() for ax in figure.axes if ax.get_visible() and ax.get_title()]
+    assert "synoffice-a-w†" in titles and "imagenet-digits" in titles
+    assert any("synthetic" in text.get_text() for text in figure.texts)
+
+
+def test_memory_axis_says_which_memory(summary):
+    host = figures.accuracy_vs_memory_figure(summary)
+    gpu = aggregate.summary_frame([make_record("p", s, seed, accelerator=2**30 * (1 + seed))
+                                   for s in ("scratch", "full") for seed in (0, 1)])
+    accelerator = figures.accuracy_vs_memory_figure(gpu)
+    assert "accelerator" in accelerator.get_supxlabel()
+    assert "RSS" in host.get_supxlabel()
+
+
+def test_data_efficiency_places_all_at_the_right(summary):
+    figure = figures.data_efficiency_figure(summary)
+    ax = figure.axes[0]
+    labels = [tick.get_text() for tick in ax.get_xticklabels()]
+    assert labels == ["1", "5", "all"]
+    assert ax.get_xticks()[-1] > ax.get_xticks()[-2]
+
+
+def test_figures_without_data_efficiency_or_scratch_still_exist():
+    """Every workflow output must exist, so a figure without data says why it is empty."""
+    summary = aggregate.summary_frame([make_record("p", "full", seed) for seed in (0, 1)])
+    for name in ("ntg_heatmap", "data_efficiency"):
+        figure = figures.FIGURES[name](summary)
+        assert any("No " in text.get_text() for ax in figure.axes for text in ax.texts)

@@ -1,0 +1,40 @@
+# Prepare every data set the sweep reads, once per (data set, resolution), before any
+# run: decoding and resizing happen here, and every run loads the cached tensors.
+# A real data set that is missing fails here, first, with the data set's own message
+# naming the files expected and where to get them.
+
+
+def prepared_marker(dataset):
+    """Marker of one prepared data set; its name carries what the cache depends on."""
+    return (f"{DATA_CACHE}/{dataset}-r{config['resolution']}"
+            f"-split{config['data']['split_seed']}.prepared")
+
+
+rule prepare_data:
+    wildcard_constraints:
+        dataset=r"[^/]+",
+    output:
+        # The marker is written only after the cache is complete, so its presence means
+        # the cache is usable; `bench data prepare` writes the cache itself atomically.
+        touch(prepared_marker("{dataset}")),
+    log:
+        f"{RESULTS}/logs/data/{{dataset}}.log",
+    params:
+        resolution=config["resolution"],
+        root=config["data"]["root"],
+        split_seed=config["data"]["split_seed"],
+        cache_dir=DATA_CACHE,
+        config=RESOLVED_CONFIG,  # the run jobs' config: its data.options.NAME apply here too
+        # Changed options re-prepare the data set (and so rerun its runs).
+        options=lambda wildcards: json.dumps(dataset_options(wildcards.dataset), sort_keys=True),
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, attempt: config["resources"]["mem_mb"] * attempt,
+        runtime=config["resources"]["runtime"],
+    shell:
+        # On failure, echo the log's tail so the data set's message is on the terminal.
+        "OMP_NUM_THREADS={threads} python -m bench data prepare {wildcards.dataset}"
+        " --resolution {params.resolution} --root {params.root:q}"
+        " --split-seed {params.split_seed} --cache-dir {params.cache_dir:q}"
+        " --config {params.config:q} > {log:q} 2>&1"
+        " || {{ tail -n 20 {log:q} >&2; exit 1; }}"
