@@ -10,6 +10,7 @@ the `bench` package; this file only maps runs to files.
 """
 
 import copy
+import hashlib
 import json
 import os
 
@@ -101,24 +102,30 @@ _check_semantics(config)
 RESULTS = config["results_dir"].rstrip("/")
 DATA_CACHE = f"{RESULTS}/cache/data"
 
-# The merged config, as the run command reads it. Rewritten only when it changes, so
-# an unchanged config leaves the file (and every job that reads it) untouched.
-RESOLVED_CONFIG = f"{RESULTS}/config.resolved.yaml"
+
+def _resolved_config():
+    """Write the merged config where jobs read it; returns its path.
+
+    The file is named by its content, so it is written once and never changed: a dry
+    run or report with another config, started beside a running sweep, cannot change
+    what that sweep's remaining jobs read.
+    """
+    text = yaml.safe_dump(config, sort_keys=False)
+    path = f"{RESULTS}/config/resolved-{hashlib.sha256(text.encode()).hexdigest()[:12]}.yaml"
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        temporary = f"{path}.tmp{os.getpid()}"
+        with open(temporary, "w") as handle:
+            handle.write(text)
+        os.replace(temporary, path)  # atomic: a reader sees the whole file or none
+    return path
 
 
-def _write_if_changed(path, text):
-    if os.path.exists(path):
-        with open(path) as handle:
-            if handle.read() == text:
-                return
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    temporary = f"{path}.tmp{os.getpid()}"
-    with open(temporary, "w") as handle:
-        handle.write(text)
-    os.replace(temporary, path)  # atomic: a reader sees the old file or the new one
-
-
-_write_if_changed(RESOLVED_CONFIG, yaml.safe_dump(config, sort_keys=False))
+RESOLVED_CONFIG = _resolved_config()
+# Jobs get the path through the environment, not as a rule parameter: a parameter that
+# changes with any config edit would rerun every finished run. What a run's result
+# depends on is its params.settings (run_settings) instead.
+os.environ["TLBENCH_CONFIG"] = RESOLVED_CONFIG
 
 
 def shots_label(shots):

@@ -450,10 +450,12 @@ def cost_table(summary: pd.DataFrame) -> Table:
         "Trainable params (M)": [number(v, 2) for v in data["trainable_params_m"]],
     }, index=pd.Index([strategy_label(s) for s in data["strategy"]], name="Strategy"))
     devices = ", ".join(sorted(runs["device"].astype(str).unique()))
-    notes = [f"Mean over each strategy's ok runs across all pairs and seeds (all target data; "
-             f"device: {devices}). Train time: wall seconds of the training loop, evaluation "
-             f"excluded. Peak accel.: torch.cuda.max_memory_allocated; {NO_INTERVAL} on CPU.",
-             *_notes(runs, counted=False)]
+    synthetic = _synthetic_pairs(runs)
+    pairs = ", ".join(pair_label(p, synthetic[p]) for p in pairs_in(runs))
+    notes = [f"Mean over each strategy's ok runs across all seeds and the pairs {pairs} "
+             f"(all target data; device: {devices}). Train time: wall seconds of the training "
+             f"loop, evaluation excluded. Peak accel.: torch.cuda.max_memory_allocated; "
+             f"{NO_INTERVAL} on CPU.", *_notes(runs, counted=False)]
     return Table("cost", "Cost per strategy", data.round(4), cells,
                  pd.DataFrame(False, index=cells.index, columns=cells.columns), notes)
 

@@ -82,7 +82,8 @@ def test_configfile_pairs_replace_default_pairs(tmp_path):
               "data_efficiency": {"pairs": ["only"]}, "seeds": [0]}
     result = dry_run(tmp_path, write_config(tmp_path, config))
     assert result.returncode == 0, result.stdout + result.stderr
-    resolved = yaml.safe_load((tmp_path / "results" / "config.resolved.yaml").read_text())
+    (resolved_file,) = (tmp_path / "results" / "config").glob("resolved-*.yaml")
+    resolved = yaml.safe_load(resolved_file.read_text())
     assert list(resolved["pairs"]) == ["only"]
     assert "imagenet-synflowers" not in result.stdout
     # Other mappings still merge: config.yaml's train settings fill what the file omits.
@@ -90,12 +91,16 @@ def test_configfile_pairs_replace_default_pairs(tmp_path):
     assert resolved["results_dir"] == "results"  # schema default
 
 
-def test_resolved_config_is_rewritten_only_when_it_changes(tmp_path):
+def test_resolved_config_is_named_by_content_and_never_rewritten(tmp_path):
+    """Jobs read the merged config from a file named by its content: running again with
+    the same config leaves it untouched; another config gets another file."""
     assert dry_run(tmp_path).returncode == 0
-    resolved = tmp_path / "results" / "config.resolved.yaml"
-    before = resolved.stat().st_mtime_ns
+    (first,) = (tmp_path / "results" / "config").glob("resolved-*.yaml")
+    before = first.stat().st_mtime_ns
     assert dry_run(tmp_path).returncode == 0
-    assert resolved.stat().st_mtime_ns == before
+    assert first.stat().st_mtime_ns == before
+    assert dry_run(tmp_path, write_config(tmp_path, {"seeds": [7]})).returncode == 0
+    assert len(list((tmp_path / "results" / "config").glob("resolved-*.yaml"))) == 2
 
 
 def test_schema_strategy_keys_match_bench_strategies():

@@ -19,12 +19,13 @@ rule prepare_data:
         touch(prepared_marker("{dataset}")),
     log:
         f"{RESULTS}/logs/data/{{dataset}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/data/{{dataset}}.tsv"
     params:
         resolution=config["resolution"],
         root=config["data"]["root"],
         split_seed=config["data"]["split_seed"],
-        cache_dir=DATA_CACHE,
-        config=RESOLVED_CONFIG,  # the run jobs' config: its data.options.NAME apply here too
+        cache_dir=lambda wildcards, output: os.path.dirname(output[0]),  # marker beside cache
         # Changed options re-prepare the data set (and so rerun its runs).
         options=lambda wildcards: json.dumps(dataset_options(wildcards.dataset), sort_keys=True),
     threads: 1
@@ -36,5 +37,6 @@ rule prepare_data:
         "OMP_NUM_THREADS={threads} python -m bench data prepare {wildcards.dataset}"
         " --resolution {params.resolution} --root {params.root:q}"
         " --split-seed {params.split_seed} --cache-dir {params.cache_dir:q}"
-        " --config {params.config:q} > {log:q} 2>&1"
+        # The run jobs' config (Snakefile, TLBENCH_CONFIG): its data.options.NAME apply.
+        " --config \"$TLBENCH_CONFIG\" > {log:q} 2>&1"
         " || {{ tail -n 20 {log:q} >&2; exit 1; }}"

@@ -49,7 +49,7 @@ rule aggregate:
     log:
         f"{RESULTS}/logs/aggregate.log",
     params:
-        out_dir=RESULTS,
+        out_dir=lambda wildcards, output: os.path.dirname(output.summary),
     shell:
         "python -m bench.aggregate --out-dir {params.out_dir:q} {input:q} > {log:q} 2>&1"
         " || {{ tail -n 20 {log:q} >&2; exit 1; }}"
@@ -63,7 +63,7 @@ rule figures:
     log:
         f"{RESULTS}/logs/figures.log",
     params:
-        out_dir=f"{RESULTS}/figures",
+        out_dir=lambda wildcards, output: os.path.dirname(output[0]),
     shell:
         "python -m bench.figures --out-dir {params.out_dir:q} {input:q} > {log:q} 2>&1"
         " || {{ tail -n 20 {log:q} >&2; exit 1; }}"

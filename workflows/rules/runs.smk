@@ -29,8 +29,7 @@ rule run:
     benchmark:
         f"{RESULTS}/benchmarks/runs/{RUN}.tsv"
     params:
-        config=RESOLVED_CONFIG,
-        cache_dir=DATA_CACHE,
+        cache_dir=lambda wildcards, input: os.path.dirname(input[0]),  # the markers' folder
         shots=lambda wildcards: "" if wildcards.shots == "all" else f"--shots {wildcards.shots}",
         settings=lambda wildcards: run_settings(wildcards.pair, wildcards.strategy),
     threads: config["resources"]["threads"]
@@ -44,7 +43,7 @@ rule run:
         # --threads caps torch's pools at the job's share of cores; the environment
         # variables cover OpenMP/MKL pools started before torch reads it.
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads}"
-        " python -m bench run --config {params.config:q} --pair {wildcards.pair}"
+        " python -m bench run --config \"$TLBENCH_CONFIG\" --pair {wildcards.pair}"
         " --strategy {wildcards.strategy} --seed {wildcards.seed} {params.shots}"
         " --threads {threads} --cache-dir {params.cache_dir:q} --out {output:q} > {log:q} 2>&1"
         " || {{ tail -n 20 {log:q} >&2; exit 1; }}"
