@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 from tqdm.auto import tqdm
 
 import bench
@@ -32,6 +31,7 @@ from bench.config import ConfigError, RunConfig
 from bench.datasets import DATASETS, load_dataset
 from bench.datasets.base import UNLABELLED, ImageDataset, normalize, shots_index
 from bench.io import atomic_open
+from bench.metrics import classification_metrics
 from bench.models import create_backbone
 from bench.strategies import STRATEGIES
 
@@ -320,15 +320,9 @@ class Trainer:
                    "val_accuracy": None, "mmd": last_mmd}
         if status == "ok":
             net.load_state_dict(best_state)
-            predicted = self._predict(tensors["test"], start).numpy()
-            truth = test_y.numpy()
-            metrics.update(
-                accuracy=float(accuracy_score(truth, predicted)),
-                balanced_accuracy=float(balanced_accuracy_score(truth, predicted)),
-                macro_f1=float(f1_score(truth, predicted, average="macro",
-                                        labels=np.arange(self.num_classes), zero_division=0)),
-                val_accuracy=best_val,
-            )
+            predicted = self._predict(tensors["test"], start)
+            metrics.update(classification_metrics(test_y, predicted, self.num_classes),
+                           val_accuracy=best_val)
         trainable = {id(p) for g in groups for p in g["params"]}
         cost = {
             "train_seconds": train_seconds,
@@ -416,13 +410,12 @@ def device_description(device: torch.device) -> str:
 
 
 def library_versions() -> dict:
-    import sklearn
     import timm
     import torchvision
 
     return {"python": platform.python_version(), "torch": torch.__version__,
             "torchvision": torchvision.__version__, "timm": timm.__version__,
-            "scikit-learn": sklearn.__version__, "tlbench": bench.__version__}
+            "tlbench": bench.__version__}
 
 
 def git_revision() -> str | None:
