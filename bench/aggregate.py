@@ -18,18 +18,17 @@ import argparse
 import html
 import json
 import math
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jsonschema
 import numpy as np
 import pandas as pd
 
+from bench.io import write_atomic
+from bench.records import SCHEMA_PATH as RUN_SCHEMA
+from bench.records import read_record
 from bench.stats import Interval, mean_interval, paired_differences
-
-RUN_SCHEMA = Path(__file__).resolve().parents[1] / "workflows" / "schemas" / "run.schema.json"
 
 # Strategies in the order tables and figures show them (baseline first, then by how
 # much of the backbone trains); strategies not listed follow, alphabetically.
@@ -67,28 +66,22 @@ def record_paths(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
-def load_records(paths: Iterable[str | Path], schema_path: Path = RUN_SCHEMA) -> list[dict]:
+def load_records(paths: Iterable[str | Path]) -> list[dict]:
     """Read and validate run records; raise RecordError naming every bad file.
 
     Returns the records in the order given, each with its file as ``path``.
     """
-    validator = jsonschema.Draft202012Validator(json.loads(schema_path.read_text()))
     records, problems = [], []
     for path in record_paths(paths):
         try:
-            record = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as error:
+            records.append({**read_record(path), "path": str(path)})
+        except ValueError as error:  # the schema's message names the file
+            problems.append(str(error))
+        except OSError as error:
             problems.append(f"{path}: {error}")
-            continue
-        error = jsonschema.exceptions.best_match(validator.iter_errors(record))
-        if error is not None:
-            where = ".".join(map(str, error.absolute_path)) or "(top level)"
-            problems.append(f"{path}: at {where}: {error.message}")
-            continue
-        records.append({**record, "path": str(path)})
     if problems:
         raise RecordError(f"{len(problems)} run record(s) failed validation against "
-                          f"{schema_path}:\n  " + "\n  ".join(problems))
+                          f"{RUN_SCHEMA}:\n  " + "\n  ".join(problems))
     if not records:
         raise RecordError("no run records found")
     return records
@@ -514,14 +507,6 @@ def build_tables(summary: pd.DataFrame) -> list[Table]:
 
 
 # ----------------------------------------------------------------------------- files
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file and rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    temporary.write_text(text)
-    os.replace(temporary, path)
 
 
 def write_table(table: Table, directory: Path) -> list[Path]:

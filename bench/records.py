@@ -27,8 +27,8 @@ def validate_record(record: dict, where: str = "record") -> None:
     """Raise ValueError naming every field of ``record`` that breaks the schema."""
     errors = sorted(_validator().iter_errors(record), key=lambda e: list(e.path))
     if errors:
-        lines = [f"  {'.'.join(map(str, e.path)) or '(top level)'}: {e.message}" for e in errors]
-        raise ValueError(f"{where} does not match {SCHEMA_PATH.name}:\n" + "\n".join(lines))
+        problems = [f"{'.'.join(map(str, e.path)) or '(top level)'}: {e.message}" for e in errors]
+        raise ValueError(f"{where} does not match {SCHEMA_PATH.name}: " + "; ".join(problems))
 
 
 def write_record(record: dict, path: str | Path) -> None:
@@ -38,6 +38,10 @@ def write_record(record: dict, path: str | Path) -> None:
 
 
 def read_record(path: str | Path) -> dict:
-    record = json.loads(Path(path).read_text())
+    """Read and validate one record; ValueError names the file and what is wrong."""
+    try:
+        record = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not valid JSON: {error}") from error
     validate_record(record, str(path))
     return record
