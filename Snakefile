@@ -174,6 +174,7 @@ def dataset_options(name):
 include: "workflows/rules/data.smk"
 include: "workflows/rules/runs.smk"
 include: "workflows/rules/report.smk"
+include: "workflows/rules/regress.smk"
 
 
 report: "workflows/report/workflow.rst"

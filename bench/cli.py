@@ -163,6 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="sweep config whose data.options.NAME are the builder options")
     prepare.add_argument("--out", type=Path, default=None, help="JSON summary of the data set")
     prepare.set_defaults(func=cmd_data_prepare)
+
+    from bench.regress import add_parser as add_compare
+
+    add_compare(sub)
     return parser
 
 
