@@ -22,8 +22,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
-import os
-import tempfile
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -42,6 +40,7 @@ from bench.datasets.base import (
     normalize,
     shots_index,
 )
+from bench.io import atomic_open
 
 __all__ = [
     "DATASETS",
@@ -419,23 +418,13 @@ def _cache_key(spec: DatasetSpec, resolution: int, root: Path, split_seed: int,
 
 
 def _write_cache(path: Path, key: str, dataset: ImageDataset) -> None:
-    """Save atomically: a temporary file in the same folder, then ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Save atomically (:func:`bench.io.atomic_open`): a killed job leaves no torn cache."""
     payload = {"key": key, "name": dataset.name, "classes": list(dataset.classes),
                "synthetic": dataset.synthetic, "info": json.loads(json.dumps(dataset.info)),
                **{f"{split}_{part}": getattr(getattr(dataset, split), part)
                   for split in ("train", "val", "test") for part in ("images", "labels")}}
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                         suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            torch.save(payload, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "wb") as file:
+        torch.save(payload, file)
 
 
 def _read_cache(path: Path, key: str) -> ImageDataset:
