@@ -99,6 +99,16 @@ def _check_semantics(config):
 
 _check_semantics(config)
 
+# Names that only the code knows (timm's models, the data set registry). The check
+# imports torch and timm, so only the main process does it, not every cluster job.
+if workflow.is_main_process:
+    from bench.config import ConfigError, check_names
+
+    try:
+        check_names(config)
+    except ConfigError as error:
+        raise WorkflowError(f"invalid config: {error}") from None
+
 RESULTS = config["results_dir"].rstrip("/")
 DATA_CACHE = f"{RESULTS}/cache/data"
 
@@ -178,6 +188,10 @@ include: "workflows/rules/regress.smk"
 
 
 report: "workflows/report/workflow.rst"
+
+# Cheap, and they read every run's record: they run where snakemake runs (the head
+# node of a cluster), never as a submitted job.
+localrules: all, aggregate, figures, regress, refresh_baseline
 
 
 rule all:

@@ -89,6 +89,35 @@ def _check_number(key: str, value, kind, minimum=None, exclusive=False):
         raise ConfigError(f"`{key}` must be {'>' if exclusive else '>='} {minimum}, got {value!r}")
 
 
+def check_names(config: dict, pairs: list[str] | None = None) -> None:
+    """Raise ConfigError unless the backbone is a timm model and every data set of
+    ``pairs`` (default: every pair of the config) is registered.
+
+    Imports torch and timm (a few seconds): a sweep checks once, before any job.
+    """
+    import difflib
+
+    import timm
+
+    from bench.datasets import DATASETS
+    from bench.models import OFFLINE_BACKBONE
+
+    backbone = _require(config, "backbone", "")
+    if backbone not in timm.list_models():
+        near = difflib.get_close_matches(str(backbone), timm.list_models(), n=3)
+        raise ConfigError(f"config key `backbone` = {backbone!r} is not a timm model name; "
+                          f"allowed: {OFFLINE_BACKBONE} (weights on disk) or any name of "
+                          f"timm.list_models() (weights downloaded)"
+                          + (f"; did you mean {', '.join(near)}?" if near else ""))
+    all_pairs = _require(config, "pairs", "")
+    for pair in all_pairs if pairs is None else pairs:
+        for role in ("source", "target"):
+            name = _require(all_pairs[pair], role, f"pairs.{pair}.")
+            if name not in DATASETS:
+                raise ConfigError(f"config key `pairs.{pair}.{role}` = {name!r} is not a "
+                                  f"data set; allowed: {', '.join(DATASETS)}")
+
+
 def run_config(config: dict, pair: str, strategy: str, seed: int,
                shots: int | None = None, cache_dir: str | None = None,
                threads: int = 1) -> RunConfig:
@@ -104,6 +133,7 @@ def run_config(config: dict, pair: str, strategy: str, seed: int,
     spec = pairs[pair]
     for key in ("source", "target", "target_labels"):
         _require(spec, key, f"pairs.{pair}.")
+    check_names(config, [pair])
     _check_number("seed", seed, int, 0)
     if shots is not None:
         _check_number("shots", shots, int, 1)

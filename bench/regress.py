@@ -594,16 +594,6 @@ def run_compare(args: argparse.Namespace) -> int:
     return 0 if comparison.ok else 1
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
-    """Register ``compare`` on a ``python -m bench`` subparsers object."""
-    parser = subparsers.add_parser("compare", help="check a summary against a baseline",
-                                   description=__doc__,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(parser)
-    parser.set_defaults(func=run_compare)
-    return parser
-
-
 def main(argv: list[str] | None = None) -> int:
     """``python -m bench compare`` without the ``compare``: CURRENT BASELINE [options]."""
     parser = argparse.ArgumentParser(prog="python -m bench compare", description=__doc__,

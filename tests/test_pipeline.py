@@ -13,28 +13,13 @@ runs it once; the destructive checks work on a copy.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
+from sweep import CI_CONFIG, clean_ci_sweep, snakemake
 
 from bench import aggregate, figures
-
-REPO = Path(__file__).resolve().parents[1]
-CI_CONFIG = REPO / "workflows" / "configs" / "ci.yaml"
-
-
-def snakemake(workdir: Path, *args: str, timeout: int = 3600) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
-               "--directory", str(workdir), "--configfile", str(CI_CONFIG), *args]
-    # The jobs run `python -m bench ...` from workdir; the repository must be importable.
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
 
 
 def expected_runs(config: dict) -> set[tuple[str, str, int, str]]:
@@ -46,17 +31,6 @@ def expected_runs(config: dict) -> set[tuple[str, str, int, str]]:
              for strategy in efficiency["strategies"] for shots in efficiency["shots"]
              for seed in config["seeds"]}
     return runs
-
-
-def clean_ci_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Working directory of a finished CI sweep, run at most once per session."""
-    workdir = tmp_path_factory.getbasetemp() / "clean-ci-sweep"
-    results_dir = yaml.safe_load(CI_CONFIG.read_text())["results_dir"]
-    if not (workdir / results_dir / "summary.csv").exists():
-        workdir.mkdir(exist_ok=True)
-        result = snakemake(workdir, "--cores", "2")
-        assert result.returncode == 0, result.stderr[-5000:]
-    return workdir
 
 
 @pytest.mark.slow

@@ -1,0 +1,187 @@
+"""The sweep on SLURM, through snakemake-executor-plugin-slurm and workflows/profiles/slurm.
+
+- Without a cluster: `snakemake --dry-run --profile workflows/profiles/slurm` plans every
+  job with the resources the config gives (memory, runtime, GPUs, threads), for the CI
+  config and the paper config (one GPU per run). Needs only the plugin
+  (`pip install -e '.[slurm]'`).
+- With a cluster (marked `slurm`, run where `sbatch` answers, e.g. after
+  `scripts/slurm-cluster.sh up`): the CI sweep runs through the profile on the real
+  cluster; its summary equals the local run's, run by run (metrics, not timings), every
+  data-preparation and run job went through SLURM with the requested memory, time and
+  CPUs, and the report rules ran on the head node.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from sweep import CI_CONFIG, CI_RESULTS, REPO, clean_ci_sweep, snakemake
+from test_reliability import assert_same_results, comparable
+
+PROFILE = REPO / "workflows" / "profiles" / "slurm"
+PAPER_CONFIG = REPO / "workflows" / "configs" / "paper.yaml"
+REMOTE_RULES = {"prepare_data", "run"}      # submitted to SLURM
+HEAD_NODE_RULES = {"aggregate", "figures"}  # run by snakemake itself (localrules)
+
+PLUGIN_MISSING = importlib.util.find_spec("snakemake_executor_plugin_slurm") is None
+needs_plugin = pytest.mark.skipif(
+    PLUGIN_MISSING, reason="snakemake-executor-plugin-slurm is not installed "
+                           "(pip install -e '.[slurm]')")
+
+
+def slurm_answers() -> bool:
+    """True when sbatch is on PATH and the controller answers `sinfo`."""
+    if not (shutil.which("sbatch") and shutil.which("sinfo")):
+        return False
+    try:
+        return subprocess.run(["sinfo", "-h"], capture_output=True, timeout=15).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def merged_resources(*configfiles: Path) -> dict:
+    """The `resources` key as the Snakefile sees it: schema defaults, config.yaml, files."""
+    schema = yaml.safe_load((REPO / "workflows/schemas/config.schema.yaml").read_text())
+    resources = {key: spec["default"] for key, spec in
+                 schema["properties"]["resources"]["properties"].items()}
+    for path in (REPO / "config.yaml", *configfiles):
+        resources.update((yaml.safe_load(path.read_text()) or {}).get("resources") or {})
+    return resources
+
+
+def planned_jobs(output: str) -> list[dict]:
+    """Jobs of a `snakemake --dry-run` listing: rule, threads, resources."""
+    jobs = []
+    for line in output.splitlines():
+        start = re.match(r"^(local)?rule (\w+):$", line)
+        if start:
+            jobs.append({"rule": start.group(2), "threads": 1, "resources": {}})
+        elif jobs and line.startswith("    threads: "):
+            jobs[-1]["threads"] = int(line.split(":", 1)[1])
+        elif jobs and line.startswith("    resources: "):
+            for item in line.split(":", 1)[1].split(", "):
+                key, _, value = item.strip().partition("=")
+                jobs[-1]["resources"][key] = value
+    return jobs
+
+
+@needs_plugin
+@pytest.mark.parametrize("configfile", [CI_CONFIG, PAPER_CONFIG], ids=["ci", "paper"])
+def test_dry_run_through_the_profile_declares_every_jobs_resources(tmp_path, configfile):
+    # A dry run plans jobs as if local, capping threads at --cores; a cluster run does not.
+    result = snakemake(tmp_path, "--dry-run", "--cores", "64", "--profile", str(PROFILE),
+                       configfiles=(configfile,), timeout=600)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert f"Using profile {PROFILE}" in output
+
+    want = merged_resources(configfile)
+    jobs = planned_jobs(result.stdout)
+    rules = {job["rule"] for job in jobs}
+    assert REMOTE_RULES | HEAD_NODE_RULES <= rules, rules
+    runs = [job for job in jobs if job["rule"] == "run"]
+    assert len(runs) > 0
+    for job in runs:
+        declared = job["resources"]
+        assert int(declared.get("mem_mb", -1)) == want["mem_mb"], job
+        assert int(declared.get("runtime", -1)) == want["runtime"], job
+        assert int(declared.get("gpu", -1)) == want["gpu"], job
+        assert job["threads"] == want["threads"], job
+    for job in jobs:
+        if job["rule"] == "prepare_data":
+            assert int(job["resources"]["mem_mb"]) == want["mem_mb"], job
+            assert int(job["resources"]["runtime"]) == want["runtime"], job
+        if job["rule"] != "run":
+            assert int(job["resources"].get("gpu", 0)) == 0, f"only runs take a GPU: {job}"
+        # Every job that SLURM could be asked for says how much memory and time it needs.
+        assert "mem_mb" in job["resources"] and "runtime" in job["resources"], job
+    print(f"\n{configfile.name}: {len(runs)} run jobs, each mem_mb={want['mem_mb']} "
+          f"runtime={want['runtime']} gpu={want['gpu']} threads={want['threads']}")
+
+
+def test_profile_is_for_the_slurm_executor():
+    profile = yaml.safe_load((PROFILE / "config.yaml").read_text())
+    assert profile["executor"] == "slurm"
+    assert profile["rerun-incomplete"] is True
+    assert profile["slurm-init-seconds-before-status-checks"] > 0
+    # Site-specific settings stay out, so the profile works on any cluster as is.
+    assert not {"slurm_account", "slurm_partition"} & set(profile["default-resources"])
+
+
+# ---------------------------------------------------------------------------------------
+# On a real cluster
+# ---------------------------------------------------------------------------------------
+
+def sacct_jobs(run_id: str) -> list[dict]:
+    """SLURM's accounting of the jobs a snakemake run submitted (job name = run id)."""
+    fields = ["JobID", "State", "Comment", "ReqMem", "Timelimit", "AllocCPUS", "ReqTRES"]
+    out = subprocess.run(["sacct", "-X", "-n", "-P", "--starttime", "now-1days",
+                          "--name", run_id, "-o", ",".join(f"{f}%300" for f in fields)],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    return [dict(zip(fields, line.split("|"), strict=True)) for line in out.splitlines() if line]
+
+
+# CI sets TLBENCH_REQUIRE_SLURM=1 after `scripts/slurm-cluster.sh up`: there a missing
+# cluster or plugin fails the test instead of skipping it.
+REQUIRED = os.environ.get("TLBENCH_REQUIRE_SLURM") == "1"
+
+
+@pytest.mark.slurm
+@pytest.mark.slow
+def test_ci_sweep_on_slurm_equals_the_local_run(tmp_path, tmp_path_factory):
+    # Checked here, not in a skipif: `sinfo` can take seconds to give up on a cluster
+    # that is down, and collection should not wait for it.
+    for missing, reason in ((PLUGIN_MISSING, "snakemake-executor-plugin-slurm is not "
+                             "installed (pip install -e '.[slurm]')"),
+                            (not slurm_answers(), "no SLURM cluster answers here (sbatch on "
+                             "PATH and `sinfo` succeeding; scripts/slurm-cluster.sh up)")):
+        if missing:
+            if REQUIRED:
+                pytest.fail(f"TLBENCH_REQUIRE_SLURM=1, but {reason}")
+            pytest.skip(reason)
+    local_summary = clean_ci_sweep(tmp_path_factory) / CI_RESULTS / "summary.csv"
+
+    started = time.monotonic()
+    result = snakemake(tmp_path, "--profile", str(PROFILE), timeout=3600)
+    elapsed = time.monotonic() - started
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-5000:]
+    summary = tmp_path / CI_RESULTS / "summary.csv"
+    assert_same_results(summary, local_summary)
+    runs = len(comparable(summary))
+    print(f"\nCI sweep on SLURM: {elapsed:.0f} s, {runs} runs; summary equals the local run's")
+
+    # Every data preparation and run was a SLURM job that finished, with the memory,
+    # time and CPUs the config asks for and no GPU; aggregation stayed on the head node.
+    run_id = re.search(r"SLURM run ID: (\S+)", output).group(1)
+    jobs = sacct_jobs(run_id)
+    want = merged_resources(CI_CONFIG)
+    counts = {"run": runs, "prepare_data": len(list(
+        (tmp_path / CI_RESULTS / "cache" / "data").glob("*.prepared")))}
+    submitted = {}
+    for job in jobs:
+        rule = job["Comment"].split("_wildcards_")[0].removeprefix("rule_") or "?"
+        submitted[rule] = submitted.get(rule, 0) + 1
+    on_slurm = sorted(HEAD_NODE_RULES & set(submitted))
+    assert not on_slurm, (f"{', '.join(on_slurm)} ran as SLURM jobs, not on the head node: "
+                          f"declare `localrules: {', '.join(sorted(HEAD_NODE_RULES))}`")
+    assert len(jobs) == counts["prepare_data"] + counts["run"], (counts, submitted)
+    for job in jobs:
+        assert job["State"] == "COMPLETED", job
+        assert job["ReqMem"].rstrip("MmNn") == str(want["mem_mb"]), job
+        assert job["Timelimit"] == time.strftime("%H:%M:%S", time.gmtime(60 * want["runtime"])), job
+        assert int(job["AllocCPUS"]) == want["threads"], job
+        assert "gres/gpu" not in job["ReqTRES"], job
+    if "?" not in submitted:  # job comments are stored (AccountingStoreFlags=job_comment)
+        assert submitted == counts, submitted
+    print(f"sacct: {len(jobs)} jobs ({counts['prepare_data']} prepare_data + {counts['run']} run),"
+          f" all COMPLETED, each ReqMem={jobs[0]['ReqMem']} Timelimit={jobs[0]['Timelimit']}"
+          f" AllocCPUS={jobs[0]['AllocCPUS']}, no GPU; aggregate and figures on the head node")
