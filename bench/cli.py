@@ -123,6 +123,19 @@ def cmd_data_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_features(args: argparse.Namespace) -> int:
+    import torch
+
+    from bench.activations import cache_features
+    from bench.config import load_config
+
+    torch.set_num_threads(args.threads)
+    statuses = cache_features(load_config(args.config), args.dataset, args.cache_dir)
+    print(f"{args.dataset} features: " + ", ".join(f"{split} {status}"
+                                                   for split, status in statuses.items()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -140,6 +153,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="override a config key, e.g. train.lr=0.01 (repeatable)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=cmd_run)
+
+    features = sub.add_parser("features", help="cache a data set's frozen pretrained features")
+    features.add_argument("dataset")
+    features.add_argument("--config", default="config.yaml", help="sweep config (config.yaml schema)")
+    features.add_argument("--cache-dir", required=True, help="data set tensor cache folder")
+    features.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
+    features.set_defaults(func=cmd_features)
 
     data = sub.add_parser("data", help="list, look at or prepare data sets")
     data_sub = data.add_subparsers(dest="data_command", required=True)

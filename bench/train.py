@@ -8,15 +8,12 @@ when augmentation is off; with augmentation on they still take no backward pass.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import os
 import platform
 import resource
 import subprocess
 import time
-import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,15 +24,13 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 import bench
+from bench.activations import EVAL_BATCH, ActivationCache, autocast, frozen_prefix, model_inputs
 from bench.config import ConfigError, RunConfig
 from bench.datasets import DATASETS, load_dataset
-from bench.datasets.base import UNLABELLED, ImageDataset, normalize, shots_index
-from bench.io import atomic_open
+from bench.datasets.base import UNLABELLED, ImageDataset, shots_index
 from bench.metrics import classification_metrics
 from bench.models import create_backbone
 from bench.strategies import STRATEGIES
-
-EVAL_BATCH = 256
 
 
 @dataclass(frozen=True)
@@ -139,63 +134,29 @@ class Trainer:
 
     def _inputs(self, x: torch.Tensor, start: int) -> torch.Tensor:
         """Images -> normalised float; cached activations pass through."""
-        if start > 0:
-            return x
-        backbone = self.strategy.network.backbone
-        x = normalize(x, backbone.mean, backbone.std)
-        return x.contiguous(memory_format=torch.channels_last) if self.cuda else x
-
-    @torch.no_grad()
-    def _precompute(self, images: torch.Tensor, stop: int) -> torch.Tensor:
-        """Activations after the first ``stop`` (frozen, eval-mode) stages, in batches."""
-        backbone = self.strategy.network.backbone
-        out = []
-        for begin in range(0, len(images), EVAL_BATCH):
-            x = self._inputs(images[begin:begin + EVAL_BATCH].to(self.device, non_blocking=True), 0)
-            with self._autocast():
-                out.append(backbone.prefix(x, stop).float())
-        return torch.cat(out)
+        return x if start > 0 else model_inputs(self.strategy.network.backbone, x)
 
     def _frozen_activations(self, role: _Role, stop: int) -> tuple[torch.Tensor, str]:
         """A role's inputs to stage ``stop``: from the activation cache when it can be shared.
 
-        Pretrained frozen stages compute the same thing for every seed and ``shots``
-        budget, so their output over a whole split is cached once on disk (keyed by
-        everything it depends on) and each run takes its subset. Returns the tensor and
-        ``"hit"``, ``"computed"`` or ``"not cached"``.
+        Returns the tensor on the run's device and ``"hit"``, ``"computed"`` (the cache
+        file was written by this run) or ``"not cached"`` (no cache folder, or random
+        weights: a frozen random prefix is not shared between seeds).
         """
+        backbone = self.strategy.network.backbone
+
+        def compute(images):
+            return frozen_prefix(backbone, images, stop, self.device)
+
         if not (self.config.cache_dir and self.weights):
-            return self._precompute(role.images, stop), "not cached"
-        dataset = role.dataset
-        key = json.dumps({"backbone": self.config.backbone, "weights": self.weights,
-                          "dataset": dataset.name, "options": self.config.data_options.get(
-                              dataset.name, {}), "split_seed": self.config.split_seed,
-                          "resolution": self.config.resolution, "split": role.split,
-                          "stop": stop, "device": self.device.type}, sort_keys=True)
-        digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-        path = (Path(self.config.cache_dir) / "activations"
-                / f"{dataset.name}-{role.split}-stop{stop}-{digest}.pt")
-        status = "computed"
-        try:
-            payload = torch.load(path, map_location="cpu", weights_only=True)
-            if payload["key"] != key:
-                raise ValueError("key mismatch")
-            activations, status = payload["activations"], "hit"
-        except FileNotFoundError:
-            activations = None
-        except Exception as error:  # an unreadable cache is rebuilt, never trusted
-            warnings.warn(f"rebuilding unreadable activation cache {path}: {error}", stacklevel=2)
-            activations = None
-        if activations is None:
-            activations = self._precompute(getattr(dataset, role.split).images, stop).cpu()
-            with atomic_open(path, "wb") as out:
-                torch.save({"key": key, "activations": activations}, out)
+            return compute(role.images), "not cached"
+        cache = ActivationCache(self.config.cache_dir, self.config.backbone, self.weights,
+                                self.config.resolution, self.config.split_seed,
+                                self.config.data_options, self.device)
+        activations, status = cache.get(role.dataset, role.split, stop, compute)
         if role.index is not None:
             activations = activations[role.index]
         return activations.to(self.device, non_blocking=True), status
-
-    def _autocast(self):
-        return torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.cuda)
 
     @torch.no_grad()
     def _predict(self, x: torch.Tensor, start: int) -> torch.Tensor:
@@ -203,7 +164,7 @@ class Trainer:
         net.eval()
         predictions = []
         for begin in range(0, len(x), EVAL_BATCH):
-            with self._autocast():
+            with autocast(self.device):
                 logits = net(self._inputs(x[begin:begin + EVAL_BATCH], start), start)
             predictions.append(logits.argmax(1))
         return torch.cat(predictions).cpu()
@@ -285,7 +246,7 @@ class Trainer:
                     if config.augment:
                         other = _augment(other, generator)
                     other = self._inputs(other, start)
-                with self._autocast():
+                with autocast(self.device):
                     loss, extras = strategy.loss(self._inputs(x, start), train_y[index], other,
                                                  start)
                 if not torch.isfinite(loss):

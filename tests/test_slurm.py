@@ -28,7 +28,7 @@ from test_reliability import assert_same_results, comparable
 
 PROFILE = REPO / "workflows" / "profiles" / "slurm"
 PAPER_CONFIG = REPO / "workflows" / "configs" / "paper.yaml"
-REMOTE_RULES = {"prepare_data", "run"}      # submitted to SLURM
+REMOTE_RULES = {"prepare_data", "cache_features", "run"}  # submitted to SLURM
 HEAD_NODE_RULES = {"aggregate", "figures"}  # run by snakemake itself (localrules)
 
 PLUGIN_MISSING = importlib.util.find_spec("snakemake_executor_plugin_slurm") is None
@@ -86,10 +86,12 @@ def test_dry_run_through_the_profile_declares_every_jobs_resources(tmp_path, con
     want = merged_resources(configfile)
     jobs = planned_jobs(result.stdout)
     rules = {job["rule"] for job in jobs}
-    assert REMOTE_RULES | HEAD_NODE_RULES <= rules, rules
+    # (cache_features only where feature extraction trains without augmentation)
+    assert {"prepare_data", "run"} | HEAD_NODE_RULES <= rules, rules
     runs = [job for job in jobs if job["rule"] == "run"]
     assert len(runs) > 0
-    for job in runs:
+    # Runs and the feature cache run the backbone: they get the GPU, threads and memory.
+    for job in (job for job in jobs if job["rule"] in ("run", "cache_features")):
         declared = job["resources"]
         assert int(declared.get("mem_mb", -1)) == want["mem_mb"], job
         assert int(declared.get("runtime", -1)) == want["runtime"], job
@@ -99,8 +101,8 @@ def test_dry_run_through_the_profile_declares_every_jobs_resources(tmp_path, con
         if job["rule"] == "prepare_data":
             assert int(job["resources"]["mem_mb"]) == want["mem_mb"], job
             assert int(job["resources"]["runtime"]) == want["runtime"], job
-        if job["rule"] != "run":
-            assert int(job["resources"].get("gpu", 0)) == 0, f"only runs take a GPU: {job}"
+        if job["rule"] not in ("run", "cache_features"):
+            assert int(job["resources"].get("gpu", 0)) == 0, f"only the backbone takes a GPU: {job}"
         # Every job that SLURM could be asked for says how much memory and time it needs.
         assert "mem_mb" in job["resources"] and "runtime" in job["resources"], job
     print(f"\n{configfile.name}: {len(runs)} run jobs, each mem_mb={want['mem_mb']} "
@@ -164,8 +166,9 @@ def test_ci_sweep_on_slurm_equals_the_local_run(tmp_path, tmp_path_factory):
     run_id = re.search(r"SLURM run ID: (\S+)", output).group(1)
     jobs = sacct_jobs(run_id)
     want = merged_resources(CI_CONFIG)
-    counts = {"run": runs, "prepare_data": len(list(
-        (tmp_path / CI_RESULTS / "cache" / "data").glob("*.prepared")))}
+    caches = tmp_path / CI_RESULTS / "cache" / "data"
+    counts = {"run": runs, "prepare_data": len(list(caches.glob("*.prepared"))),
+              "cache_features": len(list(caches.glob("*.features")))}
     submitted = {}
     for job in jobs:
         rule = job["Comment"].split("_wildcards_")[0].removeprefix("rule_") or "?"
@@ -173,7 +176,7 @@ def test_ci_sweep_on_slurm_equals_the_local_run(tmp_path, tmp_path_factory):
     on_slurm = sorted(HEAD_NODE_RULES & set(submitted))
     assert not on_slurm, (f"{', '.join(on_slurm)} ran as SLURM jobs, not on the head node: "
                           f"declare `localrules: {', '.join(sorted(HEAD_NODE_RULES))}`")
-    assert len(jobs) == counts["prepare_data"] + counts["run"], (counts, submitted)
+    assert len(jobs) == sum(counts.values()), (counts, submitted)
     for job in jobs:
         assert job["State"] == "COMPLETED", job
         assert job["ReqMem"].rstrip("MmNn") == str(want["mem_mb"]), job
@@ -182,6 +185,7 @@ def test_ci_sweep_on_slurm_equals_the_local_run(tmp_path, tmp_path_factory):
         assert "gres/gpu" not in job["ReqTRES"], job
     if "?" not in submitted:  # job comments are stored (AccountingStoreFlags=job_comment)
         assert submitted == counts, submitted
-    print(f"sacct: {len(jobs)} jobs ({counts['prepare_data']} prepare_data + {counts['run']} run),"
+    print(f"sacct: {len(jobs)} jobs ({counts['prepare_data']} prepare_data + "
+          f"{counts['cache_features']} cache_features + {counts['run']} run),"
           f" all COMPLETED, each ReqMem={jobs[0]['ReqMem']} Timelimit={jobs[0]['Timelimit']}"
           f" AllocCPUS={jobs[0]['AllocCPUS']}, no GPU; aggregate and figures on the head node")

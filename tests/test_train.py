@@ -156,3 +156,33 @@ def test_frozen_features_are_cached_once_and_shared_across_seeds_and_shots(cache
     assert second["data"]["activation_cache"] == "hit"
     assert len(list((tmp_path / "activations").glob("digits-*.pt"))) == 3  # train, val, test
     assert uncached.run()["metrics"] == first["metrics"]  # the cache changes speed, not results
+
+
+def test_features_job_makes_the_cache_every_feature_extraction_run_reads(tmp_path):
+    """`python -m bench features` (the sweep's cache_features job) computes every split once;
+    feature-extraction runs then only read it, and get what they would compute themselves."""
+    from bench.activations import cache_features
+
+    config = tiny_config()
+    assert cache_features(config, "digits", tmp_path) == dict.fromkeys(("train", "val", "test"),
+                                                                        "computed")
+    assert cache_features(config, "digits", tmp_path) == dict.fromkeys(("train", "val", "test"), "hit")
+    cached = run(run_config(config, "imagenet-digits", "feature_extraction", 0,
+                            cache_dir=str(tmp_path)), progress=False)
+    assert cached["data"]["activation_cache"] == "hit"
+    fresh = run(run_config(config, "imagenet-digits", "feature_extraction", 0,
+                           cache_dir=str(tmp_path / "elsewhere")), progress=False)
+    assert fresh["data"]["activation_cache"] == "computed"
+    assert cached["metrics"] == fresh["metrics"]
+
+
+def test_unreadable_activation_cache_is_rebuilt_not_trusted(tmp_path):
+    from bench.activations import cache_features
+
+    config = tiny_config()
+    cache_features(config, "digits", tmp_path)
+    (train_file,) = (tmp_path / "activations").glob("digits-train-*.pt")
+    train_file.write_bytes(train_file.read_bytes()[:100])  # a truncated file
+    with pytest.warns(UserWarning, match="rebuilding unreadable activation cache"):
+        statuses = cache_features(config, "digits", tmp_path)
+    assert statuses == {"train": "computed", "val": "hit", "test": "hit"}

@@ -40,3 +40,41 @@ rule prepare_data:
         # The run jobs' config (Snakefile, TLBENCH_CONFIG): its data.options.NAME apply.
         " --config \"$TLBENCH_CONFIG\" > {log:q} 2>&1"
         " || {{ tail -n 20 {log:q} >&2; exit 1; }}"
+
+
+# Feature extraction's cache: the pretrained backbone's features of every split of a
+# data set (bench/activations.py), computed once, before any feature-extraction run,
+# and read by all of them, whatever their seed or shots. The marker's name carries what
+# the features depend on beyond the prepared data; the cache files are keyed in full.
+
+
+def features_marker(dataset):
+    return (f"{DATA_CACHE}/{dataset}-r{config['resolution']}-split{config['data']['split_seed']}"
+            f"-{config['backbone']}.features")
+
+
+rule cache_features:
+    wildcard_constraints:
+        dataset=r"[^/]+",
+    input:
+        lambda wildcards: prepared_marker(wildcards.dataset),
+    output:
+        touch(features_marker("{dataset}")),
+    log:
+        f"{RESULTS}/logs/features/{{dataset}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/features/{{dataset}}.tsv"
+    params:
+        cache_dir=lambda wildcards, input: os.path.dirname(input[0]),
+        options=lambda wildcards: json.dumps(dataset_options(wildcards.dataset), sort_keys=True),
+        device=config["device"],
+    threads: config["resources"]["threads"]
+    resources:
+        mem_mb=lambda wildcards, attempt: config["resources"]["mem_mb"] * attempt,
+        gpu=config["resources"]["gpu"],
+        runtime=config["resources"]["runtime"],
+    shell:
+        "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads}"
+        " python -m bench features {wildcards.dataset} --config \"$TLBENCH_CONFIG\""
+        " --cache-dir {params.cache_dir:q} --threads {threads} > {log:q} 2>&1"
+        " || {{ tail -n 20 {log:q} >&2; exit 1; }}"

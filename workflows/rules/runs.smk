@@ -10,8 +10,17 @@ def run_record(pair, strategy, seed, shots):
 
 
 def run_inputs(wildcards):
+    """Prepared data of the pair; for feature extraction also its cached features."""
     spec = config["pairs"][wildcards.pair]
-    return [prepared_marker(spec["source"]), prepared_marker(spec["target"])]
+    inputs = [prepared_marker(spec["source"]), prepared_marker(spec["target"])]
+    augment = config["strategy_params"].get(wildcards.strategy, {}).get(
+        "augment", config["train"]["augment"])
+    if wildcards.strategy == "feature_extraction" and not augment:
+        # Labelled target: train, val and test come from the target; otherwise train
+        # and val come from the source (bench.train._select_roles).
+        read = [spec["target"]] if spec["target_labels"] else [spec["source"], spec["target"]]
+        inputs += [features_marker(dataset) for dataset in read]
+    return inputs
 
 
 rule run:

@@ -1,0 +1,151 @@
+"""The activation cache: the output of frozen pretrained stages, computed once per split.
+
+A pretrained stage that a strategy never trains (every stage for feature extraction,
+the first ones for ``partial`` and ``dan``) computes the same thing for every seed and
+``shots`` budget of a sweep. Its output over a whole split is saved once, keyed by
+everything it depends on, and each run takes the rows it needs:
+
+    {cache_dir}/activations/{data set}-{split}-stop{k}-{digest}.pt
+
+Feature extraction's cache (all stages frozen) is made by a Snakemake job of its own,
+``python -m bench features`` (workflows/rules/data.smk), before any feature-extraction
+run; a prefix cache of ``partial`` / ``dan`` is made by the first run that needs it.
+Files are written through a temporary file and a rename, so a killed job leaves none
+half-written, and an unreadable file is rebuilt, never trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from bench.datasets.base import ImageDataset, normalize
+from bench.io import atomic_open
+from bench.models import Backbone
+
+EVAL_BATCH = 256  # images per forward pass when nothing trains
+
+
+def model_inputs(backbone: Backbone, images: torch.Tensor) -> torch.Tensor:
+    """``uint8 (N, 3, R, R)`` images -> the backbone's normalised float input.
+
+    Channels-last on a GPU, where cuDNN's convolutions are faster in that layout.
+    """
+    x = normalize(images, backbone.mean, backbone.std)
+    return x.contiguous(memory_format=torch.channels_last) if x.is_cuda else x
+
+
+def autocast(device: torch.device):
+    """bf16 autocast on a GPU; a no-op on the CPU (whose runs stay bit-reproducible)."""
+    return torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
+
+
+@torch.no_grad()
+def frozen_prefix(backbone: Backbone, images: torch.Tensor, stop: int,
+                  device: torch.device) -> torch.Tensor:
+    """Output of the first ``stop`` stages (eval mode) for ``uint8 (N, 3, R, R)`` images.
+
+    Returns a float32 tensor on ``device``: ``(N, C, H, W)`` after a convolutional stage,
+    ``(N, D)`` after the head's pooling.
+    """
+    backbone.eval()
+    out = []
+    for begin in range(0, len(images), EVAL_BATCH):
+        x = model_inputs(backbone, images[begin:begin + EVAL_BATCH].to(device, non_blocking=True))
+        with autocast(device):
+            out.append(backbone.prefix(x, stop).float())
+    return torch.cat(out)
+
+
+class ActivationCache:
+    """Frozen-stage outputs on disk for one backbone and data configuration.
+
+    Args:
+        cache_dir: the sweep's data cache folder; files go to its ``activations/``.
+        backbone: timm name of the backbone.
+        weights: where its pretrained weights came from (part of the key: other
+            weights, other activations).
+        resolution: image side in pixels.
+        split_seed: the data sets' split seed.
+        data_options: builder options per data set name (config ``data.options``).
+        device: where activations are computed (``cpu`` and ``cuda`` differ by rounding).
+    """
+
+    def __init__(self, cache_dir: str | Path, backbone: str, weights: str, resolution: int,
+                 split_seed: int, data_options: dict, device: torch.device):
+        self.folder = Path(cache_dir) / "activations"
+        self.fields = {"backbone": backbone, "weights": weights, "resolution": resolution,
+                       "split_seed": split_seed, "device": device.type}
+        self.data_options = data_options
+
+    def _key(self, dataset: ImageDataset, split: str, stop: int) -> str:
+        return json.dumps({**self.fields, "dataset": dataset.name, "split": split, "stop": stop,
+                           "options": self.data_options.get(dataset.name, {})}, sort_keys=True)
+
+    def path(self, dataset: ImageDataset, split: str, stop: int) -> Path:
+        digest = hashlib.sha256(self._key(dataset, split, stop).encode()).hexdigest()[:16]
+        return self.folder / f"{dataset.name}-{split}-stop{stop}-{digest}.pt"
+
+    def get(self, dataset: ImageDataset, split: str, stop: int,
+            compute: Callable[[torch.Tensor], torch.Tensor]) -> tuple[torch.Tensor, str]:
+        """Activations of a whole split at stage ``stop``, on the CPU.
+
+        ``compute`` maps the split's images to their activations; it is called only when
+        the file is missing or unreadable. Returns the tensor and ``"hit"`` or ``"computed"``.
+        """
+        key, path = self._key(dataset, split, stop), self.path(dataset, split, stop)
+        try:
+            payload = torch.load(path, map_location="cpu", weights_only=True)
+            if payload["key"] == key:
+                return payload["activations"], "hit"
+            warnings.warn(f"rebuilding activation cache {path}: its key does not match", stacklevel=2)
+        except FileNotFoundError:
+            pass
+        except Exception as error:  # an unreadable cache is rebuilt, never trusted
+            warnings.warn(f"rebuilding unreadable activation cache {path}: {error}", stacklevel=2)
+        activations = compute(getattr(dataset, split).images).cpu()
+        with atomic_open(path, "wb") as out:
+            torch.save({"key": key, "activations": activations}, out)
+        return activations, "computed"
+
+
+def cache_features(config: dict, dataset: str, cache_dir: str | Path) -> dict[str, str]:
+    """Make feature extraction's cache (every stage frozen) for each split of a data set.
+
+    Args:
+        config: a sweep config (``config.yaml`` schema): its backbone, resolution,
+            device and ``data`` settings say what to compute.
+        dataset: a registered data set name.
+        cache_dir: the sweep's data cache folder (the prepared data set is read from it).
+
+    Returns ``{split: "hit" | "computed"}``. Every feature-extraction run of the sweep
+    on this data set, whatever its seed or ``shots``, then reads these files.
+    """
+    from bench.datasets import load_dataset
+    from bench.models import create_backbone
+    from bench.train import resolve_device
+
+    data = config.get("data") or {}
+    options = data.get("options") or {}
+    split_seed = int(data.get("split_seed", 0))
+    images = load_dataset(dataset, config["resolution"], root=data.get("root", "data"),
+                          split_seed=split_seed, cache_dir=str(cache_dir),
+                          **options.get(dataset, {}))
+    device = resolve_device(config.get("device", "auto"))
+    backbone, weights = create_backbone(config["backbone"], pretrained=True)
+    backbone = backbone.to(device)
+    if device.type == "cuda":
+        backbone = backbone.to(memory_format=torch.channels_last)
+    cache = ActivationCache(cache_dir, config["backbone"], weights, config["resolution"],
+                            split_seed, options, device)
+    stop = backbone.num_stages  # feature_extraction freezes every stage
+
+    def compute(split_images):
+        return frozen_prefix(backbone, split_images, stop, device)
+
+    return {split: cache.get(images, split, stop, compute)[1] for split in ("train", "val", "test")}
