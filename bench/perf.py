@@ -84,6 +84,33 @@ def _timed_run(config, cache_frozen: bool) -> tuple[float, dict]:
     return time.perf_counter() - started, record
 
 
+def sweep_shares(summary_csv: str | Path) -> str:
+    """Item 4: where a finished sweep's time went, per strategy, as Markdown.
+
+    Job seconds are the wall time of each run job as Snakemake's ``benchmark:`` file
+    beside the summary recorded it (process start-up, data loading, training,
+    evaluation); training seconds are the run record's own ``train_seconds``.
+    """
+    summary = pd.read_csv(summary_csv, dtype={"shots": str})
+    results = Path(summary_csv).parent
+    job_seconds = []
+    for row in summary.itertuples():
+        run = f"{row.pair}/{row.strategy}/seed{row.seed}-shots{row.shots}"
+        tsv = results / "benchmarks" / "runs" / f"{run}.tsv"
+        job_seconds.append(pd.read_csv(tsv, sep="\t")["s"].iloc[0] if tsv.exists() else float("nan"))
+    summary["job_seconds"] = job_seconds
+    share = summary.groupby("strategy").agg(runs=("job_seconds", "size"),
+                                            job_seconds=("job_seconds", "sum"),
+                                            train_seconds=("train_seconds", "sum"))
+    share["job_share_%"] = 100 * share["job_seconds"] / share["job_seconds"].sum()
+    share["train_share_%"] = 100 * share["train_seconds"] / share["train_seconds"].sum()
+    share = share.sort_values("job_seconds", ascending=False)
+    return (f"sweep time by strategy ({summary_csv}: {len(summary)} runs, "
+            f"{share['job_seconds'].sum() / 60:.1f} min of run jobs, "
+            f"{share['train_seconds'].sum() / 60:.1f} min of it training):\n"
+            + share.to_markdown(floatfmt=".1f"))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.perf", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -125,13 +152,8 @@ def main(argv: list[str] | None = None) -> int:
           f"resolution {base['resolution']}")
     print(table.to_markdown(index=False, floatfmt=".2f"))
     if args.summary:
-        summary = pd.read_csv(args.summary)
-        share = summary.groupby("strategy")["train_seconds"].agg(["count", "sum"])
-        share["share_%"] = 100 * share["sum"] / share["sum"].sum()
-        print(f"\nsweep training time by strategy ({args.summary}, "
-              f"{share['sum'].sum() / 60:.1f} min of training in {len(summary)} runs):")
-        print(share.rename(columns={"count": "runs", "sum": "train_seconds"})
-              .sort_values("train_seconds", ascending=False).to_markdown(floatfmt=".1f"))
+        print()
+        print(sweep_shares(args.summary))
     return 0
 
 
