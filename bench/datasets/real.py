@@ -27,8 +27,10 @@ examples but none in val or test is listed in ``info["classes_missing"]``.
 
 from __future__ import annotations
 
+import os
 import zipfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -85,16 +87,32 @@ def _decode(path: Path, resolution: int) -> torch.Tensor:
     return torch.from_numpy(np.asarray(image).copy()).permute(2, 0, 1)
 
 
+def _decode_or_none(path: Path, resolution: int) -> torch.Tensor | None:
+    try:
+        return _decode(path, resolution)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None  # corrupt or truncated: counted by the caller, not fatal
+
+
+def _decode_workers() -> int:
+    """Decoding threads: the job's CPU budget (OMP_NUM_THREADS, set by the Snakemake
+    rules from their `threads`), else every CPU this process may use."""
+    budget = os.environ.get("OMP_NUM_THREADS", "")
+    return int(budget) if budget.isdigit() and int(budget) > 0 else len(os.sched_getaffinity(0))
+
+
 def _read_split(files: Sequence[Path], labels: Sequence[int], resolution: int,
                 skipped: list[str]) -> ImageSplit:
-    """Decode ``files``; unreadable ones are appended to ``skipped`` and left out."""
+    """Decode ``files`` in parallel threads (PIL releases the GIL while it decodes and
+    resizes), in order; unreadable ones are appended to ``skipped`` and left out."""
+    with ThreadPoolExecutor(_decode_workers()) as pool:
+        decoded = list(pool.map(lambda path: _decode_or_none(path, resolution), files))
     images, kept = [], []
-    for path, label in zip(files, labels, strict=True):
-        try:
-            images.append(_decode(path, resolution))
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-            skipped.append(str(path))  # corrupt or truncated: counted, not fatal
+    for path, label, image in zip(files, labels, decoded, strict=True):
+        if image is None:
+            skipped.append(str(path))
             continue
+        images.append(image)
         kept.append(label)
     stacked = (torch.stack(images) if images
                else torch.zeros((0, 3, resolution, resolution), dtype=torch.uint8))

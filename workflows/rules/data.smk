@@ -28,7 +28,7 @@ rule prepare_data:
         cache_dir=lambda wildcards, output: os.path.dirname(output[0]),  # marker beside cache
         # Changed options re-prepare the data set (and so rerun its runs).
         options=lambda wildcards: json.dumps(dataset_options(wildcards.dataset), sort_keys=True),
-    threads: 1
+    threads: config["resources"]["threads"]  # real data sets decode in parallel threads
     resources:
         mem_mb=lambda wildcards, attempt: config["resources"]["mem_mb"] * attempt,
         runtime=config["resources"]["runtime"],
