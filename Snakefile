@@ -23,8 +23,9 @@ configfile: os.path.join(workflow.basedir, "config.yaml")
 
 # Snakemake merges a --configfile over config.yaml key by key, recursively. For `pairs`
 # that would add the default pairs to every other config's pairs; a config that names
-# its pairs means exactly those, so its map replaces the default one.
-REPLACED_KEYS = ("pairs",)
+# its pairs means exactly those, so its map replaces the default one. The same holds for
+# `search_space`: a config that names a search space means exactly that one.
+REPLACED_KEYS = ("pairs", "search_space")
 for _key in REPLACED_KEYS:
     if _key in workflow.config_settings.overwrite_config:
         config[_key] = copy.deepcopy(workflow.config_settings.overwrite_config[_key])
@@ -95,6 +96,13 @@ def _check_semantics(config):
     if efficiency["pairs"] and not (efficiency["strategies"] and efficiency["shots"]):
         raise WorkflowError("invalid config: `data_efficiency.pairs` is set but "
                             "`data_efficiency.strategies` or `data_efficiency.shots` is empty")
+    # search_space keys name a strategy and a key it takes; tuning.pairs are config pairs.
+    from bench.tuning import check_tuning_config
+
+    try:
+        check_tuning_config(config)
+    except ValueError as error:
+        raise WorkflowError(f"invalid config: {error}") from None
 
 
 _check_semantics(config)
@@ -185,13 +193,14 @@ include: "workflows/rules/data.smk"
 include: "workflows/rules/runs.smk"
 include: "workflows/rules/report.smk"
 include: "workflows/rules/regress.smk"
+include: "workflows/rules/tuning.smk"
 
 
 report: "workflows/report/workflow.rst"
 
 # Cheap, and they read every run's record: they run where snakemake runs (the head
 # node of a cluster), never as a submitted job.
-localrules: all, aggregate, figures, regress, refresh_baseline
+localrules: all, aggregate, figures, regress, refresh_baseline, tuning_select, tuning_report, tuning_figures
 
 
 rule all:
@@ -199,3 +208,4 @@ rule all:
     input:
         rules.aggregate.output,
         rules.figures.output,
+        tuning_targets(),  # nothing when tuning.trials is 0

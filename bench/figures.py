@@ -398,6 +398,71 @@ def data_efficiency_figure(summary: pd.DataFrame) -> Figure:
     return figure
 
 
+def tuning_spread_figure(summary: pd.DataFrame) -> Figure:
+    """Validation accuracy (%) of every tuning trial, per strategy, one panel per pair.
+
+    ``summary``: the tuning summary (bench.tuning), rows with ``tuning_kind`` = trial.
+    The spread of a strategy's dots is how much its result depends on its
+    hyper-parameters; the default (trial 0) and the selected trial are marked.
+    """
+    trials = summary[(summary["tuning_kind"] == "trial") & (summary["status"] == "ok")]
+    trials = trials[trials["val_accuracy"].notna()].copy()
+    if trials.empty:
+        return _empty("No finished tuning trials (config key tuning.trials).")
+    trials["val_pct"] = trials["val_accuracy"].astype(float) * 100
+    strategies = strategies_in(summary[summary["tuning_kind"] == "trial"])
+    colours = strategy_colours(strategies)
+    synthetic = _synthetic(summary)
+    pairs = _pairs(summary)
+    figure, axes = _grid(len(pairs))
+    position = {s: i for i, s in enumerate(strategies)}
+    # Trials side by side within a strategy's slot, in trial order (not random jitter), so
+    # the default's diamond and the selection's ring sit on their own dots.
+    n_max = int(trials.groupby(["pair", "strategy"]).size().max())
+    offsets = np.linspace(-0.3, 0.3, n_max) if n_max > 1 else np.zeros(1)
+    trials["x"] = [position[s] + offsets[min(int(k), n_max - 1)]
+                   for s, k in zip(trials["strategy"], trials["trial"], strict=True)]
+    trials["kind"] = np.where(trials["trial"] == 0, "default", "draw")
+    for ax, pair in zip(axes.flat, pairs, strict=False):
+        cell = trials[trials["pair"] == pair]
+        for strategy, group in cell.groupby("strategy", sort=False):
+            ax.vlines(position[strategy], group["val_pct"].min(), group["val_pct"].max(),
+                      color=colours[strategy], alpha=0.35, linewidth=6, zorder=1)
+        sns.scatterplot(data=cell, x="x", y="val_pct", hue="strategy", palette=colours,
+                        style="kind", markers={"default": "D", "draw": "o"},
+                        size="kind", sizes={"default": 34, "draw": 26}, edgecolor="0.1",
+                        linewidth=0.4, legend=False, ax=ax, zorder=3)
+        chosen = cell[cell["selected"].astype(bool)]
+        ax.scatter(chosen["x"], chosen["val_pct"], marker="o", s=110, facecolor="none",
+                   edgecolor="0.1", linewidth=1.1, zorder=4)
+        _chance(ax, summary[summary["pair"] == pair])
+        ax.set_title(pair_label(pair, synthetic[pair]))
+        ax.set_xticks([])
+        ax.set_xlim(-0.6, len(strategies) - 0.4)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        ax.set_ylim(0, 100)
+    figure.supylabel("Validation accuracy (%)")
+    _legend(figure, strategies, colours, marker="o")
+    n_trials = trials.groupby(["pair", "strategy"]).size()
+    counts = (f"{n_trials.min()}" if n_trials.min() == n_trials.max()
+              else f"{n_trials.min()}–{n_trials.max()}")
+    _note(figure, summary, f"Each strategy's {counts} trials (random search, the same budget "
+          "for every strategy), in trial order; diamond: its defaults (trial 0); ring: the "
+          "trial selected on validation accuracy; shaded bar: range across trials; dotted: "
+          "chance (1 / classes).")
+    return figure
+
+
+def tuning_figures_main(summary_csv: str | Path, out_dir: str | Path) -> list[Path]:
+    """The tuning summary.csv -> OUT_DIR/tuning_spread.{png,pdf}; returns the files."""
+    set_style()
+    summary = read_summary(summary_csv)
+    paths = save(tuning_spread_figure(summary), Path(out_dir) / "tuning_spread")
+    print(f"{len(paths)} figure files -> {out_dir}/")
+    return paths
+
+
 FIGURES: dict[str, Callable[[pd.DataFrame], Figure]] = {
     "accuracy": accuracy_figure,
     "ntg_heatmap": ntg_figure,

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from sweep import CI_CONFIG, clean_ci_sweep, snakemake
 
-from bench import aggregate, figures
+from bench import aggregate, figures, tuning_report
 
 
 def expected_runs(config: dict) -> set[tuple[str, str, int, str]]:
@@ -31,6 +31,35 @@ def expected_runs(config: dict) -> set[tuple[str, str, int, str]]:
              for strategy in efficiency["strategies"] for shots in efficiency["shots"]
              for seed in config["seeds"]}
     return runs
+
+
+def check_tuning_outputs(config: dict, results) -> None:
+    """The CI config tunes its tuning.pairs: N trials per strategy (trial 0 = the default
+    run, reused), one selection each, a tuned run per seed, two tables and a figure."""
+    settings = config["tuning"]
+    trials, pairs = settings["trials"], settings["pairs"]
+    summary = aggregate.read_summary(results / "tuning" / "summary.csv")
+    trial_rows = summary[summary["tuning_kind"] == "trial"]
+    tuned_rows = summary[summary["tuning_kind"] == "tuned"]
+    assert len(trial_rows) == len(pairs) * len(config["strategies"]) * trials
+    assert set(trial_rows.groupby(["pair", "strategy"]).size()) == {trials}
+    assert set(trial_rows["trial"]) == set(range(trials))
+    assert set(trial_rows["seed"]) == {config["seeds"][0]}
+    assert len(tuned_rows) == len(pairs) * len(config["strategies"]) * len(config["seeds"])
+    assert trial_rows["selected"].sum() == len(pairs) * len(config["strategies"])
+    for row in trial_rows[trial_rows["trial"] == 0].itertuples():  # the default run itself
+        default = f"runs/{row.pair}/{row.strategy}/seed{row.seed}-shotsall.json"
+        assert row.path == f"{config['results_dir']}/{default}"
+    for pair in pairs:
+        for strategy in config["strategies"]:
+            selected = results / "tuning" / "selected" / pair / f"{strategy}.json"
+            assert selected.stat().st_size > 0
+    for name in tuning_report.TABLE_NAMES:
+        for extension in ("csv", "md", "tex", "html"):
+            assert (results / "tuning" / "tables" / f"{name}.{extension}").stat().st_size > 0
+    for name in tuning_report.FIGURE_NAMES:
+        for extension in ("png", "pdf"):
+            assert (results / "tuning" / "figures" / f"{name}.{extension}").stat().st_size > 0
 
 
 @pytest.mark.slow
@@ -55,6 +84,7 @@ def test_ci_sweep_end_to_end(tmp_path_factory, tmp_path):
             assert (results / "figures" / f"{name}.{extension}").stat().st_size > 0
     accuracy_md = (results / "tables" / "accuracy.md").read_text()
     assert "synoffice-a-w†" in accuracy_md and "synthetic" in accuracy_md
+    check_tuning_outputs(config, results)
 
     # Nothing left to do. A sweep killed after most runs has some records and no summary
     # yet: the restart redoes the missing run and the report, nothing else.

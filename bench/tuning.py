@@ -1,0 +1,358 @@
+"""Hyper-parameter tuning: the same random-search budget for every strategy, selected on
+validation accuracy, never on test metrics.
+
+Config (checked by ``workflows/schemas/config.schema.yaml`` and :func:`check_tuning_config`):
+
+    tuning: {trials: N, seed: S, pairs: [...]}      # N = 0: no tuning
+    search_space:
+      STRATEGY:
+        train.lr: {distribution: log_uniform, low: 1.0e-4, high: 3.0e-2}
+        strategy_params.partial.trainable_stages: {distribution: choice, values: [1, 2, 3]}
+
+Each (pair, strategy) gets exactly N trials. Trial 0 is the defaults: the sweep's own
+run of that pair and strategy at the first seed, reused, not retrained. Trials 1..N-1
+draw every parameter of the strategy's search space (:func:`draw_trial`). The trial with
+the best validation accuracy is selected (:func:`select_trial`), and the final runs at
+every seed of the config use its hyper-parameters.
+
+Everything here is torch-free and pandas-free (numpy, yaml), so the Snakefile, which
+imports it in every job, stays quick; the tables are in :mod:`bench.tuning_report`,
+and only ``tuned-run`` imports torch, and only when it has to train.
+
+    python -m bench.tuning select --pair P --strategy S --out SEL.json TRIAL0.json ...
+    python -m bench.tuning tuned-run --selection SEL.json --seed 1 --default REC --out OUT -- ARGS
+    python -m bench.tuning report --out-dir results/tuning --selected ... --tuned ... --default ...
+    python -m bench.tuning figure --out-dir results/tuning/figures results/tuning/summary.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import zlib
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from bench.config import TRAIN_KEYS
+from bench.io import write_atomic
+
+CONFIG_SCHEMA = Path(__file__).resolve().parent.parent / "workflows" / "schemas" / "config.schema.yaml"
+DISTRIBUTIONS = ("log_uniform", "choice")
+SIGNIFICANT_DIGITS = 3  # log-uniform draws are rounded to this many digits, as tables show them
+# The only metric selection reads. Test metrics (accuracy, balanced_accuracy, macro_f1)
+# never enter select_trial.
+SELECTION_METRIC = "val_accuracy"
+
+
+# ---------------------------------------------------------------------- search space
+
+
+@cache
+def strategy_keys() -> dict[str, tuple[str, ...]]:
+    """Strategy -> its own config keys (``strategy_params.STRATEGY.*`` beyond train keys),
+    read from the config schema (tests check it matches ``bench.strategies``)."""
+    schema = yaml.safe_load(CONFIG_SCHEMA.read_text())
+    strategies = schema["$defs"]["strategy"]["enum"]
+    params = schema["properties"]["strategy_params"]["properties"]
+    return {name: tuple(params.get(name, {}).get("properties", {})) for name in strategies}
+
+
+def tunable_keys(strategy: str) -> list[str]:
+    """Search-space keys allowed for ``strategy``: ``train.K`` for every train key, and
+    ``strategy_params.STRATEGY.K`` for the strategy's own keys."""
+    return ([f"train.{key}" for key in TRAIN_KEYS]
+            + [f"strategy_params.{strategy}.{key}" for key in strategy_keys().get(strategy, ())])
+
+
+def tuning_settings(config: dict) -> dict:
+    """``config['tuning']`` with its defaults: trials 0, seed 0, pairs = every pair."""
+    tuning = dict(config.get("tuning") or {})
+    pairs = tuning.get("pairs")
+    return {"trials": int(tuning.get("trials", 0)), "seed": int(tuning.get("seed", 0)),
+            "pairs": list(config["pairs"]) if pairs is None else list(pairs)}
+
+
+def check_tuning_config(config: dict) -> None:
+    """Raise ValueError naming the config key when the tuning settings cannot work.
+
+    What the schema cannot say: every ``search_space`` key names a known strategy and a
+    key that strategy accepts; a log-uniform range has 0 < low < high; ``tuning.pairs``
+    are pairs of the config; with 2 or more trials, every strategy of the sweep has a
+    non-empty search space (else its trials 1.. would all repeat its defaults).
+    """
+    known = strategy_keys()
+    space = config.get("search_space") or {}
+    for strategy, params in space.items():
+        if strategy not in known:
+            raise ValueError(f"`search_space.{strategy}` is not a strategy; "
+                             f"allowed: {', '.join(known)}")
+        allowed = tunable_keys(strategy)
+        for key, spec in (params or {}).items():
+            where = f"search_space.{strategy}.{key}"
+            if key not in allowed:
+                raise ValueError(f"`{where}` is not a tunable key of {strategy}; "
+                                 f"allowed: {', '.join(allowed)}")
+            if spec["distribution"] == "log_uniform" and not 0 < spec["low"] < spec["high"]:
+                raise ValueError(f"`{where}` needs 0 < low < high, got low={spec['low']!r}, "
+                                 f"high={spec['high']!r}")
+    tuning = tuning_settings(config)
+    for index, pair in enumerate(tuning["pairs"]):
+        if pair not in config["pairs"]:
+            raise ValueError(f"`tuning.pairs[{index}]` = {pair!r} is not a pair of this config; "
+                             f"allowed: {', '.join(config['pairs'])}")
+    if tuning["trials"] >= 2:
+        missing = [s for s in config["strategies"] if not space.get(s)]
+        if missing:
+            raise ValueError(f"`tuning.trials` = {tuning['trials']} but `search_space` has no "
+                             f"parameters for {', '.join(missing)}; every strategy of the sweep "
+                             f"needs a search space so that all get the same budget")
+
+
+def _stream(name: str) -> int:
+    """A stable 32-bit integer for a name (Python's hash() changes between processes)."""
+    return zlib.crc32(name.encode())
+
+
+def draw_value(spec: dict, rng: np.random.Generator):
+    """One value of a parameter spec: log-uniform in [low, high], rounded to
+    SIGNIFICANT_DIGITS and kept inside the range; or one of ``values``, uniformly."""
+    if spec["distribution"] == "log_uniform":
+        low, high = float(spec["low"]), float(spec["high"])
+        value = math.exp(rng.uniform(math.log(low), math.log(high)))
+        return min(max(float(f"{value:.{SIGNIFICANT_DIGITS}g}"), low), high)
+    if spec["distribution"] == "choice":
+        values = list(spec["values"])
+        return values[int(rng.integers(len(values)))]
+    raise ValueError(f"unknown distribution {spec['distribution']!r}; "
+                     f"allowed: {', '.join(DISTRIBUTIONS)}")
+
+
+def draw_trial(search_space: dict, strategy: str, trial: int, seed: int) -> dict:
+    """Hyper-parameters of trial ``trial`` >= 1 of ``strategy``: {search-space key: value}.
+
+    Each parameter is drawn from ``numpy.random.default_rng([seed, crc32(strategy), trial,
+    crc32(key)])``: deterministic in (tuning seed, strategy, trial, parameter), and
+    independent of the pair (every pair gets the same N draws of a strategy), of the other
+    strategies, and of the other parameters (adding one to a space leaves the others'
+    draws unchanged). Trial 0 is the defaults: see :func:`default_hparams`.
+    """
+    if trial < 1:
+        raise ValueError(f"trial 0 is the defaults, not a draw (got trial={trial})")
+    space = search_space.get(strategy) or {}
+    return {key: draw_value(spec, np.random.default_rng(
+        [seed, _stream(strategy), trial, _stream(key)])) for key, spec in sorted(space.items())}
+
+
+def default_hparams(config: dict, strategy: str, strategy_defaults: dict | None = None) -> dict:
+    """Values the searched keys of ``strategy`` take without tuning: trial 0.
+
+    ``train.K``: the strategy's override ``strategy_params.STRATEGY.K`` if set, else
+    ``train.K``; ``strategy_params.STRATEGY.K``: the config's value, else the strategy
+    class's default (``strategy_defaults``; imported from bench.strategies, with torch,
+    when not given).
+    """
+    overrides = (config.get("strategy_params") or {}).get(strategy) or {}
+    values = {}
+    for key in sorted((config.get("search_space") or {}).get(strategy) or {}):
+        name = key.rsplit(".", 1)[1]
+        if key.startswith("train."):
+            values[key] = overrides.get(name, config["train"][name])
+        elif name in overrides:
+            values[key] = overrides[name]
+        else:
+            if strategy_defaults is None:
+                from bench.strategies import STRATEGIES  # late: imports torch
+
+                strategy_defaults = STRATEGIES[strategy].defaults
+            values[key] = strategy_defaults[name]
+    return values
+
+
+def trial_hparams(config: dict, strategy: str, trial: int,
+                  strategy_defaults: dict | None = None) -> dict:
+    """Hyper-parameters of any trial: the defaults for 0, a draw for 1..N-1."""
+    if trial == 0:
+        return default_hparams(config, strategy, strategy_defaults)
+    tuning = tuning_settings(config)
+    return draw_trial(config.get("search_space") or {}, strategy, trial, tuning["seed"])
+
+
+def all_trials(config: dict, strategy_defaults: dict[str, dict] | None = None) -> dict:
+    """{strategy: [hparams of trial 0, ..., trial N-1]} for every strategy of the sweep."""
+    trials = tuning_settings(config)["trials"]
+    return {strategy: [trial_hparams(config, strategy, k, (strategy_defaults or {}).get(strategy))
+                       for k in range(trials)] for strategy in config["strategies"]}
+
+
+def yaml_value(value) -> str:
+    """A value as YAML text that ``--set KEY=VALUE`` (yaml.safe_load) reads back unchanged:
+    1e-05 would come back a string, so floats are written as YAML writes them (1.0e-05)."""
+    return yaml.safe_dump(value, default_flow_style=True).split("\n", 1)[0]
+
+
+def set_arguments(strategy: str, hparams: dict) -> list[str]:
+    """hparams -> ``KEY=VALUE`` strings for ``python -m bench run --set``.
+
+    ``train.K`` is set as the strategy's override ``strategy_params.STRATEGY.K``, which
+    wins over ``train.K`` (a strategy such as feature_extraction overrides train.lr in
+    config.yaml; setting train.lr alone would not reach it).
+    """
+    arguments = []
+    for key, value in sorted(hparams.items()):
+        if key.startswith("train."):
+            key = f"strategy_params.{strategy}.{key.split('.', 1)[1]}"
+        arguments.append(f"{key}={yaml_value(value)}")
+    return arguments
+
+
+# ------------------------------------------------------------------------- selection
+
+
+def select_trial(trials: list[dict]) -> dict:
+    """The trial with the best validation accuracy; ties go to the lower trial index.
+
+    ``trials``: [{"trial": k, "status": str, "val_accuracy": float | None, ...}] (one
+    entry per trial, any order). Trials that are not ``ok`` or have no validation
+    accuracy never win; when none qualifies, trial 0 (the defaults) is selected. Only
+    ``val_accuracy`` (a fraction in [0, 1]) is read: test metrics play no part.
+    """
+    candidates = [t for t in trials if t["status"] == "ok" and t["val_accuracy"] is not None
+                  and not math.isnan(t["val_accuracy"])]
+    if not candidates:
+        return min(trials, key=lambda t: t["trial"])
+    return min(candidates, key=lambda t: (-t["val_accuracy"], t["trial"]))
+
+
+def trial_entry(trial: int, record: dict, path: str, searched: Iterable[str]) -> dict:
+    """What selection keeps of one trial's run record: its searched hyper-parameters (as
+    the record says the run used them), status and validation accuracy. Nothing else of
+    ``record["metrics"]`` is copied, so no test metric can reach the selection."""
+    hparams = {}
+    for key in searched:
+        name = key.rsplit(".", 1)[1]
+        hparams[key] = record["hparams"].get(name)
+    return {"trial": trial, "path": str(path), "status": record["status"],
+            "val_accuracy": record["metrics"].get(SELECTION_METRIC), "hparams": hparams}
+
+
+def selection(pair: str, strategy: str, records: list[tuple[str, dict]],
+              searched: Iterable[str]) -> dict:
+    """Selection document for one (pair, strategy).
+
+    ``records``: [(path, run record)] for trials 0..N-1, in trial order. Returns
+    {"pair", "strategy", "metric": "val_accuracy", "selected": trial entry,
+    "trials": [trial entries]}; val_accuracy is a fraction in [0, 1].
+    """
+    searched = sorted(searched)
+    trials = [trial_entry(k, record, path, searched) for k, (path, record) in enumerate(records)]
+    for entry, (_, record) in zip(trials, records, strict=True):
+        if record["pair"] != pair or record["strategy"] != strategy:
+            raise ValueError(f"{entry['path']} is a run of {record['pair']}/{record['strategy']}, "
+                             f"not {pair}/{strategy}")
+    return {"pair": pair, "strategy": strategy, "metric": SELECTION_METRIC,
+            "selected": select_trial(trials), "trials": trials}
+
+
+def read_json(path: str | Path) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+# ------------------------------------------------------------------------------- CLI
+
+
+def cmd_select(args: argparse.Namespace) -> int:
+    records = [(path, read_json(path)) for path in args.records]
+    document = selection(args.pair, args.strategy, records, args.searched)
+    write_atomic(args.out, json.dumps(document, indent=2) + "\n")
+    chosen = document["selected"]
+    print(f"{args.pair} {args.strategy}: trial {chosen['trial']} of {len(records)} selected "
+          f"(val accuracy {chosen['val_accuracy']}) -> {args.out}")
+    return 0
+
+
+def cmd_tuned_run(args: argparse.Namespace) -> int:
+    """The final run at one seed with the selected hyper-parameters.
+
+    A run that already exists is copied, not retrained: at the trials' seed, the selected
+    trial's record is that run; with trial 0 selected, the default run at this seed is.
+    Otherwise ``python -m bench run`` trains with the selected values as ``--set``.
+    """
+    document = read_json(args.selection)
+    chosen = document["selected"]
+    trial_record = read_json(chosen["path"])
+    if trial_record["seed"] == args.seed:
+        source = chosen["path"]
+    elif chosen["trial"] == 0:
+        source = args.default
+    else:
+        source = None
+    if source is not None:
+        write_atomic(args.out, Path(source).read_text())
+        print(f"trial {chosen['trial']} selected: seed {args.seed} is {source}, copied -> {args.out}")
+        return 0
+    from bench.cli import main as bench_main  # late: training imports torch
+
+    extra = [argument for pair in (("--set", s) for s in
+                                   set_arguments(document["strategy"], chosen["hparams"]))
+             for argument in pair]
+    return bench_main(["run", *args.run_args, "--seed", str(args.seed), "--out", str(args.out),
+                       *extra])
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from bench.tuning_report import report_main  # late: pandas and scipy
+
+    report_main(args.selected, args.tuned, args.default, args.out_dir)
+    return 0
+
+
+def cmd_figure(args: argparse.Namespace) -> int:
+    from bench.figures import tuning_figures_main  # late: matplotlib and seaborn
+
+    tuning_figures_main(args.summary, args.out_dir)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.tuning", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    select = sub.add_parser("select", help="pick the trial with the best validation accuracy")
+    select.add_argument("records", nargs="+", help="run records of trials 0..N-1, in order")
+    select.add_argument("--pair", required=True)
+    select.add_argument("--strategy", required=True)
+    select.add_argument("--searched", nargs="*", default=[], help="search-space keys")
+    select.add_argument("--out", required=True, help="selection JSON")
+    select.set_defaults(func=cmd_select)
+    tuned = sub.add_parser("tuned-run", help="final run at one seed with the selected values")
+    tuned.add_argument("--selection", required=True)
+    tuned.add_argument("--seed", type=int, required=True)
+    tuned.add_argument("--default", required=True, help="the default run's record at this seed")
+    tuned.add_argument("--out", required=True)
+    tuned.add_argument("run_args", nargs=argparse.REMAINDER,
+                       help="after --: python -m bench run arguments (config, pair, strategy...)")
+    tuned.set_defaults(func=cmd_tuned_run)
+    report = sub.add_parser("report", help="tuning summary.csv and tables")
+    report.add_argument("--selected", nargs="+", required=True)
+    report.add_argument("--tuned", nargs="+", required=True)
+    report.add_argument("--default", nargs="+", required=True)
+    report.add_argument("--out-dir", required=True)
+    report.set_defaults(func=cmd_report)
+    figure = sub.add_parser("figure", help="the tuning_spread figure")
+    figure.add_argument("summary")
+    figure.add_argument("--out-dir", required=True)
+    figure.set_defaults(func=cmd_figure)
+    args = parser.parse_args(argv)
+    if getattr(args, "run_args", None) and args.run_args[0] == "--":
+        args.run_args = args.run_args[1:]
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,217 @@
+"""Hyper-parameter tuning (bench.tuning): deterministic draws, the same budget for every
+strategy, trial 0 = the defaults, selection on validation accuracy only, and config
+errors that name the key. Fast: no training; the dry runs take a few seconds each."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import test_config_validation as validation
+import yaml
+
+from bench import tuning
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_CONFIG = yaml.safe_load((REPO / "config.yaml").read_text())
+
+
+def tuned_config(trials: int = 5, seed: int = 0) -> dict:
+    return {**DEFAULT_CONFIG, "tuning": {"trials": trials, "seed": seed}}
+
+
+def test_same_seed_same_trials_and_every_strategy_the_same_number():
+    first = tuning.all_trials(tuned_config(trials=5, seed=3))
+    again = tuning.all_trials(tuned_config(trials=5, seed=3))
+    assert first == again
+    assert set(first) == set(DEFAULT_CONFIG["strategies"])
+    assert {len(trials) for trials in first.values()} == {5}
+    other = tuning.all_trials(tuned_config(trials=5, seed=4))
+    assert all(first[s][0] == other[s][0] for s in first)  # trial 0: defaults, no draw
+    assert any(first[s][1:] != other[s][1:] for s in first)
+    # No tuning: no trials at all.
+    assert {len(t) for t in tuning.all_trials(tuned_config(trials=0)).values()} == {0}
+
+
+def test_draws_do_not_depend_on_other_parameters_or_strategies():
+    space = DEFAULT_CONFIG["search_space"]
+    full = tuning.draw_trial(space, "full", 2, seed=0)
+    reduced = {"full": {"train.lr": space["full"]["train.lr"]}}
+    assert tuning.draw_trial(reduced, "full", 2, seed=0) == {"train.lr": full["train.lr"]}
+    assert tuning.draw_trial(space, "scratch", 2, seed=0)["train.lr"] != full["train.lr"]
+    with pytest.raises(ValueError, match="trial 0"):
+        tuning.draw_trial(space, "full", 0, seed=0)
+
+
+def test_trial_zero_is_the_defaults():
+    from bench.strategies import STRATEGIES
+
+    config = tuned_config()
+    for strategy in config["strategies"]:
+        defaults = tuning.trial_hparams(config, strategy, 0)
+        assert set(defaults) == set(config["search_space"][strategy])
+        overrides = config["strategy_params"].get(strategy, {})
+        for key, value in defaults.items():
+            name = key.rsplit(".", 1)[1]
+            expected = overrides.get(name, config["train"].get(
+                name, STRATEGIES[strategy].defaults.get(name)))
+            assert value == expected, (strategy, key)
+    # feature_extraction overrides train.lr; partial's backbone_lr_mult is a class default.
+    assert tuning.trial_hparams(config, "feature_extraction", 0)["train.lr"] == 1.0e-2
+    assert tuning.trial_hparams(config, "partial", 0)[
+        "strategy_params.partial.backbone_lr_mult"] == STRATEGIES["partial"].defaults[
+        "backbone_lr_mult"]
+
+
+def test_draws_stay_inside_their_ranges_and_choices():
+    space = DEFAULT_CONFIG["search_space"]
+    for strategy, params in space.items():
+        for trial in range(1, 60):
+            drawn = tuning.draw_trial(space, strategy, trial, seed=11)
+            assert set(drawn) == set(params)
+            for key, value in drawn.items():
+                spec = params[key]
+                if spec["distribution"] == "choice":
+                    assert value in spec["values"]
+                else:
+                    assert spec["low"] <= value <= spec["high"], (strategy, key, value)
+    # Log-uniform: about half the draws below the geometric midpoint.
+    spec = {"distribution": "log_uniform", "low": 1e-4, "high": 1e-1}
+    draws = [tuning.draw_trial({"s": {"train.lr": spec}}, "s", k, 0)["train.lr"]
+             for k in range(1, 400)]
+    below = sum(value < math.sqrt(1e-4 * 1e-1) for value in draws) / len(draws)
+    assert 0.4 < below < 0.6
+
+
+def test_set_arguments_reach_the_strategy_and_read_back_as_numbers():
+    arguments = tuning.set_arguments("feature_extraction", {"train.lr": 1e-05,
+                                                            "train.weight_decay": 0.0003})
+    assert arguments == ["strategy_params.feature_extraction.lr=1.0e-05",
+                         "strategy_params.feature_extraction.weight_decay=0.0003"]
+    from bench.cli import _apply_overrides
+    from bench.config import run_config
+
+    config = _apply_overrides(json.loads(json.dumps(DEFAULT_CONFIG)), arguments
+                              + ["strategy_params.partial.trainable_stages=3"])
+    run = run_config(config, "imagenet-digits", "feature_extraction", 0)
+    assert run.lr == 1e-05 and run.weight_decay == 0.0003
+    assert run_config(config, "imagenet-digits", "partial", 0).params["trainable_stages"] == 3
+
+
+def record(trial: int, val: float, test: float, status: str = "ok") -> dict:
+    """The fields of a run record that selection may see, and test metrics it must not."""
+    return {"pair": "p", "strategy": "full", "seed": 0, "status": status,
+            "hparams": {"lr": 0.001 * (trial + 1), "backbone_lr_mult": 0.1},
+            "metrics": {"accuracy": test, "balanced_accuracy": test, "macro_f1": test,
+                        "val_accuracy": val}}
+
+
+def test_selection_reads_validation_never_test(tmp_path):
+    records = [record(0, val=0.60, test=0.50), record(1, val=0.10, test=0.99),
+               record(2, val=0.70, test=0.20), record(3, val=0.70, test=0.95),
+               record(4, val=0.95, test=0.90, status="diverged")]
+    paths = []
+    for k, rec in enumerate(records):
+        paths.append(tmp_path / f"trial{k}.json")
+        paths[-1].write_text(json.dumps(rec))
+    out = tmp_path / "selected.json"
+    assert tuning.main(["select", "--pair", "p", "--strategy", "full", "--searched", "train.lr",
+                        "--out", str(out), *map(str, paths)]) == 0
+    chosen = json.loads(out.read_text())
+    # Trial 1 has the best test accuracy and the worst validation accuracy: not chosen.
+    # Trials 2 and 3 tie on validation: the lower index wins, whatever their test accuracy.
+    # Trial 4 diverged: never chosen.
+    assert chosen["selected"]["trial"] == 2
+    assert chosen["selected"]["hparams"] == {"train.lr": 0.003}
+    assert chosen["selected"]["val_accuracy"] == 0.70
+    assert [t["trial"] for t in chosen["trials"]] == [0, 1, 2, 3, 4]
+    assert "accuracy" not in json.dumps(chosen).replace("val_accuracy", "")
+    # Poisoned test metrics cannot change the choice.
+    for rec in records:
+        rec["metrics"].update(accuracy=float("nan"), balanced_accuracy=None, macro_f1=-1)
+    again = tuning.selection("p", "full", [(str(p), r) for p, r in zip(paths, records,
+                                                                          strict=True)], [])
+    assert again["selected"]["trial"] == 2
+    # Nothing finished ok: the defaults (trial 0).
+    failed = [(str(p), record(k, val=0.9, test=0.9, status="failed")) for k, p in enumerate(paths)]
+    assert tuning.selection("p", "full", failed, [])["selected"]["trial"] == 0
+
+
+def test_default_search_space_is_valid_and_complete():
+    tuning.check_tuning_config(tuned_config())
+    for strategy in DEFAULT_CONFIG["strategies"]:
+        assert DEFAULT_CONFIG["search_space"][strategy], strategy
+        # Each default lies inside its range: trial 0 is a point of the space.
+        defaults = tuning.trial_hparams(DEFAULT_CONFIG, strategy, 0)
+        for key, spec in DEFAULT_CONFIG["search_space"][strategy].items():
+            if spec["distribution"] == "choice":
+                assert defaults[key] in spec["values"], (strategy, key)
+            else:
+                assert spec["low"] <= defaults[key] <= spec["high"], (strategy, key)
+
+
+# Through the Snakefile (schema, then semantic check): a dry run each, a few seconds.
+BAD = [
+    ({"search_space": {"full": {"train.lrr": {"distribution": "log_uniform", "low": 1e-4,
+                                              "high": 1e-2}}}},
+     ["search_space.full.train.lrr", "train.lr", "strategy_params.full.backbone_lr_mult"]),
+    ({"search_space": {"full": {"train.lr": {"distribution": "normal", "low": 1, "high": 2}}}},
+     ["search_space.full.train.lr.distribution", "'normal'", "log_uniform", "choice"]),
+    ({"search_space": {"full": {"train.lr": {"distribution": "log_uniform", "low": 1e-2}}}},
+     ["search_space.full.train.lr", "'high' is a required property"]),
+    ({"tuning": {"trails": 3}}, ["'trails'", "tuning", "trials"]),
+    ({"tuning": {"trials": 2, "pairs": ["imagenet-nope"]}},
+     ["tuning.pairs[0]", "imagenet-nope", "imagenet-digits"]),
+]
+
+
+@pytest.mark.parametrize(("config", "words"), BAD, ids=[str(c)[:80] for c, _ in BAD])
+def test_bad_tuning_config_fails_naming_key(tmp_path, config, words):
+    validation.test_bad_config_fails_naming_key(tmp_path, config, words)
+
+
+# The semantic check alone (what the Snakefile calls after the schema), without Snakemake.
+BAD_SEMANTICS = [
+    ({"search_space": {"full": {"strategy_params.partial.trainable_stages": {
+        "distribution": "choice", "values": [1, 2]}}}},
+     ["search_space.full.strategy_params.partial.trainable_stages", "not a tunable key",
+      "strategy_params.full.backbone_lr_mult"]),
+    ({"search_space": {"finetune": {"train.lr": {"distribution": "choice", "values": [0.1]}}}},
+     ["search_space.finetune", "discriminative_lr"]),
+    ({"search_space": {"full": {"train.lr": {"distribution": "log_uniform", "low": 1e-2,
+                                             "high": 1e-3}}}},
+     ["search_space.full.train.lr", "low < high"]),
+    ({"tuning": {"trials": 2},
+      "search_space": {"full": {"train.lr": {"distribution": "choice", "values": [0.1]}}}},
+     ["tuning.trials", "search_space", "scratch"]),
+]
+
+
+@pytest.mark.parametrize(("override", "words"), BAD_SEMANTICS,
+                         ids=[str(c)[:80] for c, _ in BAD_SEMANTICS])
+def test_bad_tuning_semantics_name_the_key(override, words):
+    config = {**DEFAULT_CONFIG, **override}
+    with pytest.raises(ValueError) as error:
+        tuning.check_tuning_config(config)
+    for word in words:
+        assert word in str(error.value), f"{word!r} missing from {error.value}"
+
+
+def test_tuned_config_plans_trials_and_tuned_runs(tmp_path):
+    """workflows/configs/tuned.yaml: the default sweep plus 3 trial jobs and a tuned run
+    per seed for every pair x strategy; trial 0 is no job (the default run is reused)."""
+    result = validation.dry_run(tmp_path, REPO / "workflows/configs/tuned.yaml",
+                                extra=("--quiet", "rules"))
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    jobs = dict(line.split() for line in output.splitlines()
+                if len(line.split()) == 2 and line.split()[1].isdigit())
+    cells = len(DEFAULT_CONFIG["pairs"]) * len(DEFAULT_CONFIG["strategies"])
+    assert jobs["tuning_trial"] == str(cells * 3)
+    assert jobs["tuning_select"] == str(cells)
+    assert jobs["tuned_run"] == str(cells * len(DEFAULT_CONFIG["seeds"]))
+    # The default config tunes nothing.
+    result = validation.dry_run(tmp_path, extra=("--quiet", "rules"))
+    assert "tuning" not in result.stdout + result.stderr
