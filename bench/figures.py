@@ -419,7 +419,8 @@ def tuning_spread_figure(summary: pd.DataFrame) -> Figure:
     # Trials side by side within a strategy's slot, in trial order (not random jitter), so
     # the default's diamond and the selection's ring sit on their own dots.
     n_max = int(trials.groupby(["pair", "strategy"]).size().max())
-    offsets = np.linspace(-0.3, 0.3, n_max) if n_max > 1 else np.zeros(1)
+    half = min(0.3, 0.1 * (n_max - 1))  # 0.2 apart, within +-0.3 of the slot's centre
+    offsets = np.linspace(-half, half, n_max)
     trials["x"] = [position[s] + offsets[min(int(k), n_max - 1)]
                    for s, k in zip(trials["strategy"], trials["trial"], strict=True)]
     trials["kind"] = np.where(trials["trial"] == 0, "default", "draw")
