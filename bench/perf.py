@@ -28,8 +28,8 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from bench.activations import model_inputs
 from bench.config import load_config, run_config
-from bench.datasets.base import normalize
 from bench.strategies import STRATEGIES
 from bench.train import Trainer, _load_pair, _select_roles
 
@@ -54,7 +54,7 @@ def bare_loop_images_per_second(config, steps: int) -> float:
 
     backbone, _ = create_backbone(config.backbone, pretrained=True)
     strategy = STRATEGIES["full"](config, backbone, target.num_classes)
-    net = strategy.network
+    net = strategy.network.to(memory_format=torch.channels_last)  # as bench.train does
     import timm.optim
 
     optimizer = timm.optim.create_optimizer_v2(strategy.param_groups(), opt=config.optimizer,
@@ -68,7 +68,7 @@ def bare_loop_images_per_second(config, steps: int) -> float:
         index = order[begin:begin + config.batch_size]
         if len(index) < 2:
             index = order[:config.batch_size]
-        x = normalize(images[index], backbone.mean, backbone.std)
+        x = model_inputs(backbone, images[index])
         loss = F.cross_entropy(net(x), labels[index])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
