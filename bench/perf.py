@@ -8,7 +8,9 @@ Measured in one process, side by side, so machine noise hits both sides alike:
 2. feature extraction with the frozen-feature cache vs recomputing features every step,
    same seed and epochs (accuracy must agree);
 3. ``partial`` (``trainable_stages`` = 2) with the frozen-prefix cache vs without;
-4. with ``--summary``, the sweep's training time per strategy and its share.
+4. with ``--summary``, the sweep's time per strategy and its share;
+
+and what the channels-last memory layout buys over NCHW in the bare loop.
 
 Overhead compares training-loop images/s. The cache comparisons time whole runs
 (training and evaluation: a cache also serves the validation and test passes), once
@@ -44,8 +46,9 @@ def _config(base: dict, strategy: str, epochs: int, cache_dir: str, **params):
     return run_config(base, PAIR, strategy, 0, cache_dir=cache_dir)
 
 
-def bare_loop_images_per_second(config, steps: int) -> float:
-    """The same training steps as ``full`` with nothing around them."""
+def bare_loop_images_per_second(config, steps: int, channels_last: bool = True) -> float:
+    """The same training steps as ``full`` with nothing around them (in bench.train's
+    channels-last layout, or NCHW to measure what that layout buys)."""
     torch.manual_seed(0)
     target, source = _load_pair(config)
     roles = _select_roles(config, target, source, uses_other=False)
@@ -54,7 +57,9 @@ def bare_loop_images_per_second(config, steps: int) -> float:
 
     backbone, _ = create_backbone(config.backbone, pretrained=True)
     strategy = STRATEGIES["full"](config, backbone, target.num_classes)
-    net = strategy.network.to(memory_format=torch.channels_last)  # as bench.train does
+    net = strategy.network
+    if channels_last:
+        net = net.to(memory_format=torch.channels_last)  # as bench.train does
     import timm.optim
 
     optimizer = timm.optim.create_optimizer_v2(strategy.param_groups(), opt=config.optimizer,
@@ -69,6 +74,8 @@ def bare_loop_images_per_second(config, steps: int) -> float:
         if len(index) < 2:
             index = order[:config.batch_size]
         x = model_inputs(backbone, images[index])
+        if not channels_last:
+            x = x.contiguous()
         loss = F.cross_entropy(net(x), labels[index])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -132,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         harness = full["cost"]["images_per_second"]
         rows.append(("harness overhead: full run img/s ÷ bare loop img/s",
                      f"{harness:.1f} / {bare:.1f}", harness / bare))
+        nchw = bare_loop_images_per_second(_config(base, "full", args.epochs, data_cache), steps,
+                                           channels_last=False)
+        rows.append(("layout: bare loop img/s channels-last ÷ NCHW", f"{bare:.1f} / {nchw:.1f}",
+                     bare / nchw))
 
         for strategy, params in (("feature_extraction", {}), ("partial", {"trainable_stages": 2})):
             config = _config(base, strategy, args.epochs, data_cache, **params)
