@@ -28,8 +28,10 @@ from test_reliability import assert_same_results, comparable
 
 PROFILE = REPO / "workflows" / "profiles" / "slurm"
 PAPER_CONFIG = REPO / "workflows" / "configs" / "paper.yaml"
-REMOTE_RULES = {"prepare_data", "cache_features", "run"}  # submitted to SLURM
-HEAD_NODE_RULES = {"aggregate", "figures"}  # run by snakemake itself (localrules)
+REMOTE_RULES = {"prepare_data", "cache_features", "run", "tuning_trial", "tuned_run"}  # to SLURM
+BACKBONE_RULES = REMOTE_RULES - {"prepare_data"}
+HEAD_NODE_RULES = {"aggregate", "figures", "tuning_select", "tuning_report",
+                   "tuning_figures"}  # run by snakemake itself (localrules)
 
 PLUGIN_MISSING = importlib.util.find_spec("snakemake_executor_plugin_slurm") is None
 needs_plugin = pytest.mark.skipif(
@@ -87,11 +89,11 @@ def test_dry_run_through_the_profile_declares_every_jobs_resources(tmp_path, con
     jobs = planned_jobs(result.stdout)
     rules = {job["rule"] for job in jobs}
     # (cache_features only where feature extraction trains without augmentation)
-    assert {"prepare_data", "run"} | HEAD_NODE_RULES <= rules, rules
+    assert {"prepare_data", "run", "aggregate", "figures"} <= rules, rules
     runs = [job for job in jobs if job["rule"] == "run"]
     assert len(runs) > 0
-    # Runs and the feature cache run the backbone: they get the GPU, threads and memory.
-    for job in (job for job in jobs if job["rule"] in ("run", "cache_features")):
+    # Jobs that run the backbone get the GPU, threads and memory of a run.
+    for job in (job for job in jobs if job["rule"] in BACKBONE_RULES):
         declared = job["resources"]
         assert int(declared.get("mem_mb", -1)) == want["mem_mb"], job
         assert int(declared.get("runtime", -1)) == want["runtime"], job
@@ -101,7 +103,7 @@ def test_dry_run_through_the_profile_declares_every_jobs_resources(tmp_path, con
         if job["rule"] == "prepare_data":
             assert int(job["resources"]["mem_mb"]) == want["mem_mb"], job
             assert int(job["resources"]["runtime"]) == want["runtime"], job
-        if job["rule"] not in ("run", "cache_features"):
+        if job["rule"] not in BACKBONE_RULES:
             assert int(job["resources"].get("gpu", 0)) == 0, f"only the backbone takes a GPU: {job}"
         # Every job that SLURM could be asked for says how much memory and time it needs.
         assert "mem_mb" in job["resources"] and "runtime" in job["resources"], job
@@ -166,9 +168,14 @@ def test_ci_sweep_on_slurm_equals_the_local_run(tmp_path, tmp_path_factory):
     run_id = re.search(r"SLURM run ID: (\S+)", output).group(1)
     jobs = sacct_jobs(run_id)
     want = merged_resources(CI_CONFIG)
-    caches = tmp_path / CI_RESULTS / "cache" / "data"
-    counts = {"run": runs, "prepare_data": len(list(caches.glob("*.prepared"))),
-              "cache_features": len(list(caches.glob("*.features")))}
+    # One SLURM job per output of each remote rule.
+    results = tmp_path / CI_RESULTS
+    counts = {"prepare_data": len(list((results / "cache" / "data").glob("*.prepared"))),
+              "cache_features": len(list((results / "cache" / "data").glob("*.features"))),
+              "run": runs,
+              "tuning_trial": len(list((results / "tuning" / "trials").rglob("trial*.json"))),
+              "tuned_run": len(list((results / "tuning" / "runs").rglob("seed*.json")))}
+    counts = {rule: count for rule, count in counts.items() if count}
     submitted = {}
     for job in jobs:
         rule = job["Comment"].split("_wildcards_")[0].removeprefix("rule_") or "?"
@@ -185,7 +192,7 @@ def test_ci_sweep_on_slurm_equals_the_local_run(tmp_path, tmp_path_factory):
         assert "gres/gpu" not in job["ReqTRES"], job
     if "?" not in submitted:  # job comments are stored (AccountingStoreFlags=job_comment)
         assert submitted == counts, submitted
-    print(f"sacct: {len(jobs)} jobs ({counts['prepare_data']} prepare_data + "
-          f"{counts['cache_features']} cache_features + {counts['run']} run),"
+    print(f"sacct: {len(jobs)} jobs ("
+          + " + ".join(f"{count} {rule}" for rule, count in counts.items()) + "),"
           f" all COMPLETED, each ReqMem={jobs[0]['ReqMem']} Timelimit={jobs[0]['Timelimit']}"
           f" AllocCPUS={jobs[0]['AllocCPUS']}, no GPU; aggregate and figures on the head node")
