@@ -56,15 +56,25 @@ class Network(nn.Module):
         return self.head(self.features(x, start))
 
     def set_frozen(self, stages: int) -> None:
-        self.frozen = stages
         for index, stage in enumerate(self.backbone.stages):
             stage.requires_grad_(index >= stages)
+        self.frozen = stages
         self.train(self.training)
 
     def train(self, mode: bool = True):
-        super().train(mode)
-        for stage in self.backbone.stages[: self.frozen]:
-            stage.eval()
+        """``mode`` for every module but the frozen stages, which stay in eval mode
+        (fixed BatchNorm statistics). Each module is set once: a run switches modes
+        twice per epoch, and visiting a frozen backbone's ~300 modules twice each time
+        was a third of a cached feature-extraction run."""
+        self.training = mode
+        for child in self.children():
+            if child is not self.backbone:
+                child.train(mode)
+        self.backbone.training = mode
+        self.backbone.stages.training = mode
+        for index, stage in enumerate(self.backbone.stages):
+            stage.train(mode and index >= self.frozen)
+        self.backbone.pool_modules.train(mode)
         return self
 
 
