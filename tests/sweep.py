@@ -41,7 +41,17 @@ def snakemake(workdir: Path, *args: str, configfiles=(CI_CONFIG,),
 
 
 def clean_ci_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Working directory of a finished, uninterrupted local CI sweep (once per session)."""
+    """Working directory of a finished, uninterrupted local CI sweep (once per session).
+
+    TLBENCH_CLEAN_CI_SWEEP=DIR reuses the sweep a previous session made in DIR (e.g.
+    `<basetemp>/clean-ci-sweep`), to rerun the tests that compare against it without
+    sweeping again; it must come from the same code.
+    """
+    reused = os.environ.get("TLBENCH_CLEAN_CI_SWEEP")
+    if reused:
+        assert (Path(reused) / CI_RESULTS / "summary.csv").exists(), \
+            f"TLBENCH_CLEAN_CI_SWEEP={reused} holds no finished CI sweep"
+        return Path(reused)
     workdir = tmp_path_factory.getbasetemp() / "clean-ci-sweep"
     if not (workdir / CI_RESULTS / "summary.csv").exists():
         workdir.mkdir(exist_ok=True)

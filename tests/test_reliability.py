@@ -104,10 +104,11 @@ def assert_nothing_partial(results: Path) -> None:
         assert "key" in payload, path
 
 
-# The kill test sweeps two of the CI pairs, one with labelled target data (and the
-# data-efficiency budgets) and one Office-style pair (DAN on unlabelled targets): every
-# strategy and rule, through the same code path, at a quarter of the CI sweep's time.
-KILLED_PAIRS = ["imagenet-digits", "synoffice-a-w"]
+# The kill test and the SLURM test (test_slurm.py) sweep two of the CI pairs, one with
+# labelled target data (data-efficiency budgets and tuning trials) and one Office-style
+# pair (DAN on unlabelled targets): every strategy and rule, through the same code path,
+# at a quarter of the CI sweep's time.
+CI_SUBSET_PAIRS = ["imagenet-digits", "synoffice-a-w"]
 
 
 def ci_subset_config(tmp_path: Path, pairs: list[str]) -> Path:
@@ -169,9 +170,9 @@ def planned_outputs(workdir: Path, configfile: Path) -> set[Path]:
 
 @pytest.mark.slow
 def test_killed_sweep_resumes_to_the_clean_result(tmp_path, clean_summary):
-    config = ci_subset_config(tmp_path, KILLED_PAIRS)
+    config = ci_subset_config(tmp_path, CI_SUBSET_PAIRS)
     results = tmp_path / CI_RESULTS
-    total = sum(comparable(clean_summary).index.get_level_values("pair").isin(KILLED_PAIRS))
+    total = sum(comparable(clean_summary).index.get_level_values("pair").isin(CI_SUBSET_PAIRS))
     started = time.monotonic()
 
     def sweep(*args: str):
@@ -213,7 +214,7 @@ def test_killed_sweep_resumes_to_the_clean_result(tmp_path, clean_summary):
     assert not redone, f"the restart reran finished runs: {redone[:5]}"
     assert leftover_temporaries(results) == []
     assert_nothing_partial(results)
-    assert_same_results(results / "summary.csv", clean_summary, pairs=KILLED_PAIRS)
+    assert_same_results(results / "summary.csv", clean_summary, pairs=CI_SUBSET_PAIRS)
     print(f"restart: {len(record_files(results))}/{total} records, no temporary file, every "
           f"cache loads; summary equals the clean CI sweep's for these pairs (metrics, "
           f"status, params, history without seconds); {time.monotonic() - started:.0f} s in all")
