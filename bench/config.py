@@ -103,8 +103,9 @@ def check_names(config: dict, pairs: list[str] | None = None) -> None:
     from bench.models import OFFLINE_BACKBONE
 
     backbone = _require(config, "backbone", "")
-    if backbone not in timm.list_models():
-        near = difflib.get_close_matches(str(backbone), timm.list_models(), n=3)
+    known = timm.list_models()
+    if backbone not in known:
+        near = difflib.get_close_matches(str(backbone), known, n=3)
         raise ConfigError(f"config key `backbone` = {backbone!r} is not a timm model name; "
                           f"allowed: {OFFLINE_BACKBONE} (weights on disk) or any name of "
                           f"timm.list_models() (weights downloaded)"

@@ -279,8 +279,7 @@ class Trainer:
                 best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
         bar.close()
 
-        metrics = {"accuracy": None, "balanced_accuracy": None, "macro_f1": None,
-                   "val_accuracy": None, "mmd": last_mmd}
+        metrics = {**NO_METRICS, "mmd": last_mmd}
         if status == "ok":
             net.load_state_dict(best_state)
             predicted = self._predict(tensors["test"], start)
@@ -297,31 +296,12 @@ class Trainer:
             "total_params": sum(p.numel() for p in net.parameters()),
             "train_images": train_images,
         }
-        return self._record(self.weights, status, diverged_epoch, best_epoch, metrics, history,
-                            cost, {**self.sizes, "frozen_prefix_stages": start,
-                                   "activation_cache": cache})
-
-    def _record(self, weights, status, diverged_epoch, best_epoch, metrics, history, cost,
-                sizes) -> dict:
-        config = self.config
-        return {
-            "schema_version": 1,
-            "pair": config.pair, "source": config.source, "target": config.target,
-            "target_labels": config.target_labels, "synthetic": is_synthetic(config),
-            "strategy": config.strategy, "seed": config.seed, "shots": config.shots,
-            "backbone": config.backbone, "pretrained": weights,
-            "resolution": config.resolution, "epochs": config.epochs,
-            "hparams": config.hparams(),
-            "status": status,
-            "error": (f"non-finite loss in epoch {diverged_epoch}"
-                      if status == "diverged" else None),
-            "diverged_epoch": diverged_epoch, "best_epoch": best_epoch,
-            "metrics": metrics, "history": history, "cost": cost, "data": sizes,
-            "device": device_description(self.device),
-            "versions": library_versions(), "git_revision": git_revision(),
-            "config_hash": config.config_hash(),
-            "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
+        return make_record(
+            self.config, pretrained=self.weights, status=status,
+            error=f"non-finite loss in epoch {diverged_epoch}" if status == "diverged" else None,
+            diverged_epoch=diverged_epoch, best_epoch=best_epoch, metrics=metrics,
+            history=history, cost=cost, device=device_description(self.device),
+            data={**self.sizes, "frozen_prefix_stages": start, "activation_cache": cache})
 
 
 def run(config: RunConfig, progress: bool = True) -> dict:
@@ -333,26 +313,41 @@ def run(config: RunConfig, progress: bool = True) -> dict:
     return Trainer(config, progress).run()
 
 
-def failed_record(config: RunConfig, error: BaseException) -> dict:
-    """The record of a run that raised: every field present, metrics null."""
+# A record's metrics before (or without) an evaluation: every key, each null.
+NO_METRICS = dict.fromkeys(("accuracy", "balanced_accuracy", "macro_f1", "val_accuracy", "mmd"))
+
+
+def make_record(config: RunConfig, *, pretrained, status: str, error: str | None,
+                diverged_epoch: int | None, best_epoch: int | None, metrics: dict,
+                history: list, cost: dict, data: dict, device: str) -> dict:
+    """A run record (run.schema.json): the run's config and provenance around its results."""
     return {
         "schema_version": 1,
         "pair": config.pair, "source": config.source, "target": config.target,
         "target_labels": config.target_labels, "synthetic": is_synthetic(config),
         "strategy": config.strategy, "seed": config.seed, "shots": config.shots,
-        "backbone": config.backbone, "pretrained": None, "resolution": config.resolution,
-        "epochs": config.epochs, "hparams": config.hparams(), "status": "failed",
-        "error": f"{type(error).__name__}: {error}", "diverged_epoch": None, "best_epoch": None,
-        "metrics": {"accuracy": None, "balanced_accuracy": None, "macro_f1": None,
-                    "val_accuracy": None, "mmd": None},
-        "history": [],
-        "cost": {"train_seconds": 0.0, "images_per_second": None,
-                 "peak_accelerator_bytes": None, "peak_host_rss_bytes": peak_host_rss_bytes(),
-                 "trainable_params": 0, "total_params": 0, "train_images": 0},
-        "data": {}, "device": "unknown", "versions": library_versions(),
-        "git_revision": git_revision(), "config_hash": config.config_hash(),
+        "backbone": config.backbone, "pretrained": pretrained,
+        "resolution": config.resolution, "epochs": config.epochs,
+        "hparams": config.hparams(), "status": status, "error": error,
+        "diverged_epoch": diverged_epoch, "best_epoch": best_epoch,
+        "metrics": metrics, "history": history, "cost": cost, "data": data, "device": device,
+        "versions": library_versions(), "git_revision": git_revision(),
+        "config_hash": config.config_hash(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+
+
+def failed_record(config: RunConfig, error: BaseException) -> dict:
+    """The record of a run that raised: every field present, metrics null."""
+    return make_record(
+        config, pretrained=None, status="failed", error=f"{type(error).__name__}: {error}",
+        diverged_epoch=None, best_epoch=None,
+        metrics=dict(NO_METRICS),
+        history=[],
+        cost={"train_seconds": 0.0, "images_per_second": None, "peak_accelerator_bytes": None,
+              "peak_host_rss_bytes": peak_host_rss_bytes(), "trainable_params": 0,
+              "total_params": 0, "train_images": 0},
+        data={}, device="unknown")
 
 
 def is_synthetic(config: RunConfig) -> bool:

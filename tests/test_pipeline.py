@@ -107,4 +107,9 @@ def test_ci_sweep_end_to_end(tmp_path_factory, tmp_path):
     report = tmp_path / "report.html"
     result = snakemake(tmp_path, "--report", str(report))
     assert result.returncode == 0, result.stderr[-5000:]
-    assert report.stat().st_size > 0
+    # Every HTML table and PNG figure is embedded (as a data URL named after the file).
+    embedded = report.read_text()
+    for name in (*aggregate.TABLE_NAMES, *tuning_report.TABLE_NAMES):
+        assert f"{name}.html;base64," in embedded, name
+    for name in (*figures.FIGURE_NAMES, *tuning_report.FIGURE_NAMES):
+        assert f"{name}.png;base64," in embedded, name

@@ -59,14 +59,25 @@ def trial_sets(wildcards):
     return " ".join(f"--set '{argument}'" for argument in set_arguments(wildcards.strategy, hparams))
 
 
+TUNING_TABLES = {
+    "tuning_selected": "Selected hyper-parameters",
+    "accuracy_default_vs_tuned": "Accuracy: defaults vs tuned",
+}
+# HTML tables and the PNG figure go into `snakemake --report` (report.smk's convention).
 TUNING_OUTPUTS = {
     "summary": f"{TUNING_DIR}/summary.csv",
-    **{f"{name}_{extension}": f"{TUNING_DIR}/tables/{name}.{extension}"
-       for name in ("tuning_selected", "accuracy_default_vs_tuned")
-       for extension in ("csv", "md", "tex", "html")},
+    **{f"{name}_{extension}": (report(f"{TUNING_DIR}/tables/{name}.{extension}",
+                                      caption=f"{CAPTIONS}/table_{name}.rst",
+                                      category="Tuning", labels={"table": title})
+                               if extension == "html" else f"{TUNING_DIR}/tables/{name}.{extension}")
+       for name, title in TUNING_TABLES.items() for extension in ("csv", "md", "tex", "html")},
 }
-TUNING_FIGURES = {f"tuning_spread_{extension}": f"{TUNING_DIR}/figures/tuning_spread.{extension}"
-                  for extension in ("png", "pdf")}
+TUNING_FIGURES = {
+    "tuning_spread_png": report(f"{TUNING_DIR}/figures/tuning_spread.png",
+                                caption=f"{CAPTIONS}/figure_tuning_spread.rst",
+                                category="Tuning", labels={"figure": "Validation accuracy per trial"}),
+    "tuning_spread_pdf": f"{TUNING_DIR}/figures/tuning_spread.pdf",
+}
 
 
 def tuning_targets():
