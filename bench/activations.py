@@ -127,21 +127,19 @@ def cache_features(config: dict, dataset: str, cache_dir: str | Path) -> dict[st
     Returns ``{split: "hit" | "computed"}``. Every feature-extraction run of the sweep
     on this data set, whatever its seed or ``shots``, then reads these files.
     """
+    from bench.config import data_settings
     from bench.datasets import load_dataset
     from bench.models import create_backbone
     from bench.train import resolve_device
 
-    data = config.get("data") or {}
-    options = data.get("options") or {}
-    split_seed = int(data.get("split_seed", 0))
-    images = load_dataset(dataset, config["resolution"], root=data.get("root", "data"),
-                          split_seed=split_seed, cache_dir=str(cache_dir),
-                          **options.get(dataset, {}))
+    data = data_settings(config)
+    images = load_dataset(dataset, config["resolution"], cache_dir=str(cache_dir),
+                          **data.load_kwargs(dataset))
     device = resolve_device(config.get("device", "auto"))
     backbone, weights = create_backbone(config["backbone"], pretrained=True)
     backbone = backbone.to(device).to(memory_format=torch.channels_last)
     cache = ActivationCache(cache_dir, config["backbone"], weights, config["resolution"],
-                            split_seed, options, device)
+                            data.split_seed, data.options, device)
     stop = backbone.num_stages  # feature_extraction freezes every stage
 
     def compute(split_images):

@@ -100,10 +100,9 @@ def cmd_data_prepare(args: argparse.Namespace) -> int:
 
     options = {}
     if args.config:
-        from bench.config import load_config
+        from bench.config import data_settings, load_config
 
-        options = ((load_config(args.config).get("data") or {}).get("options") or {}).get(
-            args.name, {})
+        options = data_settings(load_config(args.config)).options.get(args.name, {})
     try:
         dataset = load_dataset(args.name, args.resolution, root=args.root,
                                split_seed=args.split_seed, cache_dir=args.cache_dir, **options)

@@ -56,6 +56,10 @@ class RunConfig:
                 if k in TRAIN_KEYS or k in ("split_seed", "data_options")}
         return {**keep, **self.params}
 
+    def data(self) -> DataSettings:
+        """Its data settings, as the sweep config's ``data`` section gave them."""
+        return DataSettings(self.data_root, self.split_seed, self.data_options)
+
     def config_hash(self) -> str:
         """Hash of what determines the result (not where files live or how many threads)."""
         relevant = {k: v for k, v in asdict(self).items()
@@ -119,6 +123,27 @@ def check_names(config: dict, pairs: list[str] | None = None) -> None:
                                   f"data set; allowed: {', '.join(DATASETS)}")
 
 
+@dataclass(frozen=True)
+class DataSettings:
+    """The config's ``data`` section: where real data sets live, the split seed, and
+    per-data-set builder options (e.g. Office-31's image size)."""
+
+    root: str = "data"
+    split_seed: int = 0
+    options: dict = field(default_factory=dict)  # data set name -> builder options
+
+    def load_kwargs(self, name: str) -> dict:
+        """Keyword arguments of ``bench.datasets.load_dataset`` for data set ``name``."""
+        return {"root": self.root, "split_seed": self.split_seed, **self.options.get(name, {})}
+
+
+def data_settings(config: dict) -> DataSettings:
+    """The ``data`` section of a sweep config, defaults filled in."""
+    data = config.get("data") or {}
+    return DataSettings(root=str(data.get("root", "data")), split_seed=int(data.get("split_seed", 0)),
+                        options=dict(data.get("options") or {}))
+
+
 def run_config(config: dict, pair: str, strategy: str, seed: int,
                shots: int | None = None, cache_dir: str | None = None,
                threads: int = 1) -> RunConfig:
@@ -170,7 +195,7 @@ def run_config(config: dict, pair: str, strategy: str, seed: int,
     device = config.get("device", "auto")
     if device not in ("auto", "cpu", "cuda"):
         raise ConfigError(f"`device` must be auto, cpu or cuda, got {device!r}")
-    data = config.get("data") or {}
+    data = data_settings(config)
     run = RunConfig(
         pair=pair, source=spec["source"], target=spec["target"],
         target_labels=bool(spec["target_labels"]), strategy=strategy, seed=seed, shots=shots,
@@ -178,8 +203,8 @@ def run_config(config: dict, pair: str, strategy: str, seed: int,
         epochs=train["epochs"], batch_size=train["batch_size"], optimizer=train["optimizer"],
         lr=float(train["lr"]), weight_decay=float(train["weight_decay"]),
         augment=bool(train["augment"]), label_smoothing=float(train["label_smoothing"]),
-        params=params, device=device, data_root=str(data.get("root", "data")),
-        split_seed=int(data.get("split_seed", 0)), data_options=dict(data.get("options") or {}),
+        params=params, device=device, data_root=data.root, split_seed=data.split_seed,
+        data_options=data.options,
         cache_dir=cache_dir, threads=threads,
     )
     STRATEGIES[strategy].check(run)

@@ -64,11 +64,12 @@ def resolve_device(name: str) -> torch.device:
 
 
 def _load_pair(config: RunConfig) -> tuple[ImageDataset, ImageDataset | None]:
-    options = dict(resolution=config.resolution, root=config.data_root,
-                   split_seed=config.split_seed, cache_dir=config.cache_dir)
-    target = load_dataset(config.target, **options, **config.data_options.get(config.target, {}))
+    data = config.data()
+    target = load_dataset(config.target, config.resolution, cache_dir=config.cache_dir,
+                          **data.load_kwargs(config.target))
     needs_source = not config.target_labels or STRATEGIES[config.strategy].uses_other_domain
-    source = (load_dataset(config.source, **options, **config.data_options.get(config.source, {}))
+    source = (load_dataset(config.source, config.resolution, cache_dir=config.cache_dir,
+                           **data.load_kwargs(config.source))
               if needs_source else None)
     if not config.target_labels and source.classes != target.classes:
         raise ValueError(f"pair {config.pair!r}: source {config.source} and target "
