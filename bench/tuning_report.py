@@ -106,7 +106,7 @@ def selected_table(selections: list[dict], synthetic: dict[str, bool]) -> Table:
              "(trial 0: the config's defaults; trials 1..N-1: random draws from the strategy's "
              "search space, docs/TUNING.md), at the first seed; ties go to the lower trial. "
              "Test metrics are never read.",
-             *(_notes(data.assign(synthetic=data["synthetic"]), counted=False))]
+             *_notes(data, counted=False)]
     return Table("tuning_selected", "Selected hyper-parameters by pair and strategy",
                  data.drop(columns=["hparams_text"]).round(6), cells,
                  pd.DataFrame(False, index=cells.index, columns=cells.columns), notes)
@@ -121,7 +121,7 @@ def default_vs_tuned_table(default: pd.DataFrame, tuned: pd.DataFrame) -> Table:
     """Test accuracy (%) per pair x strategy with defaults and with tuning (mean ± 95% CI
     over seeds), the paired difference tuned − default (percentage points), and the
     strategy's rank within its pair under each. Bold: best per pair in each column."""
-    default, tuned = default[default["shots"] == "all"], tuned
+    default = default[default["shots"] == "all"]
     synthetic = _synthetic_pairs(pd.concat([default, tuned]))
     rows, seeds = [], []
     for pair in pairs_in(tuned):

@@ -71,10 +71,12 @@ class Network(nn.Module):
             if child is not self.backbone:
                 child.train(mode)
         self.backbone.training = mode
+        for child in self.backbone.children():
+            if child is not self.backbone.stages:
+                child.train(mode)
         self.backbone.stages.training = mode
         for index, stage in enumerate(self.backbone.stages):
             stage.train(mode and index >= self.frozen)
-        self.backbone.pool_modules.train(mode)
         return self
 
 

@@ -14,15 +14,14 @@
 # it is the default run at that seed. Same config and seed, same run: copying saves
 # (pairs x strategies) runs at seeds[0] and every run of a strategy whose defaults win.
 
-from bench.tuning import draw_trial, set_arguments, tuning_settings
+from bench.tuning import set_arguments, trial_hparams, tuning_settings
 
 TUNING = tuning_settings(config)
 TUNING_DIR = f"{RESULTS}/tuning"
 TRIAL_SEED = config["seeds"][0]
 # Draws of trials 1..N-1 per strategy, the same for every pair (trial 0, the defaults,
 # is the default run's record and needs no draw).
-TRIAL_HPARAMS = {strategy: {k: draw_trial(config.get("search_space") or {}, strategy, k,
-                                          TUNING["seed"]) for k in range(1, TUNING["trials"])}
+TRIAL_HPARAMS = {strategy: {k: trial_hparams(config, strategy, k) for k in range(1, TUNING["trials"])}
                  for strategy in config["strategies"]}
 
 
