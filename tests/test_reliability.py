@@ -20,7 +20,6 @@ The clean CI sweep is run once per pytest session (tests/sweep.py `clean_ci_swee
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -33,16 +32,18 @@ import pandas as pd
 import pytest
 import torch
 import yaml
-from sweep import CI_CONFIG, CI_RESULTS, REPO, clean_ci_sweep, snakemake, snakemake_command, sweep_env
-
-# What must be equal between two runs of the same sweep: which runs, how they ended and
-# what they measured. Not timings, memory, host, versions or cache hits.
-IDENTITY = ["pair", "strategy", "seed", "shots"]
-COMPARED = ["status", "error", "diverged_epoch", "best_epoch", "accuracy", "balanced_accuracy",
-            "macro_f1", "val_accuracy", "mmd", "trainable_params", "total_params",
-            "train_images", "epochs_run", "config_hash"]
-HISTORY_COMPARED = ("epoch", "train_loss", "val_accuracy", "mmd")  # per epoch, not "seconds"
-
+from sweep import (
+    CI_RESULTS,
+    CI_SUBSET_PAIRS,
+    REPO,
+    assert_same_results,
+    ci_subset_config,
+    clean_ci_sweep,
+    comparable,
+    snakemake,
+    snakemake_command,
+    sweep_env,
+)
 
 # ---------------------------------------------------------------------------------------
 # Running the sweep
@@ -51,32 +52,6 @@ HISTORY_COMPARED = ("epoch", "train_loss", "val_accuracy", "mmd")  # per epoch, 
 @pytest.fixture(scope="module")
 def clean_summary(tmp_path_factory) -> Path:
     return clean_ci_sweep(tmp_path_factory) / CI_RESULTS / "summary.csv"
-
-
-def comparable(summary_csv: Path) -> pd.DataFrame:
-    """The summary's outcome and metrics per run, indexed by (pair, strategy, seed, shots)."""
-    frame = pd.read_csv(summary_csv, dtype={"shots": str, "pair": str, "strategy": str})
-    columns = [c for c in COMPARED if c in frame.columns]
-    out = frame[IDENTITY + columns].copy()
-    if "history" in frame.columns:
-        out["history"] = [json.dumps([{k: epoch.get(k) for k in HISTORY_COMPARED}
-                                      for epoch in json.loads(h)]) for h in frame["history"]]
-    return out.set_index(IDENTITY).sort_index()
-
-
-def assert_same_results(summary: Path, reference: Path, pairs: list[str] | None = None) -> None:
-    """The two summaries hold the same runs with the same outcomes (of ``pairs`` only,
-    in the reference, when given)."""
-    got, want = comparable(summary), comparable(reference)
-    if pairs is not None:
-        want = want[want.index.get_level_values("pair").isin(pairs)]
-    assert list(got.index) == list(want.index), "the two sweeps ran different runs"
-    differing = [(run, column, want.at[run, column], got.at[run, column])
-                 for column in want.columns for run in want.index
-                 if not (pd.isna(want.at[run, column]) and pd.isna(got.at[run, column]))
-                 and want.at[run, column] != got.at[run, column]]
-    assert not differing, "runs differ (run, column, clean, this):\n" + "\n".join(
-        map(str, differing[:20]))
 
 
 # ---------------------------------------------------------------------------------------
@@ -102,23 +77,6 @@ def assert_nothing_partial(results: Path) -> None:
     for path in caches:
         payload = torch.load(path, map_location="cpu", weights_only=True)
         assert "key" in payload, path
-
-
-# The kill test and the SLURM test (test_slurm.py) sweep two of the CI pairs, one with
-# labelled target data (data-efficiency budgets and tuning trials) and one Office-style
-# pair (DAN on unlabelled targets): every strategy and rule, through the same code path,
-# at a quarter of the CI sweep's time.
-CI_SUBSET_PAIRS = ["imagenet-digits", "synoffice-a-w"]
-
-
-def ci_subset_config(tmp_path: Path, pairs: list[str]) -> Path:
-    """workflows/configs/ci.yaml with only `pairs`, as a config file."""
-    config = yaml.safe_load(CI_CONFIG.read_text())
-    config["pairs"] = {name: config["pairs"][name] for name in pairs}
-    config["data_efficiency"]["pairs"] = [p for p in config["data_efficiency"]["pairs"] if p in pairs]
-    path = tmp_path / "ci-subset.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-    return path
 
 
 def start_sweep(workdir: Path, log: Path, configfile: Path) -> subprocess.Popen:

@@ -24,8 +24,17 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sweep import CI_CONFIG, CI_RESULTS, REPO, clean_ci_sweep, snakemake
-from test_reliability import CI_SUBSET_PAIRS, assert_same_results, ci_subset_config, comparable
+from sweep import (
+    CI_CONFIG,
+    CI_RESULTS,
+    CI_SUBSET_PAIRS,
+    REPO,
+    assert_same_results,
+    ci_subset_config,
+    clean_ci_sweep,
+    comparable,
+    snakemake,
+)
 
 PROFILE = REPO / "workflows" / "profiles" / "slurm"
 PAPER_CONFIG = REPO / "workflows" / "configs" / "paper.yaml"
