@@ -177,6 +177,8 @@ class Trainer:
         self.num_classes = target.num_classes
         self.sizes = {role: len(r.labels) for role, r in roles.items()}
         self.sizes["num_classes"] = target.num_classes
+        # Which split played which role: the record shows the protocol that ran.
+        self.sizes["roles"] = {role: f"{r.dataset.name}/{r.split}" for role, r in roles.items()}
         for dataset in (target, source):
             if dataset is not None and dataset.info:
                 self.sizes[f"{dataset.name}_info"] = dataset.info
@@ -216,7 +218,7 @@ class Trainer:
         groups = strategy.param_groups()
         import timm.optim  # late: only runs that train need it
 
-        optimizer = timm.optim.create_optimizer_v2(
+        self.optimizer = optimizer = timm.optim.create_optimizer_v2(
             groups, opt=config.optimizer, lr=config.lr, weight_decay=config.weight_decay)
         steps_per_epoch = max(1, len(train_y) // config.batch_size
                               + (len(train_y) % config.batch_size > 1))

@@ -242,6 +242,18 @@ def test_ntg_paired_by_seed_and_marked_when_interval_above_zero():
     assert "Scratch" not in table.cells.columns
 
 
+def test_ntg_pairs_by_seed_not_position_when_a_seed_failed():
+    scratch = {0: 0.50, 1: 0.70, 2: 0.90}
+    full = {1: 0.75, 2: 0.95}  # seed 0 failed: paired by seed, errors lower by 5 pp
+    records = [make_record("p", "scratch", seed, accuracy=acc) for seed, acc in scratch.items()]
+    records += [make_record("p", "full", 0, status="failed")]
+    records += [make_record("p", "full", seed, accuracy=acc) for seed, acc in full.items()]
+    row = aggregate.ntg_table(_summary(records)).data.set_index("strategy").loc["full"]
+    # by position, full's seeds 1, 2 would meet scratch's seeds 0, 1: -25.0 pp
+    assert row["ntg_mean_pp"] == pytest.approx(-5.0)
+    assert row["n_paired"] == 2 and row["n_runs"] == 3
+
+
 def test_tables_without_scratch_or_shots_runs_say_so():
     tables = {t.name: t for t in aggregate.build_tables(_summary([make_record("p", "full", 0)]))}
     assert tables["ntg"].notes[0].startswith("No NTG")

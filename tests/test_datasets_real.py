@@ -32,6 +32,19 @@ def truncated_jpeg(path: Path) -> None:
     path.write_bytes(buffer.getvalue()[:60])
 
 
+def jpeg_cut_mid_scan(path: Path, keep: float = 0.6) -> None:
+    """A large noisy JPEG cut inside its scan data: the header is whole, so PIL opens it."""
+    buffer = io.BytesIO()
+    noise = np.random.default_rng(0).integers(0, 256, (192, 256, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(buffer, "JPEG", quality=95)
+    data = buffer.getvalue()
+    kept = data[:int(len(data) * keep)]
+    assert b"\xff\xda" in kept and len(kept) - kept.index(b"\xff\xda") > 10_000  # mid-scan
+    path.write_bytes(kept)
+    with Image.open(path) as image:
+        assert image.size == (256, 192)
+
+
 def office_fixture(root: Path, domain: str = "amazon", classes=("back_pack", "bike", "mug"),
                    per_class: int = 6) -> Path:
     folder = root / "office31" / domain / "images"
@@ -152,6 +165,15 @@ def test_office31_bad_files_are_skipped_and_counted(tmp_path):
     assert sorted(dataset.info["skipped_files"]) == [str(folder / "bike" / "frame_0001.jpg"),
                                                      str(folder / "mug" / "frame_0002.jpg")]
     assert len(dataset.train) + len(dataset.val) + len(dataset.test) == 16
+
+
+def test_office31_jpeg_truncated_mid_scan_is_skipped_and_listed(tmp_path):
+    folder = office_fixture(tmp_path)
+    bad = folder / "bike" / "frame_0003.jpg"
+    jpeg_cut_mid_scan(bad)
+    dataset = load_dataset("office31-amazon", 16, root=tmp_path)
+    assert dataset.info["skipped_files"] == [str(bad)]
+    assert len(dataset.train) + len(dataset.val) + len(dataset.test) == 17
 
 
 def test_office31_class_of_unreadable_files_fails_naming_it(tmp_path):

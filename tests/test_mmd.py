@@ -2,7 +2,11 @@ import numpy as np
 import pytest
 import torch
 
+from bench.config import run_config
 from bench.mmd import DEFAULT_ALPHAS, mk_mmd
+from bench.models import create_backbone
+from bench.strategies import STRATEGIES
+from tests.conftest import tiny_config
 
 
 def numpy_mk_mmd(x: np.ndarray, y: np.ndarray, alphas=DEFAULT_ALPHAS, linear=False) -> float:
@@ -70,3 +74,25 @@ def test_rejects_bad_shapes():
         mk_mmd(torch.zeros(4, 3), torch.zeros(4, 2))
     with pytest.raises(ValueError, match="at least 2"):
         mk_mmd(torch.zeros(1, 3), torch.zeros(4, 3))
+
+
+def _dan_loss(mmd_weight: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """DAN's loss and MK-MMD on one fixed batch (32 px inputs, 4 + 4 images), same weights."""
+    config = tiny_config()
+    config["strategy_params"]["dan"]["mmd_weight"] = mmd_weight
+    run = run_config(config, "synoffice-a-w", "dan", 0)
+    torch.manual_seed(0)
+    backbone, _ = create_backbone(run.backbone, pretrained=False)
+    dan = STRATEGIES["dan"](run, backbone, num_classes=3)
+    generator = torch.Generator().manual_seed(1)
+    x, other = torch.randn(2, 4, 3, 32, 32, generator=generator)
+    y = torch.tensor([0, 1, 2, 0])
+    loss, extras = dan.loss(x, y, other, 0)
+    return loss, extras["mmd"]
+
+
+def test_dan_adds_mmd_weight_times_mk_mmd_to_the_classification_loss():
+    without, mmd = _dan_loss(0.0)
+    weighted, same_mmd = _dan_loss(2.5)
+    assert mmd > 0 and torch.equal(mmd, same_mmd)
+    assert weighted.item() == pytest.approx(without.item() + 2.5 * mmd.item(), rel=1e-5)

@@ -13,8 +13,10 @@ runs it once; the destructive checks work on a copy.
 
 from __future__ import annotations
 
+import math
 import shutil
 
+import pandas as pd
 import pytest
 import yaml
 from sweep import CI_CONFIG, clean_ci_sweep, snakemake
@@ -60,6 +62,51 @@ def check_tuning_outputs(config: dict, results) -> None:
     for name in tuning_report.FIGURE_NAMES:
         for extension in ("png", "pdf"):
             assert (results / "tuning" / "figures" / f"{name}.{extension}").stat().st_size > 0
+    check_tuning_report(results)
+
+
+def _ok_accuracy(runs: pd.DataFrame) -> pd.Series:
+    """Test accuracy of the ok runs, by seed."""
+    ok = runs[(runs["status"] == "ok") & runs["accuracy"].notna()]
+    return ok.set_index("seed")["accuracy"].astype(float)
+
+
+def check_tuning_report(results) -> None:
+    """The tuning report's content against the runs it is made of: the selected trial has
+    the best validation accuracy (ties: the lower trial), the tuned run at the trials' seed
+    is that trial's record (copied), and accuracy_default_vs_tuned.csv holds each strategy's
+    default and tuned mean, tuned − default paired by seed, and its rank within its pair."""
+    default = aggregate.read_summary(results / "summary.csv")
+    default = default[default["shots"] == "all"]
+    summary = aggregate.read_summary(results / "tuning" / "summary.csv")
+    table = pd.read_csv(results / "tuning" / "tables" / "accuracy_default_vs_tuned.csv")
+    assert len(table) == len(summary.groupby(["pair", "strategy"]))
+    for row in table.itertuples():
+        cell = summary[(summary["pair"] == row.pair) & (summary["strategy"] == row.strategy)]
+        trials, tuned = cell[cell["tuning_kind"] == "trial"], cell[cell["tuning_kind"] == "tuned"]
+        ok = trials[(trials["status"] == "ok") & trials["val_accuracy"].notna()]
+        best = ok[ok["val_accuracy"] == ok["val_accuracy"].max()] if len(ok) else trials
+        selected = trials[trials["selected"]]
+        assert list(selected["trial"]) == [best["trial"].min()], (row.pair, row.strategy)
+        assert set(tuned["trial"]) == set(selected["trial"]), (row.pair, row.strategy)
+        copied = tuned[tuned["seed"] == selected["seed"].item()]
+        same = ["status", "accuracy", "val_accuracy", "created", "history"]
+        assert len(copied) == 1 and copied[same].equals(selected[same].set_axis(copied.index)), (
+            f"{row.pair}/{row.strategy}: the tuned run at the trials' seed is not the selected "
+            f"trial's run")
+        runs = default[(default["pair"] == row.pair) & (default["strategy"] == row.strategy)]
+        d, t = _ok_accuracy(runs), _ok_accuracy(tuned)
+        assert (row.n_default, row.n_tuned, row.n_paired) == (
+            len(runs), len(tuned), len((t - d).dropna())), (row.pair, row.strategy)
+        assert [row.default_mean_pct, row.tuned_mean_pct, row.diff_mean_pp] == pytest.approx(
+            [100 * d.mean(), 100 * t.mean(), 100 * (t - d).dropna().mean()], abs=1e-3,
+            nan_ok=True), (row.pair, row.strategy)
+    for _, pair in table.groupby("pair"):  # rank: 1 + the strategies shown strictly better
+        for column in ("default", "tuned"):
+            shown = pair[f"{column}_mean_pct"].round(1)
+            ranks = pd.Series([1.0 + (shown > value).sum() if pd.notna(value) else math.nan
+                               for value in shown], index=shown.index)
+            assert pair[f"rank_{column}"].astype(float).equals(ranks), pair
 
 
 @pytest.mark.slow

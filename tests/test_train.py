@@ -10,7 +10,7 @@ import torch
 from bench.config import ConfigError, run_config
 from bench.models import create_backbone
 from bench.records import validate_record
-from bench.strategies import STRATEGIES
+from bench.strategies import STRATEGIES, Network
 from bench.train import Trainer, run
 from tests.conftest import REPO, tiny_config
 
@@ -61,18 +61,36 @@ def test_same_seed_in_two_processes_gives_identical_metrics(tiny_config_file, tm
     assert first["history"][0]["train_loss"] != other_seed["history"][0]["train_loss"]
 
 
-def test_different_seeds_initialise_the_head_differently():
-    heads = []
-    for seed in (0, 1):
-        config = run_config(tiny_config(), "imagenet-digits", "full", seed)
-        backbone, _ = create_backbone(config.backbone, pretrained=False)
-        torch.manual_seed(seed)
-        heads.append(STRATEGIES["full"](config, backbone, 10).network.head.weight.detach())
-    assert not torch.equal(*heads)
+def initial_heads(monkeypatch, runs: list[tuple[str, int]]) -> list[torch.Tensor]:
+    """The head's weights as the Trainer built them, before training, for each
+    (strategy, seed) run."""
+    heads, build = [], Network.__init__
+
+    def spy(self, *args, **kwargs):
+        build(self, *args, **kwargs)
+        heads.append(self.head.weight.detach().clone())
+
+    monkeypatch.setattr(Network, "__init__", spy)
+    for strategy, seed in runs:
+        Trainer(run_config(tiny_config(), "imagenet-digits", strategy, seed),
+                progress=False).run()
+    return heads
 
 
-def _trained(strategy: str, cache_dir: str, **params) -> tuple[Trainer, dict]:
-    config = tiny_config(epochs=2)
+def test_the_head_is_initialised_by_the_runs_seed_alone(monkeypatch):
+    """Through the Trainer: another seed, another head; the same seed, the head a fresh
+    generator seeded with it draws, whatever the strategy drew before (scratch's random
+    backbone, the data set's split)."""
+    seed0, seed1, scratch0 = initial_heads(
+        monkeypatch, [("feature_extraction", 0), ("feature_extraction", 1), ("scratch", 0)])
+    assert not torch.equal(seed0, seed1)
+    torch.manual_seed(0)
+    fresh = torch.nn.Linear(seed0.shape[1], seed0.shape[0]).weight.detach()
+    assert torch.equal(seed0, fresh) and torch.equal(scratch0, fresh)
+
+
+def _trained(strategy: str, cache_dir: str, epochs: int = 2, **params) -> tuple[Trainer, dict]:
+    config = tiny_config(epochs=epochs)
     config["strategy_params"][strategy] = {**config["strategy_params"].get(strategy, {}), **params}
     trainer = Trainer(run_config(config, "imagenet-digits", strategy, 0, cache_dir=cache_dir),
                       progress=False)
@@ -102,6 +120,52 @@ def test_partial_changes_exactly_the_last_k_stages(k, cache_dir):
     stages = trainer.strategy.network.backbone.stages
     unchanged = [_unchanged(s, r) for s, r in zip(stages, _pretrained_stages(), strict=True)]
     assert unchanged == [True] * (len(stages) - k) + [False] * k
+
+
+@pytest.mark.parametrize(("epochs_per_stage", "trained"), [(1, 2), (2, 1)])
+def test_gradual_unfreezing_adds_one_stage_from_the_top_every_epochs_per_stage(
+        epochs_per_stage, trained, cache_dir):
+    """3 epochs: the head alone, then the last stage, then the last two (one stage per
+    epoch); or the head for two epochs, then the last stage (one per two epochs)."""
+    trainer, record = _trained("gradual_unfreeze", cache_dir, epochs=3,
+                               epochs_per_stage=epochs_per_stage)
+    stages = trainer.strategy.network.backbone.stages
+    assert [trainer.strategy.frozen_stages(e) for e in range(3)] == [
+        len(stages) - e // epochs_per_stage for e in range(3)]
+    unchanged = [_unchanged(s, r) for s, r in zip(stages, _pretrained_stages(), strict=True)]
+    assert unchanged == [True] * (len(stages) - trained) + [False] * trained
+    assert record["data"]["frozen_prefix_stages"] == len(stages) - trained
+
+
+def _stage_learning_rates(trainer: Trainer) -> list[float | None]:
+    """Each backbone stage's learning rate in the optimizer, over the head's (None: the
+    stage is not in the optimizer). The schedule's starting rates: it ends at 0."""
+    optimizer, net = trainer.optimizer, trainer.strategy.network
+    lr_of = {id(p): group["initial_lr"] for group in optimizer.param_groups
+             for p in group["params"]}
+    head = lr_of[id(net.head.weight)]
+    return [lr_of[id(next(stage.parameters()))] / head
+            if id(next(stage.parameters())) in lr_of else None
+            for stage in net.backbone.stages]
+
+
+def test_discriminative_lr_decays_per_stage_from_head_to_stem_in_the_optimizer(cache_dir):
+    trainer, _ = _trained("discriminative_lr", cache_dir, stage_decay=0.5)
+    rates = _stage_learning_rates(trainer)
+    n = len(rates)
+    assert rates == pytest.approx([0.5 ** (n - i) for i in range(n)])
+
+
+@pytest.mark.parametrize(("strategy", "expected"), [
+    ("full", lambda n: [0.1] * n),
+    ("partial", lambda n: [None] * (n - 2) + [1.0] * 2),
+    ("dan", lambda n: [None] * (n - 3) + [0.1] * 3),
+])
+def test_stage_learning_rates_in_the_optimizer_follow_the_strategy(strategy, expected,
+                                                                    cache_dir):
+    trainer, _ = _trained(strategy, cache_dir)
+    rates = _stage_learning_rates(trainer)
+    assert rates == pytest.approx(expected(len(rates)))
 
 
 def test_huge_learning_rate_is_recorded_as_diverged(cache_dir):
@@ -186,3 +250,23 @@ def test_unreadable_activation_cache_is_rebuilt_not_trusted(tmp_path):
     with pytest.warns(UserWarning, match="rebuilding unreadable activation cache"):
         statuses = cache_features(config, "digits", tmp_path)
     assert statuses == {"train": "computed", "val": "hit", "test": "hit"}
+
+
+@pytest.mark.parametrize(("strategy", "shots"), [("partial", None), ("dan", None),
+                                                 ("feature_extraction", 2), ("partial", 2)])
+def test_cached_frozen_stages_change_speed_not_results(strategy, shots, tmp_path):
+    """Every strategy with frozen stages, with and without a ``shots`` subset: the run that
+    reads its frozen prefix from the activation cache trains and scores exactly like the
+    one that runs the frozen stages at every step."""
+    config = run_config(tiny_config(epochs=2), "imagenet-digits", strategy, 0, shots=shots,
+                        cache_dir=str(tmp_path))
+    cached = run(config, progress=False)
+    uncached = Trainer(config, progress=False, cache_frozen=False).run()
+    assert cached["data"]["frozen_prefix_stages"] > 0
+    assert cached["data"]["activation_cache"] == "computed"
+    assert uncached["data"]["frozen_prefix_stages"] == 0
+    assert cached["data"]["train"] == uncached["data"]["train"]
+    assert cached["metrics"] == pytest.approx(uncached["metrics"], abs=1e-6)
+    # Losses agree to float rounding: the cached prefix is computed in larger batches.
+    assert [e["train_loss"] for e in cached["history"]] == pytest.approx(
+        [e["train_loss"] for e in uncached["history"]], rel=1e-3)

@@ -8,11 +8,14 @@ import json
 import math
 from pathlib import Path
 
+import pandas as pd
 import pytest
+import test_aggregate as records
 import test_config_validation as validation
+import test_pipeline as pipeline
 import yaml
 
-from bench import tuning
+from bench import aggregate, tuning
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = yaml.safe_load((REPO / "config.yaml").read_text())
@@ -218,3 +221,81 @@ def test_tuned_config_plans_trials_and_tuned_runs(tmp_path):
     assert jobs["tuned_run"] == str(strategies * len(DEFAULT_CONFIG["seeds"]))
     assert jobs["run"] == str(strategies * len(DEFAULT_CONFIG["seeds"]))  # no trial 0 jobs
     assert jobs["tuning_report"] == jobs["tuning_figures"] == "1"
+
+
+# A hand-made tuning of one pair at two seeds, through the report's own commands (no
+# training): (val, test) accuracy of trials 0..2 at seed 0, trial 0 being the default run;
+# and the test accuracy of the default run and of a trained tuned run at seed 1.
+TRIALS = {"scratch": [(0.50, 0.65), (0.55, 0.80), (0.40, 0.90)],
+          "partial": [(0.90, 0.75), (0.85, 0.99), (0.20, 0.10)],  # the defaults win
+          "full": [(0.60, 0.70), (0.80, 0.60), (0.70, 0.95)]}
+SEED1 = {"scratch": (0.67, 0.84), "partial": (0.77, None), "full": (0.72, 0.64)}
+
+
+def _run(strategy: str, seed: int, test: float, val: float | None = None, lr: float = 1e-3):
+    run = records.make_record("p", strategy, seed, accuracy=test)
+    run["metrics"]["val_accuracy"] = test if val is None else val
+    run["hparams"]["lr"] = lr
+    return run
+
+
+@pytest.fixture
+def tuning_results(tmp_path) -> Path:
+    """results/ as the pipeline lays it out: runs/, summary.csv and tuning/."""
+    results = tmp_path / "results"
+    tuning_dir = results / "tuning"
+    for strategy, trials in TRIALS.items():
+        (val, test), (seed1, tuned1) = trials[0], SEED1[strategy]
+        default = records.write_records(results / "runs", [_run(strategy, 0, test, val),
+                                                           _run(strategy, 1, seed1)])
+        paths = default[:1]  # trial 0: the default run, reused
+        for k, (val, test) in enumerate(trials[1:], start=1):
+            paths.append(tuning_dir / "trials" / "p" / strategy / f"trial{k}.json")
+            paths[-1].parent.mkdir(parents=True, exist_ok=True)
+            paths[-1].write_text(json.dumps(_run(strategy, 0, test, val, lr=1e-3 * (k + 1))))
+        selected = tuning_dir / "selected" / "p" / f"{strategy}.json"
+        assert tuning.main(["select", "--pair", "p", "--strategy", strategy, "--searched",
+                            "train.lr", "--out", str(selected), *map(str, paths)]) == 0
+        chosen = json.loads(selected.read_text())["selected"]
+        for seed in (0, 1):  # copies: the selected trial at seed 0, the default run if chosen
+            out = tuning_dir / "runs" / "p" / strategy / f"seed{seed}.json"
+            if seed == 0 or chosen["trial"] == 0:
+                assert tuning.main(["tuned-run", "--selection", str(selected), "--seed",
+                                    str(seed), "--default", str(default[seed]),
+                                    "--out", str(out)]) == 0
+            else:  # what training with the selected values gave
+                out.write_text(json.dumps(_run(strategy, 1, tuned1,
+                                               lr=chosen["hparams"]["train.lr"])))
+    aggregate.aggregate_main(results / "runs", results)
+    assert tuning.main(["report", "--out-dir", str(tuning_dir),
+                        "--selected", *map(str, sorted(tuning_dir.glob("selected/p/*.json"))),
+                        "--tuned", *map(str, sorted(tuning_dir.glob("runs/p/*/*.json"))),
+                        "--default", *map(str, sorted(results.glob("runs/p/*/*.json")))]) == 0
+    return results
+
+
+def test_report_selects_on_validation_and_tabulates_tuned_minus_default_paired_by_seed(
+        tuning_results):
+    summary = aggregate.read_summary(tuning_results / "tuning" / "summary.csv")
+    selected = summary[(summary["tuning_kind"] == "trial") & summary["selected"]]
+    # The best validation accuracy; the best test accuracy is trial 2, 1 and 2.
+    assert selected.set_index("strategy")["trial"].to_dict() == {"scratch": 1, "partial": 0,
+                                                                 "full": 1}
+    table = pd.read_csv(tuning_results / "tuning" / "tables" / "accuracy_default_vs_tuned.csv")
+    got = table.set_index("strategy")[["default_mean_pct", "tuned_mean_pct", "diff_mean_pp",
+                                       "n_paired", "rank_default", "rank_tuned"]]
+    want = {"scratch": [66.0, 82.0, 16.0, 2, 3, 1],  # (65, 67) -> (80, 84)
+            "partial": [76.0, 76.0, 0.0, 2, 1, 2],  # the default runs, copied
+            "full": [71.0, 62.0, -9.0, 2, 2, 3]}  # (70, 72) -> (60, 64)
+    for strategy, row in want.items():
+        assert list(got.loc[strategy]) == pytest.approx(row), strategy
+
+
+def test_pipeline_check_of_the_tuning_report_holds_and_catches_a_wrong_number(tuning_results):
+    pipeline.check_tuning_report(tuning_results)
+    path = tuning_results / "tuning" / "tables" / "accuracy_default_vs_tuned.csv"
+    table = pd.read_csv(path)
+    table.loc[table["strategy"] == "full", "tuned_mean_pct"] += 1.0
+    table.to_csv(path, index=False)
+    with pytest.raises(AssertionError):
+        pipeline.check_tuning_report(tuning_results)
