@@ -1,5 +1,6 @@
 """Shared fixtures: a tiny version of the default config that trains in seconds."""
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -28,3 +29,28 @@ def tiny_config_file(tmp_path) -> Path:
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(tiny_config()))
     return path
+
+
+def _starts_a_workflow_or_run(args) -> bool:
+    argv = [str(a) for a in ([args] if isinstance(args, str | Path) else args)]
+    text = " ".join(argv)
+    return "snakemake" in text or any(a == "-m" and b.split(".")[0] == "bench"
+                                      for a, b in zip(argv, argv[1:], strict=False))
+
+
+@pytest.fixture(autouse=True)
+def fast_tests_start_no_sweep(request, monkeypatch):
+    """A test not marked ``slow`` may start no Snakemake (sweep or dry run) and no
+    ``python -m bench`` process, so ``pytest -m "not slow"`` stays a one-minute signal.
+    Such a test fails here, naming the marker it needs."""
+    if request.node.get_closest_marker("slow"):
+        return
+
+    class GuardedPopen(subprocess.Popen):
+        def __init__(self, args, *rest, **options):
+            if _starts_a_workflow_or_run(args):
+                pytest.fail(f"{request.node.nodeid} starts {' '.join(map(str, args))[:120]}"
+                            f"...; mark it @pytest.mark.slow", pytrace=False)
+            super().__init__(args, *rest, **options)
+
+    monkeypatch.setattr(subprocess, "Popen", GuardedPopen)

@@ -56,6 +56,7 @@ BAD = [
 
 
 @pytest.mark.parametrize(("config", "words"), BAD, ids=[str(c) for c, _ in BAD])
+@pytest.mark.slow
 def test_bad_config_fails_naming_key(tmp_path, config, words):
     result = dry_run(tmp_path, write_config(tmp_path, config))
     output = result.stdout + result.stderr
@@ -68,6 +69,7 @@ def test_bad_config_fails_naming_key(tmp_path, config, words):
     assert not (tmp_path / "results").exists()
 
 
+@pytest.mark.slow
 def test_default_and_shipped_configs_validate(tmp_path):
     for configs in [(), (REPO / "workflows/configs/ci.yaml",),
                     (REPO / "workflows/configs/paper.yaml",)]:
@@ -76,6 +78,7 @@ def test_default_and_shipped_configs_validate(tmp_path):
         assert "Job stats" in result.stdout
 
 
+@pytest.mark.slow
 def test_configfile_pairs_replace_default_pairs(tmp_path):
     """A --configfile's `pairs` is the whole set of pairs, not added to config.yaml's."""
     config = {"pairs": {"only": {"source": "photos", "target": "digits", "target_labels": True}},
@@ -91,6 +94,7 @@ def test_configfile_pairs_replace_default_pairs(tmp_path):
     assert resolved["results_dir"] == "results"  # schema default
 
 
+@pytest.mark.slow
 def test_resolved_config_is_named_by_content_and_never_rewritten(tmp_path):
     """Jobs read the merged config from a file named by its content: running again with
     the same config leaves it untouched; another config gets another file."""

@@ -373,6 +373,7 @@ def compare_cli(current: Path, baseline: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, cwd=ROOT)
 
 
+@pytest.mark.slow
 def test_real_unchanged_run_compares_clean(real_summaries):
     result = compare_cli(real_summaries["again"], real_summaries["baseline"])
     assert result.returncode == 0, result.stdout + result.stderr
@@ -383,6 +384,7 @@ def test_real_unchanged_run_compares_clean(real_summaries):
         assert again.loc[0, metric] == baseline.loc[0, metric]
 
 
+@pytest.mark.slow
 def test_real_perturbed_run_regresses_and_is_named(real_summaries):
     result = compare_cli(real_summaries["perturbed"], real_summaries["baseline"])
     assert result.returncode == 1, result.stdout + result.stderr

@@ -182,6 +182,7 @@ def test_killed_sweep_resumes_to_the_clean_result(tmp_path, clean_summary):
 # A run that blows up
 # ---------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_diverged_run_is_kept_and_shown_while_the_sweep_goes_on(tmp_path):
     """scratch at lr 1e12 gets a non-finite loss in epoch 1; feature_extraction still runs."""
     config = {
@@ -250,6 +251,7 @@ def _default_config() -> dict:
     return yaml.safe_load((REPO / "config.yaml").read_text())
 
 
+@pytest.mark.slow
 def test_unknown_backbone_fails_before_training(tmp_path):
     _sweep_refuses(tmp_path, {"backbone": "resnet9000"},
                    ["backbone", "'resnet9000'", "efficientnet_lite0"])
@@ -258,6 +260,7 @@ def test_unknown_backbone_fails_before_training(tmp_path):
     _run_refuses(config, "imagenet-digits", ["backbone", "'resnet9000'", "efficientnet_lite0"])
 
 
+@pytest.mark.slow
 def test_unknown_data_set_fails_before_training(tmp_path):
     pair = {"source": "photos", "target": "digitz", "target_labels": True}
     _sweep_refuses(tmp_path, {"pairs": {"p": pair}, "data_efficiency": {"pairs": []}},
@@ -267,11 +270,13 @@ def test_unknown_data_set_fails_before_training(tmp_path):
     _run_refuses(config, "p", ["pairs.p.target", "'digitz'", "digits", "synflowers"])
 
 
+@pytest.mark.slow
 def test_negative_learning_rate_fails_before_any_job(tmp_path):
     # The single-run path is covered by test_train.py::test_bad_config_names_the_key.
     _sweep_refuses(tmp_path, {"train": {"lr": -0.1}}, ["train.lr", "-0.1", "0"])
 
 
+@pytest.mark.slow
 def test_strategy_override_of_a_train_key_is_checked_before_any_job(tmp_path):
     """A negative lr given per strategy (strategy_params.X.lr) is caught like train.lr."""
     _sweep_refuses(tmp_path, {"strategy_params": {"full": {"lr": -1.0}}},
@@ -349,6 +354,7 @@ def test_grayscale_and_corrupt_images_in_an_rgb_set_reach_the_record(tmp_path):
     assert "skipped_files" not in record["data"].get("office31-webcam_info", {})
 
 
+@pytest.mark.slow
 def test_missing_data_set_fails_the_run_naming_the_files_and_writes_no_record(tmp_path):
     config = _default_config()
     config["pairs"] = {"office": {"source": "office31-amazon", "target": "office31-webcam",

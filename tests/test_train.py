@@ -7,6 +7,7 @@ import sys
 import pytest
 import torch
 
+from bench.activations import frozen_prefix
 from bench.config import ConfigError, run_config
 from bench.models import create_backbone
 from bench.records import validate_record
@@ -50,6 +51,7 @@ def _run_in_process(config_file, out, seed, cache_dir):
     return json.loads(out.read_text())
 
 
+@pytest.mark.slow
 def test_same_seed_in_two_processes_gives_identical_metrics(tiny_config_file, tmp_path,
                                                             cache_dir):
     first = _run_in_process(tiny_config_file, tmp_path / "a.json", 0, cache_dir)
@@ -266,7 +268,32 @@ def test_cached_frozen_stages_change_speed_not_results(strategy, shots, tmp_path
     assert cached["data"]["activation_cache"] == "computed"
     assert uncached["data"]["frozen_prefix_stages"] == 0
     assert cached["data"]["train"] == uncached["data"]["train"]
-    assert cached["metrics"] == pytest.approx(uncached["metrics"], abs=1e-6)
-    # Losses agree to float rounding: the cached prefix is computed in larger batches.
+    # Equal up to float rounding: on one thread, the cached prefix (computed in batches
+    # of 256, stored NCHW) and the per-step one round differently, and two epochs of
+    # BatchNorm on batches of 8 carry that into the losses (measured: 0.3% in epoch 1,
+    # 1.5% in epoch 2 for partial; bit-identical on two threads) and can flip a test
+    # prediction. The rows themselves are checked exactly in the next test.
+    one_image = 1 / cached["data"]["test"]
+    for metric in ("accuracy", "val_accuracy"):
+        assert cached["metrics"][metric] == pytest.approx(uncached["metrics"][metric],
+                                                          abs=one_image * 1.01)
     assert [e["train_loss"] for e in cached["history"]] == pytest.approx(
-        [e["train_loss"] for e in uncached["history"]], rel=1e-3)
+        [e["train_loss"] for e in uncached["history"]], rel=3e-2)
+
+
+@pytest.mark.parametrize("strategy", ["partial", "feature_extraction"])
+def test_cached_activations_are_the_frozen_stages_output_on_the_runs_own_rows(strategy,
+                                                                              tmp_path):
+    """A ``shots`` run reads the rows of its own k-per-class subset from the cache of the
+    whole split: what the frozen stages compute on exactly the images it trains on."""
+    config = run_config(tiny_config(), "imagenet-digits", strategy, 1, shots=2,
+                        cache_dir=str(tmp_path))
+    trainer = Trainer(config, progress=False)
+    trainer.run()
+    train = trainer._roles()["train"]
+    stop = trainer.strategy.always_frozen()
+    cached, status = trainer._frozen_activations(train, stop)
+    assert status == "hit" and len(cached) == len(train.labels) == 2 * 10
+    direct = frozen_prefix(trainer.strategy.network.backbone, train.images, stop,
+                           torch.device("cpu"))
+    torch.testing.assert_close(cached, direct, atol=1e-4, rtol=1e-4)

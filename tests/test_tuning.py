@@ -171,6 +171,7 @@ BAD = [
 
 
 @pytest.mark.parametrize(("config", "words"), BAD, ids=[str(c)[:80] for c, _ in BAD])
+@pytest.mark.slow
 def test_bad_tuning_config_fails_naming_key(tmp_path, config, words):
     validation.test_bad_config_fails_naming_key(tmp_path, config, words)
 
@@ -202,6 +203,7 @@ def test_bad_tuning_semantics_name_the_key(override, words):
         assert word in str(error.value), f"{word!r} missing from {error.value}"
 
 
+@pytest.mark.slow
 def test_tuned_config_plans_trials_and_tuned_runs(tmp_path):
     """workflows/configs/tuned.yaml (on one pair, for time): the default sweep plus 3 trial
     jobs, a selection and a tuned run per seed for every strategy; trial 0 is no job (the
