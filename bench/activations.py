@@ -24,9 +24,12 @@ from pathlib import Path
 
 import torch
 
+from bench.datasets import load_dataset
 from bench.datasets.base import ImageDataset, normalize
+from bench.device import autocast, resolve_device
 from bench.io import atomic_open
-from bench.models import Backbone
+from bench.models import Backbone, create_backbone
+from bench.settings import data_settings
 
 EVAL_BATCH = 256  # images per forward pass when nothing trains
 
@@ -39,11 +42,6 @@ def model_inputs(backbone: Backbone, images: torch.Tensor) -> torch.Tensor:
     """
     x = normalize(images, backbone.mean, backbone.std)
     return x.contiguous(memory_format=torch.channels_last)
-
-
-def autocast(device: torch.device):
-    """bf16 autocast on a GPU; a no-op on the CPU (whose runs stay bit-reproducible)."""
-    return torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
 
 
 @torch.no_grad()
@@ -127,11 +125,6 @@ def cache_features(config: dict, dataset: str, cache_dir: str | Path) -> dict[st
     Returns ``{split: "hit" | "computed"}``. Every feature-extraction run of the sweep
     on this data set, whatever its seed or ``shots``, then reads these files.
     """
-    from bench.config import data_settings
-    from bench.datasets import load_dataset
-    from bench.models import create_backbone
-    from bench.train import resolve_device
-
     data = data_settings(config)
     images = load_dataset(dataset, config["resolution"], cache_dir=str(cache_dir),
                           **data.load_kwargs(dataset))

@@ -270,28 +270,28 @@ def format_interval(interval: Interval, scale: float = 100.0, digits: int = 1,
     return f"{mean} ± {interval.half_width * scale:.{digits}f}"
 
 
-def _ok(frame: pd.DataFrame) -> pd.DataFrame:
+def ok_runs(frame: pd.DataFrame) -> pd.DataFrame:
     """Runs that finished ok with an accuracy: the ones means and intervals are over."""
     return frame[(frame["status"] == "ok") & frame["accuracy"].notna()]
 
 
-def _count_note(k: int, n: int, word: str = "ok") -> str:
+def count_note(k: int, n: int, word: str = "ok") -> str:
     """" (2/3 ok)" when only k of n runs count; "" when all do."""
     return "" if k == n else f" ({k}/{n} {word})"
 
 
-def _seed_count(counts: Iterable[int]) -> str:
+def seed_count(counts: Iterable[int]) -> str:
     counts = sorted(set(counts))
     if not counts:
         return "n = 0"
     return f"n = {counts[0]}" if len(counts) == 1 else f"n = {counts[0]}–{counts[-1]}"
 
 
-def _synthetic_pairs(frame: pd.DataFrame) -> dict[str, bool]:
+def synthetic_pairs(frame: pd.DataFrame) -> dict[str, bool]:
     return frame.groupby("pair", sort=False)["synthetic"].any().astype(bool).to_dict()
 
 
-def _notes(frame: pd.DataFrame, counted: bool) -> list[str]:
+def table_notes(frame: pd.DataFrame, counted: bool) -> list[str]:
     notes = []
     if counted:
         notes.append("(k/n ok): only k of n runs finished ok (the rest diverged or failed; "
@@ -315,18 +315,18 @@ def _bold_best(means: pd.DataFrame, digits: int = 1) -> pd.DataFrame:
 def accuracy_table(summary: pd.DataFrame) -> Table:
     """Table 1: top-1 accuracy (%) per pair x strategy, mean ± 95% CI over seeds, shots=all."""
     runs = _main_runs(summary)
-    synthetic = _synthetic_pairs(runs)
+    synthetic = synthetic_pairs(runs)
     pairs, strategies = pairs_in(runs), strategies_in(runs)
     rows, seeds = [], []
     for (pair, strategy), group in runs.groupby(["pair", "strategy"], sort=False):
-        interval = mean_interval(_ok(group)["accuracy"])
+        interval = mean_interval(ok_runs(group)["accuracy"])
         seeds.append(interval.n)
         rows.append({"pair": pair, "synthetic": synthetic[pair], "strategy": strategy,
-                     "n_runs": len(group), "n_ok": len(_ok(group)),
+                     "n_runs": len(group), "n_ok": len(ok_runs(group)),
                      "accuracy_mean_pct": interval.mean * 100,
                      "ci_low_pct": interval.low * 100, "ci_high_pct": interval.high * 100,
                      "text": format_interval(interval)
-                     + _count_note(len(_ok(group)), len(group))})
+                     + count_note(len(ok_runs(group)), len(group))})
     data = pd.DataFrame(rows)
     row_labels = [pair_label(p, synthetic[p]) for p in pairs]
     cells = _grid(data, pairs, strategies, "text", row_labels)
@@ -334,8 +334,8 @@ def accuracy_table(summary: pd.DataFrame) -> Table:
     cells.index.name = "Pair"
     counted = bool((data["n_ok"] < data["n_runs"]).any())
     notes = [f"Top-1 accuracy (%) on the target test set: mean ± half-width of the 95% "
-             f"t-interval over seeds ({_seed_count(seeds)}); {NO_INTERVAL}: one seed, "
-             "no interval. Bold: best per pair.", *_notes(runs, counted)]
+             f"t-interval over seeds ({seed_count(seeds)}); {NO_INTERVAL}: one seed, "
+             "no interval. Bold: best per pair.", *table_notes(runs, counted)]
     return Table("accuracy", "Target test accuracy by pair and strategy", _tidy(data),
                  cells, _bold_best(means.astype(float)), notes)
 
@@ -364,18 +364,18 @@ def ntg_table(summary: pd.DataFrame) -> Table:
     Marked (bold, *) where the whole 95% interval lies above 0.
     """
     runs = _main_runs(summary)
-    synthetic = _synthetic_pairs(runs)
+    synthetic = synthetic_pairs(runs)
     pairs = pairs_in(runs)
     strategies = [s for s in strategies_in(runs) if s != "scratch"]
     rows, seeds = [], []
     for pair in pairs:
-        in_pair = _ok(runs[runs["pair"] == pair])
+        in_pair = ok_runs(runs[runs["pair"] == pair])
         scratch_error = 1 - in_pair[in_pair["strategy"] == "scratch"].set_index("seed")["accuracy"]
         for strategy in strategies:
             group = runs[(runs["pair"] == pair) & (runs["strategy"] == strategy)]
             if group.empty:
                 continue
-            error = 1 - _ok(group).set_index("seed")["accuracy"]
+            error = 1 - ok_runs(group).set_index("seed")["accuracy"]
             interval = mean_interval(paired_differences(error, scratch_error))
             seeds.append(interval.n)
             text = format_interval(interval, signed=True)
@@ -386,7 +386,7 @@ def ntg_table(summary: pd.DataFrame) -> Table:
                          "ntg_mean_pp": interval.mean * 100, "ci_low_pp": interval.low * 100,
                          "ci_high_pp": interval.high * 100,
                          "negative_transfer": interval.above_zero(),
-                         "text": text + _count_note(interval.n, len(group), "paired")})
+                         "text": text + count_note(interval.n, len(group), "paired")})
     columns = ["pair", "synthetic", "strategy", "n_runs", "n_paired", "ntg_mean_pp",
                "ci_low_pp", "ci_high_pp", "negative_transfer", "text"]
     data = pd.DataFrame(rows, columns=columns)
@@ -402,11 +402,11 @@ def ntg_table(summary: pd.DataFrame) -> Table:
         bold = _grid(flags, pairs, strategies, "flag", row_labels, fill=np.nan) == 1.0
         notes = [f"Negative transfer gap NTG = err(strategy) − err(scratch) on the target test "
                  f"set, in percentage points, paired by seed: mean ± half-width of the 95% "
-                 f"t-interval ({_seed_count(seeds)}). NTG > 0: worse than training from "
+                 f"t-interval ({seed_count(seeds)}). NTG > 0: worse than training from "
                  f"scratch. Bold*: the whole interval is above 0 (negative transfer).",
                  "(k/n paired): only k of n seeds have both this strategy's and scratch's run "
                  "ok." if (data["n_paired"] < data["n_runs"]).any() else "",
-                 *_notes(runs, counted=False)]
+                 *table_notes(runs, counted=False)]
     cells.index.name = "Pair"
     return Table("ntg", "Negative transfer gap by pair and strategy", _tidy(data), cells,
                  bold, [note for note in notes if note])
@@ -443,12 +443,12 @@ def cost_table(summary: pd.DataFrame) -> Table:
         "Trainable params (M)": [number(v, 2) for v in data["trainable_params_m"]],
     }, index=pd.Index([strategy_label(s) for s in data["strategy"]], name="Strategy"))
     devices = ", ".join(sorted(runs["device"].astype(str).unique()))
-    synthetic = _synthetic_pairs(runs)
+    synthetic = synthetic_pairs(runs)
     pairs = ", ".join(pair_label(p, synthetic[p]) for p in pairs_in(runs))
     notes = [f"Mean over each strategy's ok runs across all seeds and the pairs {pairs} "
              f"(all target data; device: {devices}). Train time: wall seconds of the training "
              f"loop, evaluation excluded. Peak accel.: torch.cuda.max_memory_allocated; "
-             f"{NO_INTERVAL} on CPU.", *_notes(runs, counted=False)]
+             f"{NO_INTERVAL} on CPU.", *table_notes(runs, counted=False)]
     return Table("cost", "Cost per strategy", data.round(4), cells,
                  pd.DataFrame(False, index=cells.index, columns=cells.columns), notes)
 
@@ -461,18 +461,18 @@ def data_efficiency_table(summary: pd.DataFrame) -> Table:
     """
     budgets = summary[summary["shots"] != "all"][["pair", "strategy"]].drop_duplicates()
     runs = summary.merge(budgets, on=["pair", "strategy"])
-    synthetic = _synthetic_pairs(summary)
+    synthetic = synthetic_pairs(summary)
     rows, seeds = [], []
     for (pair, strategy, shots), group in runs.groupby(["pair", "strategy", "shots"],
                                                         sort=False):
-        interval = mean_interval(_ok(group)["accuracy"])
+        interval = mean_interval(ok_runs(group)["accuracy"])
         seeds.append(interval.n)
         rows.append({"pair": pair, "synthetic": synthetic[pair], "strategy": strategy,
-                     "shots": shots, "n_runs": len(group), "n_ok": len(_ok(group)),
+                     "shots": shots, "n_runs": len(group), "n_ok": len(ok_runs(group)),
                      "accuracy_mean_pct": interval.mean * 100,
                      "ci_low_pct": interval.low * 100, "ci_high_pct": interval.high * 100,
                      "text": format_interval(interval)
-                     + _count_note(len(_ok(group)), len(group))})
+                     + count_note(len(ok_runs(group)), len(group))})
     columns = ["pair", "synthetic", "strategy", "shots", "n_runs", "n_ok", "accuracy_mean_pct",
                "ci_low_pct", "ci_high_pct", "text"]
     data = pd.DataFrame(rows, columns=columns)
@@ -494,9 +494,9 @@ def data_efficiency_table(summary: pd.DataFrame) -> Table:
     else:
         notes = [f"Top-1 accuracy (%) on the target test set against labelled training "
                  f"examples per class: mean ± half-width of the 95% t-interval over seeds "
-                 f"({_seed_count(seeds)}); all: the whole training split. Bold: best strategy "
+                 f"({seed_count(seeds)}); all: the whole training split. Bold: best strategy "
                  f"per pair and budget.",
-                 *_notes(runs, bool((data["n_ok"] < data["n_runs"]).any()))]
+                 *table_notes(runs, bool((data["n_ok"] < data["n_runs"]).any()))]
     return Table("data_efficiency", "Data efficiency: accuracy against shots per class",
                  _tidy(data.drop(columns=["best"])), cells, bold, notes)
 

@@ -7,65 +7,22 @@ the value and the allowed values before any data set is loaded or any weight tra
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import asdict, dataclass, field
+import difflib
 from pathlib import Path
 
+import timm
 import yaml
 
-TRAIN_KEYS = ("epochs", "batch_size", "optimizer", "lr", "weight_decay", "augment",
-              "label_smoothing")
-
-
-class ConfigError(ValueError):
-    """A config key or value is wrong; the message names the key and what is allowed."""
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    """Everything one run depends on. A run is a pure function of it (and the code)."""
-
-    pair: str
-    source: str
-    target: str
-    target_labels: bool
-    strategy: str
-    seed: int
-    shots: int | None
-    backbone: str
-    resolution: int
-    epochs: int
-    batch_size: int
-    optimizer: str
-    lr: float
-    weight_decay: float
-    augment: bool
-    label_smoothing: float
-    params: dict = field(default_factory=dict)  # the strategy's own settings
-    device: str = "auto"
-    data_root: str = "data"
-    split_seed: int = 0
-    data_options: dict = field(default_factory=dict)  # data set name -> builder options
-    cache_dir: str | None = None
-    threads: int = 1
-
-    def hparams(self) -> dict:
-        """Every setting that can change the result, flat, for the record."""
-        keep = {k: v for k, v in asdict(self).items()
-                if k in TRAIN_KEYS or k in ("split_seed", "data_options")}
-        return {**keep, **self.params}
-
-    def data(self) -> DataSettings:
-        """Its data settings, as the sweep config's ``data`` section gave them."""
-        return DataSettings(self.data_root, self.split_seed, self.data_options)
-
-    def config_hash(self) -> str:
-        """Hash of what determines the result (not where files live or how many threads)."""
-        relevant = {k: v for k, v in asdict(self).items()
-                    if k not in ("data_root", "cache_dir", "threads", "device")}
-        blob = json.dumps(relevant, sort_keys=True, default=str).encode()
-        return hashlib.sha256(blob).hexdigest()[:16]
+from bench.datasets import DATASETS
+from bench.models import OFFLINE_BACKBONE
+from bench.settings import (  # noqa: F401  (re-exported: the config's public face)
+    TRAIN_KEYS,
+    ConfigError,
+    DataSettings,
+    RunConfig,
+    data_settings,
+)
+from bench.strategies import STRATEGIES
 
 
 def load_config(path: str | Path) -> dict:
@@ -97,15 +54,8 @@ def check_names(config: dict, pairs: list[str] | None = None) -> None:
     """Raise ConfigError unless the backbone is a timm model and every data set of
     ``pairs`` (default: every pair of the config) is registered.
 
-    Imports torch and timm (a few seconds): a sweep checks once, before any job.
+    Lists timm's models (about a second): a sweep checks once, before any job.
     """
-    import difflib
-
-    import timm
-
-    from bench.datasets import DATASETS
-    from bench.models import OFFLINE_BACKBONE
-
     backbone = _require(config, "backbone", "")
     known = timm.list_models()
     if backbone not in known:
@@ -123,33 +73,10 @@ def check_names(config: dict, pairs: list[str] | None = None) -> None:
                                   f"data set; allowed: {', '.join(DATASETS)}")
 
 
-@dataclass(frozen=True)
-class DataSettings:
-    """The config's ``data`` section: where real data sets live, the split seed, and
-    per-data-set builder options (e.g. Office-31's image size)."""
-
-    root: str = "data"
-    split_seed: int = 0
-    options: dict = field(default_factory=dict)  # data set name -> builder options
-
-    def load_kwargs(self, name: str) -> dict:
-        """Keyword arguments of ``bench.datasets.load_dataset`` for data set ``name``."""
-        return {"root": self.root, "split_seed": self.split_seed, **self.options.get(name, {})}
-
-
-def data_settings(config: dict) -> DataSettings:
-    """The ``data`` section of a sweep config, defaults filled in."""
-    data = config.get("data") or {}
-    return DataSettings(root=str(data.get("root", "data")), split_seed=int(data.get("split_seed", 0)),
-                        options=dict(data.get("options") or {}))
-
-
 def run_config(config: dict, pair: str, strategy: str, seed: int,
                shots: int | None = None, cache_dir: str | None = None,
                threads: int = 1) -> RunConfig:
     """The RunConfig of one (pair, strategy, seed, shots) cell of a sweep config."""
-    from bench.strategies import STRATEGIES  # late: strategies import torch
-
     pairs = _require(config, "pairs", "")
     if pair not in pairs:
         raise ConfigError(f"unknown pair {pair!r} (config key `pairs`); "

@@ -79,7 +79,7 @@ def set_style() -> None:
     })
 
 
-def _ok(frame: pd.DataFrame) -> pd.DataFrame:
+def ok_runs(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[(frame["status"] == "ok") & frame["accuracy"].notna()]
 
 
@@ -159,7 +159,7 @@ def _summaries(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     """Per (pair, strategy): accuracy mean/interval (%), mean of cost ``column`` as x, counts."""
     rows = []
     for (pair, strategy), group in frame.groupby(["pair", "strategy"], sort=False):
-        ok = _ok(group)
+        ok = ok_runs(group)
         interval = mean_interval(ok["accuracy"])
         rows.append({"pair": pair, "strategy": strategy, "n_ok": len(ok), "n": len(group),
                      "mean": interval.mean * 100, "low": interval.low * 100,
@@ -339,7 +339,7 @@ def accuracy_vs_time_figure(summary: pd.DataFrame) -> Figure:
 def accuracy_vs_memory_figure(summary: pd.DataFrame) -> Figure:
     """Accuracy against peak memory (MiB): accelerator memory when every ok run has it
     (GPU sweeps), host RSS otherwise (CPU sweeps); the axis label says which."""
-    ok = _ok(_main_runs(summary))
+    ok = ok_runs(_main_runs(summary))
     if len(ok) and ok["peak_accelerator_bytes"].notna().all():
         column, label = "peak_accelerator_bytes", "Peak accelerator memory (MiB)"
     else:
@@ -371,7 +371,7 @@ def data_efficiency_figure(summary: pd.DataFrame) -> Figure:
                 continue
             points = []
             for budget, cell in group.groupby("shots", sort=False):
-                interval = mean_interval(_ok(cell)["accuracy"])
+                interval = mean_interval(ok_runs(cell)["accuracy"])
                 points.append((all_x if budget == "all" else budget, interval.mean * 100,
                                interval.low * 100, interval.high * 100, budget == "all"))
             points = pd.DataFrame(points, columns=["x", "mean", "low", "high", "all"])

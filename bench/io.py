@@ -7,6 +7,7 @@ none, never a truncated one that a restart would trust.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -37,3 +38,8 @@ def write_atomic(path: str | Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically."""
     with atomic_open(path) as out:
         out.write(text)
+
+
+def read_json(path: str | Path) -> dict:
+    """The JSON document in ``path``."""
+    return json.loads(Path(path).read_text())

@@ -32,8 +32,9 @@ import torch.nn.functional as F
 
 from bench.activations import model_inputs
 from bench.config import load_config, run_config
+from bench.protocol import load_pair, select_roles
 from bench.strategies import STRATEGIES
-from bench.train import Trainer, _load_pair, _select_roles
+from bench.train import Trainer
 
 PAIR = "imagenet-synflowers"
 
@@ -50,8 +51,8 @@ def bare_loop_images_per_second(config, steps: int, channels_last: bool = True) 
     """The same training steps as ``full`` with nothing around them (in bench.train's
     channels-last layout, or NCHW to measure what that layout buys)."""
     torch.manual_seed(0)
-    target, source = _load_pair(config)
-    roles = _select_roles(config, target, source, uses_other=False)
+    target, source = load_pair(config)
+    roles = select_roles(config, target, source, uses_other=False)
     images, labels = roles["train"].images, roles["train"].labels
     from bench.models import create_backbone
 
@@ -134,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory() as data_cache:
         # Warm the data set cache so neither side of a comparison pays data generation.
-        _load_pair(_config(base, "full", 1, data_cache))
+        load_pair(_config(base, "full", 1, data_cache))
 
         # Overhead: harness and bare loop alternate, `--repeats` times each, best of each
         # (timeit's rule: the fastest repeat is the least disturbed one). The first

@@ -64,6 +64,7 @@ import yaml
 from tabulate import tabulate
 
 from bench.io import atomic_open, write_atomic
+from bench.provenance import git_revision
 
 KEY = ("pair", "strategy", "seed", "shots")
 ACCURACY_METRICS = ("accuracy", "balanced_accuracy", "macro_f1")
@@ -526,7 +527,6 @@ def refresh_baseline(summary: str | Path, baseline: str | Path,
     date, the sweep's config files and overrides, and the CSV's SHA-256 (so a
     hand-edited baseline is detectable). Returns the sidecar's path.
     """
-    from bench.train import git_revision  # late: it imports torch
 
     summary, baseline = Path(summary), Path(baseline)
     frame = read_summary(summary, "summary")

@@ -9,96 +9,23 @@ when augmentation is off; with augmentation on they still take no backward pass.
 from __future__ import annotations
 
 import math
-import os
-import platform
-import resource
-import subprocess
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-import bench
-from bench.activations import EVAL_BATCH, ActivationCache, autocast, frozen_prefix, model_inputs
-from bench.config import ConfigError, RunConfig
-from bench.datasets import DATASETS, load_dataset
-from bench.datasets.base import UNLABELLED, ImageDataset, shots_index
+from bench.activations import EVAL_BATCH, ActivationCache, frozen_prefix, model_inputs
+from bench.datasets import DATASETS
+from bench.device import autocast, device_description, peak_host_rss_bytes, resolve_device
 from bench.metrics import classification_metrics
 from bench.models import create_backbone
+from bench.protocol import Role, load_pair, select_roles
+from bench.provenance import git_revision, library_versions
+from bench.settings import RunConfig
 from bench.strategies import STRATEGIES
-
-
-@dataclass(frozen=True)
-class _Role:
-    """One split playing one role in a run (train, val, test, other domain).
-
-    ``index`` selects a subset of the split (the ``shots`` draw); None keeps it whole.
-    """
-
-    dataset: ImageDataset
-    split: str
-    index: torch.Tensor | None = None
-
-    @property
-    def images(self) -> torch.Tensor:
-        images = getattr(self.dataset, self.split).images
-        return images if self.index is None else images[self.index]
-
-    @property
-    def labels(self) -> torch.Tensor:
-        labels = getattr(self.dataset, self.split).labels
-        return labels if self.index is None else labels[self.index]
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("config `device: cuda` but no CUDA device is available")
-    return torch.device(name)
-
-
-def _load_pair(config: RunConfig) -> tuple[ImageDataset, ImageDataset | None]:
-    data = config.data()
-    target = load_dataset(config.target, config.resolution, cache_dir=config.cache_dir,
-                          **data.load_kwargs(config.target))
-    needs_source = not config.target_labels or STRATEGIES[config.strategy].uses_other_domain
-    source = (load_dataset(config.source, config.resolution, cache_dir=config.cache_dir,
-                           **data.load_kwargs(config.source))
-              if needs_source else None)
-    if not config.target_labels and source.classes != target.classes:
-        raise ValueError(f"pair {config.pair!r}: source {config.source} and target "
-                         f"{config.target} must share classes for target_labels: false")
-    return target, source
-
-
-def _select_roles(config: RunConfig, target: ImageDataset, source: ImageDataset | None,
-                  uses_other: bool) -> dict[str, _Role]:
-    """Which split plays which role under the pair's protocol."""
-    if config.target_labels:
-        index = None
-        if config.shots is not None:
-            try:
-                index = shots_index(target.train.labels, config.shots, config.seed, target.classes)
-            except ValueError as error:
-                raise ConfigError(f"`shots` = {config.shots} for pair {config.pair!r}: "
-                                  f"{error}") from error
-        roles = {"train": _Role(target, "train", index), "val": _Role(target, "val")}
-        if uses_other:
-            roles["other"] = _Role(source, "train")
-    else:  # Office-31 protocol: source labels only, model selection on held-out source
-        roles = {"train": _Role(source, "train"), "val": _Role(source, "val")}
-        if uses_other:
-            roles["other"] = _Role(target, "train")
-    roles["test"] = _Role(target, "test")
-    if (roles["train"].labels == UNLABELLED).any():
-        raise ValueError(f"pair {config.pair!r}: the training split has no labels")
-    return roles
 
 
 def _batches(n: int, batch_size: int, generator: torch.Generator):
@@ -137,7 +64,7 @@ class Trainer:
         """Images -> normalised float; cached activations pass through."""
         return x if start > 0 else model_inputs(self.strategy.network.backbone, x)
 
-    def _frozen_activations(self, role: _Role, stop: int) -> tuple[torch.Tensor, str]:
+    def _frozen_activations(self, role: Role, stop: int) -> tuple[torch.Tensor, str]:
         """A role's inputs to stage ``stop``: from the activation cache when it can be shared.
 
         Returns the tensor on the run's device and ``"hit"``, ``"computed"`` (the cache
@@ -170,10 +97,10 @@ class Trainer:
             predictions.append(logits.argmax(1))
         return torch.cat(predictions).cpu()
 
-    def _roles(self) -> dict[str, _Role]:
+    def _roles(self) -> dict[str, Role]:
         config = self.config
-        target, source = _load_pair(config)
-        roles = _select_roles(config, target, source, STRATEGIES[config.strategy].uses_other_domain)
+        target, source = load_pair(config)
+        roles = select_roles(config, target, source, STRATEGIES[config.strategy].uses_other_domain)
         self.num_classes = target.num_classes
         self.sizes = {role: len(r.labels) for role, r in roles.items()}
         self.sizes["num_classes"] = target.num_classes
@@ -357,35 +284,3 @@ def is_synthetic(config: RunConfig) -> bool:
     """True when the pair's source or target set is a generated stand-in."""
     return any(name in DATASETS and DATASETS[name].synthetic
                for name in (config.source, config.target))
-
-
-def peak_host_rss_bytes() -> int:
-    """Peak resident set size of this process (Linux reports KiB)."""
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
-
-
-def device_description(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"cuda: {torch.cuda.get_device_name(device)}"
-    return f"cpu: {platform.processor() or platform.machine()}, {torch.get_num_threads()} thread(s)"
-
-
-def library_versions() -> dict:
-    import timm
-    import torchvision
-
-    return {"python": platform.python_version(), "torch": torch.__version__,
-            "torchvision": torchvision.__version__, "timm": timm.__version__,
-            "tlbench": bench.__version__}
-
-
-def git_revision() -> str | None:
-    """The commit of the code that ran (with ``-dirty`` when it had local changes)."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        out = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=40"],
-                             cwd=root, capture_output=True, text=True, timeout=10,
-                             env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"})
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip() or None

@@ -39,8 +39,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from bench.config import TRAIN_KEYS
-from bench.io import write_atomic
+from bench.io import read_json, write_atomic
+from bench.settings import TRAIN_KEYS
 
 CONFIG_SCHEMA = Path(__file__).resolve().parent.parent / "workflows" / "schemas" / "config.schema.yaml"
 DISTRIBUTIONS = ("log_uniform", "choice")
@@ -259,10 +259,6 @@ def selection(pair: str, strategy: str, records: list[tuple[str, dict]],
             "selected": select_trial(trials), "trials": trials}
 
 
-def read_json(path: str | Path) -> dict:
-    return json.loads(Path(path).read_text())
-
-
 # ------------------------------------------------------------------------------- CLI
 
 
@@ -305,13 +301,6 @@ def cmd_tuned_run(args: argparse.Namespace) -> int:
                        *extra])
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    from bench.tuning_report import report_main  # late: pandas and scipy
-
-    report_main(args.selected, args.tuned, args.default, args.out_dir)
-    return 0
-
-
 def cmd_figure(args: argparse.Namespace) -> int:
     from bench.figures import tuning_figures_main  # late: matplotlib and seaborn
 
@@ -338,12 +327,6 @@ def main(argv: list[str] | None = None) -> int:
     tuned.add_argument("run_args", nargs=argparse.REMAINDER,
                        help="after --: python -m bench run arguments (config, pair, strategy...)")
     tuned.set_defaults(func=cmd_tuned_run)
-    report = sub.add_parser("report", help="tuning summary.csv and tables")
-    report.add_argument("--selected", nargs="+", required=True)
-    report.add_argument("--tuned", nargs="+", required=True)
-    report.add_argument("--default", nargs="+", required=True)
-    report.add_argument("--out-dir", required=True)
-    report.set_defaults(func=cmd_report)
     figure = sub.add_parser("figure", help="the tuning_spread figure")
     figure.add_argument("summary")
     figure.add_argument("--out-dir", required=True)

@@ -8,6 +8,8 @@ booktabs, HTML, as :mod:`bench.aggregate` writes its tables).
 
 from __future__ import annotations
 
+import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,24 +18,24 @@ import pandas as pd
 from bench.aggregate import (
     NO_INTERVAL,
     Table,
-    _count_note,
-    _notes,
-    _ok,
-    _seed_count,
-    _synthetic_pairs,
+    count_note,
     format_interval,
     load_records,
+    ok_runs,
     pair_label,
     pairs_in,
+    seed_count,
     strategies_in,
     strategy_label,
     strategy_rank,
     summary_frame,
+    synthetic_pairs,
+    table_notes,
     write_table,
 )
-from bench.io import write_atomic
+from bench.io import read_json, write_atomic
 from bench.stats import mean_interval, paired_differences
-from bench.tuning import SIGNIFICANT_DIGITS, read_json
+from bench.tuning import SIGNIFICANT_DIGITS
 
 TABLE_NAMES = ("tuning_selected", "accuracy_default_vs_tuned")
 FIGURE_NAMES = ("tuning_spread",)
@@ -106,7 +108,7 @@ def selected_table(selections: list[dict], synthetic: dict[str, bool]) -> Table:
              "(trial 0: the config's defaults; trials 1..N-1: random draws from the strategy's "
              "search space, docs/TUNING.md), at the first seed; ties go to the lower trial. "
              "Test metrics are never read.",
-             *_notes(data, counted=False)]
+             *table_notes(data, counted=False)]
     return Table("tuning_selected", "Selected hyper-parameters by pair and strategy",
                  data.drop(columns=["hparams_text"]).round(6), cells,
                  pd.DataFrame(False, index=cells.index, columns=cells.columns), notes)
@@ -122,31 +124,31 @@ def default_vs_tuned_table(default: pd.DataFrame, tuned: pd.DataFrame) -> Table:
     over seeds), the paired difference tuned − default (percentage points), and the
     strategy's rank within its pair under each. Bold: best per pair in each column."""
     default = default[default["shots"] == "all"]
-    synthetic = _synthetic_pairs(pd.concat([default, tuned]))
+    synthetic = synthetic_pairs(pd.concat([default, tuned]))
     rows, seeds = [], []
     for pair in pairs_in(tuned):
         for strategy in strategies_in(tuned[tuned["pair"] == pair]):
             cell = {}
             for name, frame in (("default", default), ("tuned", tuned)):
                 group = frame[(frame["pair"] == pair) & (frame["strategy"] == strategy)]
-                interval = mean_interval(_ok(group)["accuracy"])
+                interval = mean_interval(ok_runs(group)["accuracy"])
                 seeds.append(interval.n)
                 cell[name] = (group, interval)
             (d_group, d), (t_group, t) = cell["default"], cell["tuned"]
-            diff = mean_interval(paired_differences(_ok(t_group).set_index("seed")["accuracy"],
-                                                    _ok(d_group).set_index("seed")["accuracy"]))
+            diff = mean_interval(paired_differences(ok_runs(t_group).set_index("seed")["accuracy"],
+                                                    ok_runs(d_group).set_index("seed")["accuracy"]))
             rows.append({
                 "pair": pair, "synthetic": synthetic[pair], "strategy": strategy,
-                "n_default": len(d_group), "n_default_ok": len(_ok(d_group)),
+                "n_default": len(d_group), "n_default_ok": len(ok_runs(d_group)),
                 "default_mean_pct": d.mean * 100, "default_ci_low_pct": d.low * 100,
                 "default_ci_high_pct": d.high * 100,
-                "n_tuned": len(t_group), "n_tuned_ok": len(_ok(t_group)),
+                "n_tuned": len(t_group), "n_tuned_ok": len(ok_runs(t_group)),
                 "tuned_mean_pct": t.mean * 100, "tuned_ci_low_pct": t.low * 100,
                 "tuned_ci_high_pct": t.high * 100,
                 "diff_mean_pp": diff.mean * 100, "diff_ci_low_pp": diff.low * 100,
                 "diff_ci_high_pp": diff.high * 100, "n_paired": diff.n,
-                "default_text": format_interval(d) + _count_note(len(_ok(d_group)), len(d_group)),
-                "tuned_text": format_interval(t) + _count_note(len(_ok(t_group)), len(t_group)),
+                "default_text": format_interval(d) + count_note(len(ok_runs(d_group)), len(d_group)),
+                "tuned_text": format_interval(t) + count_note(len(ok_runs(t_group)), len(t_group)),
                 "diff_text": format_interval(diff, signed=True),
             })
     data = pd.DataFrame(rows)
@@ -171,11 +173,11 @@ def default_vs_tuned_table(default: pd.DataFrame, tuned: pd.DataFrame) -> Table:
     counted = bool(((data["n_default_ok"] < data["n_default"])
                     | (data["n_tuned_ok"] < data["n_tuned"])).any())
     notes = [f"Top-1 accuracy (%) on the target test set, mean ± half-width of the 95% "
-             f"t-interval over seeds ({_seed_count(seeds)}; {NO_INTERVAL}: one seed), with the "
+             f"t-interval over seeds ({seed_count(seeds)}; {NO_INTERVAL}: one seed), with the "
              f"config's default hyper-parameters and with those selected on validation "
              f"accuracy. Tuned − default: paired by seed, in percentage points. Rank: place of "
              f"the strategy within its pair (1 = best). Bold: best per pair.",
-             *_notes(data, counted)]
+             *table_notes(data, counted)]
     tidy = data.drop(columns=["default_text", "tuned_text", "diff_text"]).round(4)
     return Table("accuracy_default_vs_tuned",
                  "Target test accuracy with default and with tuned hyper-parameters",
@@ -194,10 +196,27 @@ def report_main(selected: list[str], tuned: list[str], default: list[str],
     write_atomic(summary_path, summary.to_csv(index=False))
     default_frame = summary_frame(load_records(default))
     tuned_frame = summary[summary["tuning_kind"] == "tuned"]
-    synthetic = _synthetic_pairs(summary)
+    synthetic = synthetic_pairs(summary)
     for table in (selected_table(selections, synthetic),
                   default_vs_tuned_table(default_frame, tuned_frame)):
         write_table(table, out_dir / "tables")
     print(f"{len(summary)} rows ({(summary['tuning_kind'] == 'trial').sum()} trials, "
           f"{len(tuned_frame)} tuned runs) -> {summary_path}, {out_dir / 'tables'}/")
     return summary_path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.tuning_report",
+                                     description="Tuning summary.csv and tables from the "
+                                                 "selections, tuned runs and default runs.")
+    parser.add_argument("--selected", nargs="+", required=True, help="selection JSON files")
+    parser.add_argument("--tuned", nargs="+", required=True, help="tuned-run records")
+    parser.add_argument("--default", nargs="+", required=True, help="default-run records")
+    parser.add_argument("--out-dir", required=True)
+    args = parser.parse_args(argv)
+    report_main(args.selected, args.tuned, args.default, args.out_dir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

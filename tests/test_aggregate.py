@@ -282,3 +282,50 @@ def test_data_efficiency_table_puts_all_last(sweep):
 
 def test_latex_escaping():
     assert aggregate.latex("a_b 50% ± —†") == "a\\_b 50\\% $\\pm$ ---\\textsuperscript{\\dag}"
+
+
+def _runs(pair: str, accuracies: dict[str, tuple[float, ...]], synthetic=False) -> list[dict]:
+    return [make_record(pair, strategy, seed, accuracy=acc, synthetic=synthetic)
+            for strategy, accs in accuracies.items() for seed, acc in enumerate(accs)]
+
+
+def test_accuracy_table_rows_keep_their_pair_out_of_alphabetical_order():
+    """Pairs in config order (q before p), each with its own best; ties as shown all bold;
+    the CSV has every column; the note counts the seeds."""
+    records = _runs("q", {"scratch": (0.50, 0.52, 0.54), "partial": (0.8104, 0.8204, 0.8304),
+                          "full": (0.80, 0.82, 0.84)}, synthetic=True)
+    records += _runs("p", {"scratch": (0.90, 0.91, 0.92), "full": (0.60, 0.61, 0.62)})
+    table = aggregate.accuracy_table(_summary(records))
+    assert list(table.cells.index) == ["q†", "p"]
+    assert table.cells.loc["q†", "Full FT"] == "82.0 ± 5.0"
+    assert table.cells.loc["p", "Scratch"] == "91.0 ± 2.5"
+    bold = table.bold.to_dict(orient="index")
+    # 82.04 and 82.00 both show as 82.0: a tie, both bold
+    assert bold["q†"] == {"Scratch": False, "Partial FT": True, "Full FT": True}
+    assert bold["p"] == {"Scratch": True, "Partial FT": False, "Full FT": False}
+    row = table.data.set_index(["pair", "strategy"]).loc[("q", "full")]
+    assert bool(row["synthetic"]) and row["n_runs"] == 3 and row["n_ok"] == 3
+    half = 4.302653 * 2 / math.sqrt(3)
+    assert (row["ci_low_pct"], row["ci_high_pct"]) == pytest.approx((82 - half, 82 + half),
+                                                                    abs=1e-3)
+    assert "(n = 3)" in table.notes[0]
+    assert not any(note.startswith("(k/n ok)") for note in table.notes)  # every run ok
+
+
+def test_ntg_table_every_pair_every_column():
+    """A strategy missing from one pair leaves the later strategies of that pair in the
+    table; the CSV has every column and the interval's both ends."""
+    records = _runs("q", {"scratch": (0.60, 0.70, 0.80), "partial": (0.50, 0.61, 0.69),
+                          "full": (0.50, 0.61, 0.69)}, synthetic=True)
+    records += _runs("p", {"scratch": (0.50, 0.60, 0.70), "full": (0.55, 0.65, 0.75)})
+    table = aggregate.ntg_table(_summary(records))
+    data = table.data.set_index(["pair", "strategy"])
+    assert list(data.index) == [("q", "partial"), ("q", "full"), ("p", "full")]
+    assert table.cells.loc["p", "Full FT"] == "−5.0 ± 0.0"
+    half = 4.302653 / math.sqrt(3)
+    row = data.loc[("q", "full")]
+    assert bool(row["synthetic"]) and row["n_runs"] == 3 and row["n_paired"] == 3
+    assert (row["ci_low_pp"], row["ci_high_pp"]) == pytest.approx((10 - half, 10 + half),
+                                                                  abs=1e-3)
+    assert not bool(data.loc[("p", "full"), "synthetic"])
+    assert "(n = 3)" in table.notes[0]

@@ -19,6 +19,7 @@ from bench.datasets import (
     resize_images,
     stratified_split,
 )
+from bench.datasets.base import shots_index
 from bench.datasets.inspect import grid_figure, list_datasets, show_grid
 
 SYNTHETIC = ["synflowers", "synoffice-amazon", "synoffice-webcam", "synoffice-dslr", "synxray"]
@@ -206,6 +207,16 @@ def test_too_many_shots_name_the_class(small_sets):
     dataset = small_sets["synflowers"]
     with pytest.raises(ValueError, match=r"shots=4 .* class '\w+'"):
         dataset.with_shots(4, seed=0)
+
+
+def test_shots_equal_to_a_class_size_keep_the_whole_class():
+    labels = torch.tensor([2, 0, 1, 0, 2, 1])
+    assert shots_index(labels, 2, seed=0).tolist() == [0, 1, 2, 3, 4, 5]
+
+
+def test_too_many_shots_without_class_names_name_the_label():
+    with pytest.raises(ValueError, match="class 0 "):  # class 0 has 1 example, not 2
+        shots_index(torch.tensor([0, 1, 1]), 2, seed=0)
 
 
 # ---------------------------------------------------------------------------------------

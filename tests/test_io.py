@@ -31,3 +31,21 @@ def test_atomic_open_refuses_modes_other_than_w_and_wb(tmp_path, mode):
     with pytest.raises(ValueError, match="writes only"), atomic_open(tmp_path / "f", mode):
         pass
     assert not list(tmp_path.iterdir())
+
+
+def test_the_temporary_is_a_sibling_so_the_rename_stays_on_one_file_system(tmp_path):
+    path = tmp_path / "runs" / "record.json"  # the folder is made on the way
+    with atomic_open(path) as out:
+        out.write("{}")
+        siblings = [p.name for p in path.parent.iterdir()]
+    assert len(siblings) == 1 and siblings[0].startswith(".record.json.")
+    assert path.read_text() == "{}" and [p.name for p in path.parent.iterdir()] == ["record.json"]
+
+
+def test_an_interrupt_mid_write_leaves_no_temporary(tmp_path):
+    """Ctrl-C or a scheduler's signal (not an Exception) still cleans up and propagates."""
+    path = tmp_path / "record.json"
+    with pytest.raises(KeyboardInterrupt), atomic_open(path) as out:
+        out.write("{")
+        raise KeyboardInterrupt
+    assert not list(tmp_path.iterdir())

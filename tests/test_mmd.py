@@ -41,6 +41,28 @@ def test_matches_direct_numpy_computation(linear):
     assert got == pytest.approx(expected, rel=1e-4, abs=1e-6)
 
 
+@pytest.mark.parametrize("linear", [False, True])
+def test_matches_numpy_with_more_rows_in_x_and_a_bandwidth_below_one(linear):
+    """The bandwidth is the data's own (mean squared distance 0.02 here, no floor near 1),
+    and the linear estimator pairs the first 2 * min(M, N) // 2 rows of the larger side."""
+    rng = np.random.default_rng(3)
+    x, y = 0.05 * rng.normal(size=(9, 3)), 0.05 * rng.normal(loc=1.0, size=(6, 3))
+    expected = numpy_mk_mmd(x, y, linear=linear)
+    got = mk_mmd(torch.tensor(x), torch.tensor(y), linear=linear).item()
+    assert got == pytest.approx(expected, rel=1e-4, abs=1e-6)
+
+
+def test_two_rows_a_side_are_enough_one_on_either_side_is_not():
+    g = torch.Generator().manual_seed(3)
+    for linear in (False, True):
+        x, y = torch.randn(2, 3, generator=g), torch.randn(2, 3, generator=g) + 1.0
+        assert torch.isfinite(mk_mmd(x, y, linear=linear))
+    with pytest.raises(ValueError, match="at least 2"):
+        mk_mmd(torch.zeros(4, 3), torch.zeros(1, 3))
+    with pytest.raises(ValueError, match=r"\(M, D\)"):
+        mk_mmd(torch.zeros(4, 3, 1), torch.zeros(4, 3))
+
+
 def test_near_zero_for_one_distribution_and_grows_with_mean_shift():
     g = torch.Generator().manual_seed(0)
     x, y = torch.randn(200, 8, generator=g), torch.randn(200, 8, generator=g)

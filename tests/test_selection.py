@@ -16,7 +16,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-import bench.train
+import bench.protocol
 from bench.config import run_config
 from bench.datasets import load_dataset
 from bench.datasets.base import ImageDataset, ImageSplit
@@ -42,7 +42,7 @@ def threes_and_eights(flip_val: bool) -> ImageDataset:
 
 def selection_run(monkeypatch, flip_val: bool) -> dict:
     dataset = threes_and_eights(flip_val)
-    monkeypatch.setattr(bench.train, "load_dataset", lambda *args, **kwargs: dataset)
+    monkeypatch.setattr(bench.protocol, "load_dataset", lambda *args, **kwargs: dataset)
     config = tiny_config(epochs=EPOCHS)
     # Measured: validation accuracy climbs to a peak in epoch 3, tied in epoch 4, then
     # falls and plateaus as the cosine schedule ends.

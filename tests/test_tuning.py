@@ -15,7 +15,7 @@ import test_config_validation as validation
 import test_pipeline as pipeline
 import yaml
 
-from bench import aggregate, tuning
+from bench import aggregate, tuning, tuning_report
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = yaml.safe_load((REPO / "config.yaml").read_text())
@@ -140,6 +140,23 @@ def test_selection_reads_validation_never_test(tmp_path):
     # Nothing finished ok: the defaults (trial 0).
     failed = [(str(p), record(k, val=0.9, test=0.9, status="failed")) for k, p in enumerate(paths)]
     assert tuning.selection("p", "full", failed, [])["selected"]["trial"] == 0
+
+
+def test_selection_document_names_its_runs_and_refuses_another_strategys_run():
+    """Each trial keeps its path and the searched values under their full keys (a
+    strategy's own key is read from the record's hparams by its last part); a record of
+    the same pair but another strategy is refused, naming its file."""
+    searched = ["strategy_params.full.backbone_lr_mult", "train.lr"]
+    runs = [(f"trial{k}.json", record(k, val=0.5 + k / 10, test=0.5)) for k in range(2)]
+    document = tuning.selection("p", "full", runs, searched)
+    assert (document["pair"], document["strategy"], document["metric"]) == (
+        "p", "full", "val_accuracy")
+    assert [t["path"] for t in document["trials"]] == ["trial0.json", "trial1.json"]
+    assert document["selected"]["hparams"] == {"strategy_params.full.backbone_lr_mult": 0.1,
+                                               "train.lr": 0.002}
+    other = {**record(2, val=0.9, test=0.9), "strategy": "partial"}
+    with pytest.raises(ValueError, match=r"trial2\.json is a run of p/partial, not p/full"):
+        tuning.selection("p", "full", [*runs, ("trial2.json", other)], searched)
 
 
 def test_default_search_space_is_valid_and_complete():
@@ -269,7 +286,7 @@ def tuning_results(tmp_path) -> Path:
                 out.write_text(json.dumps(_run(strategy, 1, tuned1,
                                                lr=chosen["hparams"]["train.lr"])))
     aggregate.aggregate_main(results / "runs", results)
-    assert tuning.main(["report", "--out-dir", str(tuning_dir),
+    assert tuning_report.main(["--out-dir", str(tuning_dir),
                         "--selected", *map(str, sorted(tuning_dir.glob("selected/p/*.json"))),
                         "--tuned", *map(str, sorted(tuning_dir.glob("runs/p/*/*.json"))),
                         "--default", *map(str, sorted(results.glob("runs/p/*/*.json")))]) == 0

@@ -13,8 +13,8 @@ Three kinds of data set are registered (see docs/DATASETS.md):
 
 Builders are imported lazily, so ``import bench.datasets`` stays cheap for the CLI.
 The helpers every builder shares (:func:`stratified_split`, :func:`resize_images`,
-:func:`split_dataset`, :func:`official_splits`) live here so the builder modules stay
-about their data.
+:func:`split_dataset`, :func:`official_splits`) live in :mod:`bench.datasets.splits`
+and are re-exported here; the builders import them from there, not from this package.
 """
 
 from __future__ import annotations
@@ -23,14 +23,12 @@ import hashlib
 import importlib
 import json
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from inspect import getmodule, signature  # `import inspect` is shadowed by .inspect
 from pathlib import Path
 
-import numpy as np
 import torch
-from torchvision.transforms.v2 import functional as TF
 
 from bench.datasets.base import (
     UNLABELLED,
@@ -39,6 +37,14 @@ from bench.datasets.base import (
     ImageSplit,
     normalize,
     shots_index,
+)
+from bench.datasets.splits import (
+    SplitSize,
+    class_coverage,
+    official_splits,
+    resize_images,
+    split_dataset,
+    stratified_split,
 )
 from bench.io import atomic_open
 
@@ -49,6 +55,7 @@ __all__ = [
     "DatasetSpec",
     "ImageDataset",
     "ImageSplit",
+    "SplitSize",
     "UnknownDatasetError",
     "class_coverage",
     "is_available",
@@ -63,151 +70,6 @@ __all__ = [
 
 # Bumped when the cache file layout changes (a builder change is caught by its code hash).
 _CACHE_FORMAT = 1
-
-SplitSize = int | float | None
-
-
-# ---------------------------------------------------------------------------------------
-# Helpers shared by the builders
-# ---------------------------------------------------------------------------------------
-
-def stratified_split(labels: Sequence[int] | np.ndarray | torch.Tensor,
-                     sizes: Sequence[SplitSize], seed: int,
-                     classes: Sequence[str] = ()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-class random train / val / test indices, drawn by ``seed``.
-
-    Args:
-        labels: ``(N,)`` integer labels; an unlabelled set (all ``UNLABELLED``) is one class.
-        sizes: ``(train, val, test)`` per class, each an ``int`` (exactly that many
-            examples), a ``float`` in (0, 1] (that fraction of the class, rounded, at least
-            1 while the class has examples left) or ``None`` (what the other two leave; at
-            most one ``None``).
-        seed: the split seed. Same seed -> same indices; the draw of one class does not
-            depend on the other classes.
-        classes: class names, only to name a class that is too small.
-
-    Each class is permuted once; test takes the first examples, then val, then train,
-    so asking for fewer training examples never changes which examples are tested.
-
-    Returns:
-        Three sorted, disjoint ``int64`` index arrays (train, val, test).
-
-    Raises:
-        ValueError naming the class when it has fewer examples than an ``int`` size asks.
-    """
-    labels = np.asarray(labels, dtype=np.int64)
-    if len(sizes) != 3 or sum(size is None for size in sizes) > 1:
-        raise ValueError(f"sizes must be (train, val, test) with at most one None, got {sizes}")
-    chosen: list[list[np.ndarray]] = [[], [], []]
-    for label in np.unique(labels).tolist():
-        members = np.flatnonzero(labels == label)
-        name = classes[label] if 0 <= label < len(classes) else label
-        counts = _class_counts(sizes, len(members), name)
-        # One generator per (seed, class): a class's draw is independent of the others.
-        order = np.random.default_rng([seed, label + 1]).permutation(members)
-        start = 0
-        for split in (2, 1, 0):  # test, val, train
-            chosen[split].append(order[start:start + counts[split]])
-            start += counts[split]
-    train, val, test = (np.sort(np.concatenate(parts)).astype(np.int64) if parts
-                        else np.zeros(0, np.int64) for parts in chosen)
-    return train, val, test
-
-
-def _class_counts(sizes: Sequence[SplitSize], n: int, name: object) -> list[int]:
-    """(train, val, test) counts for one class of ``n`` examples; see :func:`stratified_split`."""
-    counts: list[int | None] = [None, None, None]
-    left = n
-    for split in (2, 1, 0):  # test first, as drawn
-        size = sizes[split]
-        if size is None:
-            continue
-        if isinstance(size, bool) or not isinstance(size, int | float) or size < 0:
-            raise ValueError(f"a split size must be an int >= 0, a fraction in (0, 1] or None, "
-                             f"got {size!r}")
-        if isinstance(size, float):
-            if not 0 < size <= 1:
-                raise ValueError(f"a split fraction must be in (0, 1], got {size}")
-            count = min(left, max(1, round(size * n)))
-        elif size > left:
-            asked = sum(s for s in sizes if isinstance(s, int) and not isinstance(s, bool))
-            raise ValueError(f"class {name!r} has {n} examples, fewer than the {asked} asked "
-                             f"for by split sizes {tuple(sizes)}")
-        else:
-            count = size
-        counts[split] = count
-        left -= count
-    return [left if count is None else count for count in counts]
-
-
-def class_coverage(classes: Sequence[str], train: torch.Tensor, val: torch.Tensor,
-                   test: torch.Tensor) -> dict[str, list[str]]:
-    """Classes a split lacks, by name: ``{"train": [...], "test": [...]}``.
-
-    ``train`` lists classes with no training example; ``val`` / ``test`` list classes
-    that are trained but never validated / tested. Empty when nothing is missing; a
-    split asked to be empty (size 0) and unlabelled sets are not reported.
-    """
-    if not classes:
-        return {}
-    present = {split: set(torch.unique(labels).tolist())
-               for split, labels in (("train", train), ("val", val), ("test", test))}
-    expected = {"train": set(range(len(classes))), "val": present["train"],
-                "test": present["train"]}
-    sizes = {"train": len(train), "val": len(val), "test": len(test)}
-    return {split: [classes[label] for label in sorted(expected[split] - present[split])]
-            for split in ("train", "val", "test")
-            if sizes[split] and expected[split] - present[split]}
-
-
-def resize_images(images: np.ndarray | torch.Tensor, resolution: int) -> torch.Tensor:
-    """Square images of one size -> ``uint8 (N, 3, R, R)`` at ``resolution``.
-
-    Accepts ``uint8`` ``(N, H, W)`` (grayscale, replicated to RGB), ``(N, H, W, 3)`` or
-    ``(N, 3, H, W)`` with ``H == W``; resizes with bilinear antialiasing (a no-op at the
-    same size). Deterministic on one machine.
-    """
-    images = torch.as_tensor(images)
-    if images.dtype != torch.uint8:
-        raise ValueError(f"images must be uint8, got {images.dtype}")
-    if images.ndim == 3:
-        images = images.unsqueeze(1).expand(-1, 3, -1, -1)
-    elif images.ndim == 4 and images.shape[-1] == 3 and images.shape[1] != 3:
-        images = images.permute(0, 3, 1, 2)
-    if images.ndim != 4 or images.shape[1] != 3 or images.shape[2] != images.shape[3]:
-        raise ValueError(f"expected square images (N, H, W[, 3]), got {tuple(images.shape)}")
-    if images.shape[-1] != resolution:
-        images = TF.resize(images.contiguous(), [resolution, resolution], antialias=True)
-    return images.contiguous()
-
-
-def split_dataset(name: str, classes: Sequence[str], synthetic: bool, images: torch.Tensor,
-                  labels: Sequence[int] | np.ndarray | torch.Tensor,
-                  sizes: Sequence[SplitSize], split_seed: int,
-                  info: dict | None = None) -> ImageDataset:
-    """A data set without official splits: ``images`` ``uint8 (N, 3, R, R)`` and
-    ``(N,)`` labels split per class by :func:`stratified_split`."""
-    labels = torch.as_tensor(np.asarray(labels, dtype=np.int64))
-    index = stratified_split(labels.numpy(), sizes, split_seed, classes)
-    splits = [ImageSplit(images[torch.from_numpy(i)], labels[torch.from_numpy(i)])
-              for i in index]
-    return official_splits(name, classes, synthetic, *splits, info=info)
-
-
-def official_splits(name: str, classes: Sequence[str], synthetic: bool, train: ImageSplit,
-                    val: ImageSplit, test: ImageSplit, info: dict | None = None) -> ImageDataset:
-    """An :class:`ImageDataset` from ready splits; records in ``info["classes_missing"]``
-    (and warns about) the classes :func:`class_coverage` finds missing."""
-    info = dict(info or {})
-    missing = class_coverage(classes, train.labels, val.labels, test.labels)
-    if missing:
-        info["classes_missing"] = missing
-        summary = "; ".join(f"{split}: {', '.join(names[:8])}"
-                            f"{f' and {len(names) - 8} more' if len(names) > 8 else ''}"
-                            for split, names in missing.items())
-        warnings.warn(f"{name}: classes missing from splits ({summary})", stacklevel=2)
-    return ImageDataset(name, tuple(classes), synthetic, train, val, test, info=info)
-
 
 # ---------------------------------------------------------------------------------------
 # The registry

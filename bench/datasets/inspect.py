@@ -14,7 +14,8 @@ import pandas as pd
 import torch
 from matplotlib.figure import Figure  # not pyplot: no GUI backend, no global state
 
-from bench.datasets import DATASETS, ImageDataset, is_available, load_dataset
+from bench.datasets import DATASETS, is_available, load_dataset
+from bench.datasets.base import ImageDataset
 
 _COLUMNS = ["name", "synthetic", "offline", "available", "classes", "train", "val", "test",
             "description", "source_hint"]

@@ -25,14 +25,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from bench.datasets import (
-    UNLABELLED,
-    ImageDataset,
-    SplitSize,
-    resize_images,
-    split_dataset,
-    stratified_split,
-)
+from bench.datasets.base import UNLABELLED, ImageDataset
+from bench.datasets.splits import SplitSize, resize_images, split_dataset, stratified_split
 
 DIGITS_PER_CLASS: tuple[SplitSize, SplitSize, SplitSize] = (30, 20, None)
 PHOTO_CROPS = (600, 100, 100)

@@ -37,15 +37,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
-from bench.datasets import (
-    DatasetMissingError,
-    ImageDataset,
-    ImageSplit,
-    SplitSize,
-    official_splits,
-    resize_images,
-    stratified_split,
-)
+from bench.datasets.base import DatasetMissingError, ImageDataset, ImageSplit
+from bench.datasets.splits import SplitSize, official_splits, resize_images, stratified_split
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 OFFICE_PER_CLASS: tuple[SplitSize, SplitSize, SplitSize] = (None, 0.1, 0.3)

@@ -75,7 +75,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from bench.datasets import ImageDataset, resize_images, split_dataset
+from bench.datasets.base import ImageDataset
+from bench.datasets.splits import resize_images, split_dataset
 
 RENDER_SIZE = 128  # minimum canvas side in pixels; larger resolutions draw larger
 

@@ -15,8 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from bench.config import ConfigError, RunConfig
 from bench.models import Backbone
+from bench.settings import ConfigError, RunConfig
 
 STRATEGIES: dict[str, type[Strategy]] = {}
 

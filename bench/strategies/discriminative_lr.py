@@ -4,7 +4,7 @@ Everything trains; the learning rate decays by ``stage_decay`` per stage from th
 down to the stem: stage i of n gets ``lr * stage_decay ** (n - i)``.
 """
 
-from bench.config import ConfigError
+from bench.settings import ConfigError
 from bench.strategies.base import Strategy, register
 
 

@@ -1,6 +1,6 @@
 """Partial fine-tuning: the last ``trainable_stages`` backbone stages and a new head."""
 
-from bench.config import ConfigError
+from bench.settings import ConfigError
 from bench.strategies.base import Strategy, register
 
 

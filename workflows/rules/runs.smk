@@ -17,7 +17,7 @@ def run_inputs(wildcards):
         "augment", config["train"]["augment"])
     if wildcards.strategy == "feature_extraction" and not augment:
         # Labelled target: train, val and test come from the target; otherwise train
-        # and val come from the source (bench.train._select_roles).
+        # and val come from the source (bench.protocol.select_roles).
         read = [spec["target"]] if spec["target_labels"] else [spec["source"], spec["target"]]
         inputs += [features_marker(dataset) for dataset in read]
     return inputs

@@ -187,7 +187,7 @@ rule tuning_report:
     params:
         out_dir=TUNING_DIR,
     shell:
-        "python -m bench.tuning report --out-dir {params.out_dir:q} --selected {input.selected:q}"
+        "python -m bench.tuning_report --out-dir {params.out_dir:q} --selected {input.selected:q}"
         " --tuned {input.tuned:q} --default {input.default:q} > {log:q} 2>&1"
         " || {{ tail -n 20 {log:q} >&2; exit 1; }}"
 

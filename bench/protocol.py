@@ -1,0 +1,81 @@
+"""The evaluation protocol: which split of which data set plays which role in a run.
+
+Labelled-target pairs train on the target's training split (``shots`` per class when
+set), select the epoch on the target's validation split and test on the target's test
+split; a strategy that adapts between domains also sees the source's training images.
+Pairs with ``target_labels: false`` follow the Office-31 protocol: train on source
+labels, select on held-out *source*, test on the target, and adapt to the unlabelled
+target's training images. The trainer (:mod:`bench.train`), the speed benchmark
+(:mod:`bench.perf`) and the workflow's inputs (``workflows/rules/runs.smk``) follow it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from bench.datasets import load_dataset
+from bench.datasets.base import UNLABELLED, ImageDataset, shots_index
+from bench.settings import ConfigError, RunConfig
+from bench.strategies import STRATEGIES
+
+
+@dataclass(frozen=True)
+class Role:
+    """One split playing one role in a run (train, val, test, other domain).
+
+    ``index`` selects a subset of the split (the ``shots`` draw); None keeps it whole.
+    """
+
+    dataset: ImageDataset
+    split: str
+    index: torch.Tensor | None = None
+
+    @property
+    def images(self) -> torch.Tensor:
+        images = getattr(self.dataset, self.split).images
+        return images if self.index is None else images[self.index]
+
+    @property
+    def labels(self) -> torch.Tensor:
+        labels = getattr(self.dataset, self.split).labels
+        return labels if self.index is None else labels[self.index]
+
+
+def load_pair(config: RunConfig) -> tuple[ImageDataset, ImageDataset | None]:
+    data = config.data()
+    target = load_dataset(config.target, config.resolution, cache_dir=config.cache_dir,
+                          **data.load_kwargs(config.target))
+    needs_source = not config.target_labels or STRATEGIES[config.strategy].uses_other_domain
+    source = (load_dataset(config.source, config.resolution, cache_dir=config.cache_dir,
+                           **data.load_kwargs(config.source))
+              if needs_source else None)
+    if not config.target_labels and source.classes != target.classes:
+        raise ValueError(f"pair {config.pair!r}: source {config.source} and target "
+                         f"{config.target} must share classes for target_labels: false")
+    return target, source
+
+
+def select_roles(config: RunConfig, target: ImageDataset, source: ImageDataset | None,
+                  uses_other: bool) -> dict[str, Role]:
+    """Which split plays which role under the pair's protocol."""
+    if config.target_labels:
+        index = None
+        if config.shots is not None:
+            try:
+                index = shots_index(target.train.labels, config.shots, config.seed, target.classes)
+            except ValueError as error:
+                raise ConfigError(f"`shots` = {config.shots} for pair {config.pair!r}: "
+                                  f"{error}") from error
+        roles = {"train": Role(target, "train", index), "val": Role(target, "val")}
+        if uses_other:
+            roles["other"] = Role(source, "train")
+    else:  # Office-31 protocol: source labels only, model selection on held-out source
+        roles = {"train": Role(source, "train"), "val": Role(source, "val")}
+        if uses_other:
+            roles["other"] = Role(target, "train")
+    roles["test"] = Role(target, "test")
+    if (roles["train"].labels == UNLABELLED).any():
+        raise ValueError(f"pair {config.pair!r}: the training split has no labels")
+    return roles

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Mutation testing of the core modules with the fast tests (docs/TESTING.md); not part of CI.
+#   pip install -e '.[mutation]' && scripts/mutation.sh [WORKERS]      (default 1 worker)
+# Config: [tool.mutmut] in pyproject.toml. Mutants and results go to mutants/ (git-ignored);
+# `mutmut results` lists the survivors, `mutmut show NAME` shows one, and
+# `mutmut run NAME` re-runs one after a new test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+workers=${1:-1}
+
+# 1. Statistics, atomic writes, metrics, MK-MMD, shots; the accuracy and NTG tables and their
+#    helpers; tuning selection.
+mutmut run --max-children "$workers" \
+    "bench.stats.*" "bench.io.*" "bench.metrics.*" "bench.mmd.*" \
+    "bench.datasets.base.x_shots_index*" "bench.datasets.base.xǁImageDatasetǁwith_shots*" \
+    "bench.aggregate.x_accuracy_table*" "bench.aggregate.x_ntg_table*" \
+    "bench.aggregate.x__bold_best*" "bench.aggregate.x__ok*" "bench.aggregate.x__count_note*" \
+    "bench.aggregate.x__seed_count*" "bench.aggregate.x__grid*" "bench.aggregate.x__main_runs*" \
+    "bench.aggregate.x__synthetic_pairs*" "bench.aggregate.x__tidy*" \
+    "bench.aggregate.x_format_interval*" \
+    "bench.tuning.x_select_trial*" "bench.tuning.x_selection*" "bench.tuning.x_trial_entry*"
+
+# 2. The training loop: protocol roles, batches, and every 34th mutant of Trainer.run (a
+#    survivor re-runs every training test). Here the strategy x pair matrix keeps two pairs,
+#    one per protocol (imagenet-digits, synoffice-a-w): every strategy, 14 runs, not 63.
+matrix="tests/test_train.py::test_every_strategy_on_every_pair_gives_a_valid_record"
+skip=""
+for pair in imagenet-synflowers imagenet-synxray synoffice-d-w synoffice-w-d synoffice-a-d \
+            synoffice-d-a synoffice-w-a; do
+    skip="$skip --deselect $matrix[$pair-"
+done
+PYTEST_ADDOPTS="${PYTEST_ADDOPTS:-}$skip" mutmut run --max-children "$workers" \
+    "bench.train.x__select_roles*" "bench.train.x__batches*" \
+    $(for i in $(seq 1 34 341); do printf 'bench.train.xǁTrainerǁrun__mutmut_%s ' "$i"; done)
+
+mutmut results
