@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
@@ -48,8 +49,45 @@ def _augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return x
 
 
+@dataclass
+class Inputs:
+    """A run's tensors on its device, ready to train on.
+
+    ``tensors`` maps each role to its images or, when the run caches its frozen prefix,
+    to the activations entering stage ``applied`` (the leading stages already applied).
+    """
+
+    tensors: dict[str, torch.Tensor]
+    train_labels: torch.Tensor  # on the run's device
+    val_labels: torch.Tensor
+    test_labels: torch.Tensor
+    applied: int
+    cache: str  # the activation cache's status: "none", "hit", "computed", "not cached"
+    seconds: float  # spent making them (a cache miss computes the frozen prefix)
+
+
+@dataclass
+class Fit:
+    """What training produced: the per-epoch history and the best validation epoch."""
+
+    history: list = field(default_factory=list)
+    best_val: float = -1.0
+    best_epoch: int | None = None
+    best_state: dict | None = None
+    diverged_epoch: int | None = None
+    train_images: int = 0
+    train_seconds: float = 0.0
+    last_mmd: float | None = None
+
+    @property
+    def status(self) -> str:
+        return "ok" if self.diverged_epoch is None else "diverged"
+
+
 class Trainer:
-    """Holds the device-side state of one run; :func:`run` is the entry point."""
+    """One run, as named steps: build the network, prepare its inputs, make the
+    optimizer, fit (train one epoch, validate, keep the best), test, record.
+    :func:`run` is the entry point."""
 
     def __init__(self, config: RunConfig, progress: bool = True, cache_frozen: bool = True):
         self.config = config
@@ -60,9 +98,184 @@ class Trainer:
         self.device = resolve_device(config.device)
         self.cuda = self.device.type == "cuda"
 
-    def _inputs(self, x: torch.Tensor, start: int) -> torch.Tensor:
-        """Images -> normalised float; cached activations pass through."""
-        return x if start > 0 else model_inputs(self.strategy.network.backbone, x)
+    def run(self) -> dict:
+        roles = self._build()
+        inputs = self._prepare_inputs(roles)
+        optimizer, scheduler = self._optimizer(len(inputs.train_labels))
+        fit = self._fit(inputs, optimizer, scheduler)
+        return make_record(
+            self.config, pretrained=self.weights, status=fit.status,
+            error=f"non-finite loss in epoch {fit.diverged_epoch}" if fit.diverged_epoch else None,
+            diverged_epoch=fit.diverged_epoch, best_epoch=fit.best_epoch,
+            metrics=self._test(fit, inputs), history=fit.history, cost=self._cost(fit),
+            device=device_description(self.device),
+            data={**self.sizes, "frozen_prefix_stages": inputs.applied,
+                  "activation_cache": inputs.cache})
+
+    # ------------------------------------------------------------------------ steps
+
+    def _build(self) -> dict[str, Role]:
+        """Load the pair's splits and build the strategy's network on the device."""
+        config = self.config
+        torch.manual_seed(config.seed)
+        np.random.seed(config.seed)
+        strategy_cls = STRATEGIES[config.strategy]
+        roles = self._roles()
+        backbone, self.weights = create_backbone(config.backbone, strategy_cls.pretrained)
+        torch.manual_seed(config.seed)  # the head's initialisation depends on the seed alone
+        self.strategy = strategy_cls(config, backbone, self.num_classes)
+        # Channels-last: cuDNN's and oneDNN's fastest convolution layout (1.8x training
+        # throughput on the CPU: docs/PERFORMANCE.md).
+        self.strategy.network.to(self.device).to(memory_format=torch.channels_last)
+        if self.cuda:
+            torch.backends.cudnn.benchmark = True
+            torch.cuda.reset_peak_memory_stats(self.device)
+        return roles
+
+    def _roles(self) -> dict[str, Role]:
+        config = self.config
+        target, source = load_pair(config)
+        roles = select_roles(config, target, source, STRATEGIES[config.strategy].uses_other_domain)
+        self.num_classes = target.num_classes
+        self.sizes = {role: len(r.labels) for role, r in roles.items()}
+        self.sizes["num_classes"] = target.num_classes
+        # Which split played which role: the record shows the protocol that ran.
+        self.sizes["roles"] = {role: f"{r.dataset.name}/{r.split}" for role, r in roles.items()}
+        for dataset in (target, source):
+            if dataset is not None and dataset.info:
+                self.sizes[f"{dataset.name}_info"] = dataset.info
+        return roles
+
+    def _prepare_inputs(self, roles: dict[str, Role]) -> Inputs:
+        """Every role's tensors on the device; the always-frozen prefix applied once."""
+        started = time.perf_counter()
+        net = self.strategy.network
+        applied = (self.strategy.always_frozen()
+                   if self.cache_frozen and not self.config.augment else 0)
+        net.set_frozen(applied)
+        net.eval()
+        tensors, cache = {}, "none"
+        for name, role in roles.items():
+            if applied:
+                tensors[name], cache = self._frozen_activations(role, applied)
+            else:
+                tensors[name] = role.images.to(self.device, non_blocking=True)
+        return Inputs(tensors, roles["train"].labels.to(self.device), roles["val"].labels,
+                      roles["test"].labels, applied, cache, time.perf_counter() - started)
+
+    def _optimizer(self, train_size: int):
+        """The config's timm optimizer over the strategy's param groups, and a cosine
+        schedule to zero over every step of the run."""
+        import timm.optim  # late: only runs that train need it
+
+        config = self.config
+        self.groups = self.strategy.param_groups()
+        self.optimizer = timm.optim.create_optimizer_v2(
+            self.groups, opt=config.optimizer, lr=config.lr, weight_decay=config.weight_decay)
+        steps_per_epoch = max(1, train_size // config.batch_size
+                              + (train_size % config.batch_size > 1))
+        self.total_steps = total = config.epochs * steps_per_epoch
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total) / total)))
+        return self.optimizer, scheduler
+
+    def _fit(self, inputs: Inputs, optimizer, scheduler) -> Fit:
+        """Train epoch by epoch; after each, validate and keep the best epoch's weights
+        (strictly better only: ties keep the earlier epoch). Stops at a non-finite loss."""
+        config, net = self.config, self.strategy.network
+        generator = torch.Generator().manual_seed(config.seed)
+        fit = Fit(train_seconds=inputs.seconds)
+        bar = tqdm(total=self.total_steps, disable=not self.progress, leave=False,
+                   desc=f"{config.pair} {config.strategy} s{config.seed}", unit="batch")
+        for epoch in range(config.epochs):
+            started = time.perf_counter()
+            net.set_frozen(max(inputs.applied, self.strategy.frozen_stages(epoch)))
+            losses, mmds, finite = self._train_one_epoch(inputs, optimizer, scheduler,
+                                                         generator, bar)
+            fit.train_seconds += time.perf_counter() - started
+            fit.train_images += sum(n for _, n in losses)
+            if not finite:
+                fit.diverged_epoch = epoch + 1
+                break
+            val_accuracy = self._accuracy(inputs.tensors["val"], inputs.val_labels, inputs.applied)
+            fit.last_mmd = float(torch.stack(mmds).mean()) if mmds else None
+            fit.history.append({"epoch": epoch + 1, "train_loss": _mean_loss(losses),
+                                "val_accuracy": val_accuracy,
+                                "seconds": time.perf_counter() - started, "mmd": fit.last_mmd})
+            bar.set_postfix(val=f"{val_accuracy:.3f}")
+            if val_accuracy > fit.best_val:
+                fit.best_val, fit.best_epoch = val_accuracy, epoch + 1
+                fit.best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        bar.close()
+        return fit
+
+    def _train_one_epoch(self, inputs: Inputs, optimizer, scheduler, generator, bar):
+        """One pass over the training split: ([(loss, images)] and [mmd] of the steps
+        taken, and False when it stopped at a non-finite loss)."""
+        config, strategy, applied = self.config, self.strategy, inputs.applied
+        strategy.network.train()
+        losses, mmds = [], []
+        for index in _batches(len(inputs.train_labels), config.batch_size, generator):
+            index = index.to(self.device)
+            x = inputs.tensors["train"][index]
+            if config.augment:
+                x = _augment(x, generator)
+            other = self._other_domain_batch(inputs, len(index), generator)
+            with autocast(self.device):
+                loss, extras = strategy.loss(self._inputs(x, applied),
+                                             inputs.train_labels[index], other, applied)
+            if not torch.isfinite(loss):
+                return losses, mmds, False
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            losses.append((loss.detach(), len(index)))
+            if "mmd" in extras:
+                mmds.append(extras["mmd"])
+            bar.update(1)
+        return losses, mmds, True
+
+    def _other_domain_batch(self, inputs: Inputs, size: int, generator) -> torch.Tensor | None:
+        """A random batch of the other domain's images, for strategies that adapt."""
+        if not self.strategy.uses_other_domain:
+            return None
+        pick = torch.randint(0, len(inputs.tensors["other"]), (size,), generator=generator)
+        other = inputs.tensors["other"][pick.to(self.device)]
+        if self.config.augment:
+            other = _augment(other, generator)
+        return self._inputs(other, inputs.applied)
+
+    def _test(self, fit: Fit, inputs: Inputs) -> dict:
+        """Test metrics of the best validation epoch's weights (none for a diverged run)."""
+        metrics = {**NO_METRICS, "mmd": fit.last_mmd}
+        if fit.status == "ok":
+            self.strategy.network.load_state_dict(fit.best_state)
+            predicted = self._predict(inputs.tensors["test"], inputs.applied)
+            metrics.update(classification_metrics(inputs.test_labels, predicted, self.num_classes),
+                           val_accuracy=fit.best_val)
+        return metrics
+
+    def _cost(self, fit: Fit) -> dict:
+        net = self.strategy.network
+        trainable = {id(p) for g in self.groups for p in g["params"]}
+        return {
+            "train_seconds": fit.train_seconds,
+            "images_per_second": (fit.train_images / fit.train_seconds
+                                  if fit.train_seconds > 0 else None),
+            "peak_accelerator_bytes": (int(torch.cuda.max_memory_allocated(self.device))
+                                       if self.cuda else None),
+            "peak_host_rss_bytes": peak_host_rss_bytes(),
+            "trainable_params": sum(p.numel() for p in net.parameters() if id(p) in trainable),
+            "total_params": sum(p.numel() for p in net.parameters()),
+            "train_images": fit.train_images,
+        }
+
+    # ---------------------------------------------------------------------- helpers
+
+    def _inputs(self, x: torch.Tensor, applied: int) -> torch.Tensor:
+        """Images -> normalised float; activations of applied stages pass through."""
+        return x if applied > 0 else model_inputs(self.strategy.network.backbone, x)
 
     def _frozen_activations(self, role: Role, stop: int) -> tuple[torch.Tensor, str]:
         """A role's inputs to stage ``stop``: from the activation cache when it can be shared.
@@ -87,151 +300,23 @@ class Trainer:
         return activations.to(self.device, non_blocking=True), status
 
     @torch.no_grad()
-    def _predict(self, x: torch.Tensor, start: int) -> torch.Tensor:
+    def _predict(self, x: torch.Tensor, applied: int) -> torch.Tensor:
         net = self.strategy.network
         net.eval()
         predictions = []
         for begin in range(0, len(x), EVAL_BATCH):
             with autocast(self.device):
-                logits = net(self._inputs(x[begin:begin + EVAL_BATCH], start), start)
+                logits = net(self._inputs(x[begin:begin + EVAL_BATCH], applied), applied)
             predictions.append(logits.argmax(1))
         return torch.cat(predictions).cpu()
 
-    def _roles(self) -> dict[str, Role]:
-        config = self.config
-        target, source = load_pair(config)
-        roles = select_roles(config, target, source, STRATEGIES[config.strategy].uses_other_domain)
-        self.num_classes = target.num_classes
-        self.sizes = {role: len(r.labels) for role, r in roles.items()}
-        self.sizes["num_classes"] = target.num_classes
-        # Which split played which role: the record shows the protocol that ran.
-        self.sizes["roles"] = {role: f"{r.dataset.name}/{r.split}" for role, r in roles.items()}
-        for dataset in (target, source):
-            if dataset is not None and dataset.info:
-                self.sizes[f"{dataset.name}_info"] = dataset.info
-        return roles
+    def _accuracy(self, x: torch.Tensor, labels: torch.Tensor, applied: int) -> float:
+        return float((self._predict(x, applied) == labels).float().mean())
 
-    def run(self) -> dict:
-        config = self.config
-        torch.manual_seed(config.seed)
-        np.random.seed(config.seed)
-        strategy_cls = STRATEGIES[config.strategy]
-        roles = self._roles()
-        backbone, self.weights = create_backbone(config.backbone, strategy_cls.pretrained)
-        torch.manual_seed(config.seed)  # the head's initialisation depends on the seed alone
-        self.strategy = strategy = strategy_cls(config, backbone, self.num_classes)
-        net = strategy.network.to(self.device)
-        # Channels-last: cuDNN's and oneDNN's fastest convolution layout; on this
-        # project's 2-core CPU it trains EfficientNet-Lite0 1.8x faster than NCHW.
-        net = net.to(memory_format=torch.channels_last)
-        if self.cuda:
-            torch.backends.cudnn.benchmark = True
-            torch.cuda.reset_peak_memory_stats(self.device)
 
-        started = time.perf_counter()
-        start = strategy.always_frozen() if self.cache_frozen and not config.augment else 0
-        net.set_frozen(start)
-        net.eval()
-        tensors, cache = {}, "none"
-        for name, role in roles.items():
-            if start:
-                tensors[name], cache = self._frozen_activations(role, start)
-            else:
-                tensors[name] = role.images.to(self.device, non_blocking=True)
-        train_y = roles["train"].labels.to(self.device)
-        val_y, test_y = roles["val"].labels, roles["test"].labels
-        precompute_seconds = time.perf_counter() - started
-
-        groups = strategy.param_groups()
-        import timm.optim  # late: only runs that train need it
-
-        self.optimizer = optimizer = timm.optim.create_optimizer_v2(
-            groups, opt=config.optimizer, lr=config.lr, weight_decay=config.weight_decay)
-        steps_per_epoch = max(1, len(train_y) // config.batch_size
-                              + (len(train_y) % config.batch_size > 1))
-        total_steps = config.epochs * steps_per_epoch
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total_steps)
-                                                        / total_steps)))
-        generator = torch.Generator().manual_seed(config.seed)
-
-        history, best_val, best_state, best_epoch = [], -1.0, None, None
-        status, diverged_epoch, train_images, train_seconds = "ok", None, 0, precompute_seconds
-        last_mmd = None
-        bar = tqdm(total=total_steps, disable=not self.progress, leave=False,
-                   desc=f"{config.pair} {config.strategy} s{config.seed}", unit="batch")
-        for epoch in range(config.epochs):
-            epoch_started = time.perf_counter()
-            net.set_frozen(max(start, strategy.frozen_stages(epoch)))
-            net.train()
-            losses, mmds = [], []
-            for index in _batches(len(train_y), config.batch_size, generator):
-                index = index.to(self.device)
-                x = tensors["train"][index]
-                if config.augment:
-                    x = _augment(x, generator)
-                other = None
-                if strategy.uses_other_domain:
-                    pick = torch.randint(0, len(tensors["other"]), (len(index),),
-                                         generator=generator)
-                    other = tensors["other"][pick.to(self.device)]
-                    if config.augment:
-                        other = _augment(other, generator)
-                    other = self._inputs(other, start)
-                with autocast(self.device):
-                    loss, extras = strategy.loss(self._inputs(x, start), train_y[index], other,
-                                                 start)
-                if not torch.isfinite(loss):
-                    status, diverged_epoch = "diverged", epoch + 1
-                    break
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                scheduler.step()
-                losses.append(loss.detach())
-                if "mmd" in extras:
-                    mmds.append(extras["mmd"])
-                train_images += len(index)
-                bar.update(1)
-            train_seconds += time.perf_counter() - epoch_started
-            if status == "diverged":
-                break
-            val_accuracy = float((self._predict(tensors["val"], start)
-                                  == val_y).float().mean())
-            last_mmd = float(torch.stack(mmds).mean()) if mmds else None
-            history.append({"epoch": epoch + 1,
-                            "train_loss": float(torch.stack(losses).mean()) if losses else None,
-                            "val_accuracy": val_accuracy,
-                            "seconds": time.perf_counter() - epoch_started, "mmd": last_mmd})
-            bar.set_postfix(val=f"{val_accuracy:.3f}")
-            if val_accuracy > best_val:  # strictly better: ties keep the earlier epoch
-                best_val, best_epoch = val_accuracy, epoch + 1
-                best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-        bar.close()
-
-        metrics = {**NO_METRICS, "mmd": last_mmd}
-        if status == "ok":
-            net.load_state_dict(best_state)
-            predicted = self._predict(tensors["test"], start)
-            metrics.update(classification_metrics(test_y, predicted, self.num_classes),
-                           val_accuracy=best_val)
-        trainable = {id(p) for g in groups for p in g["params"]}
-        cost = {
-            "train_seconds": train_seconds,
-            "images_per_second": train_images / train_seconds if train_seconds > 0 else None,
-            "peak_accelerator_bytes": (int(torch.cuda.max_memory_allocated(self.device))
-                                       if self.cuda else None),
-            "peak_host_rss_bytes": peak_host_rss_bytes(),
-            "trainable_params": sum(p.numel() for p in net.parameters() if id(p) in trainable),
-            "total_params": sum(p.numel() for p in net.parameters()),
-            "train_images": train_images,
-        }
-        return make_record(
-            self.config, pretrained=self.weights, status=status,
-            error=f"non-finite loss in epoch {diverged_epoch}" if status == "diverged" else None,
-            diverged_epoch=diverged_epoch, best_epoch=best_epoch, metrics=metrics,
-            history=history, cost=cost, device=device_description(self.device),
-            data={**self.sizes, "frozen_prefix_stages": start, "activation_cache": cache})
+def _mean_loss(losses: list[tuple[torch.Tensor, int]]) -> float | None:
+    """Mean of the steps' losses, each step weighing the same."""
+    return float(torch.stack([loss for loss, _ in losses]).mean()) if losses else None
 
 
 def run(config: RunConfig, progress: bool = True) -> dict:

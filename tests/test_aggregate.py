@@ -248,10 +248,12 @@ def test_ntg_pairs_by_seed_not_position_when_a_seed_failed():
     records = [make_record("p", "scratch", seed, accuracy=acc) for seed, acc in scratch.items()]
     records += [make_record("p", "full", 0, status="failed")]
     records += [make_record("p", "full", seed, accuracy=acc) for seed, acc in full.items()]
-    row = aggregate.ntg_table(_summary(records)).data.set_index("strategy").loc["full"]
+    table = aggregate.ntg_table(_summary(records))
+    row = table.data.set_index("strategy").loc["full"]
     # by position, full's seeds 1, 2 would meet scratch's seeds 0, 1: -25.0 pp
     assert row["ntg_mean_pp"] == pytest.approx(-5.0)
     assert row["n_paired"] == 2 and row["n_runs"] == 3
+    assert any(note.startswith("(k/n paired)") for note in table.notes)
 
 
 def test_tables_without_scratch_or_shots_runs_say_so():
@@ -296,7 +298,8 @@ def test_accuracy_table_rows_keep_their_pair_out_of_alphabetical_order():
                           "full": (0.80, 0.82, 0.84)}, synthetic=True)
     records += _runs("p", {"scratch": (0.90, 0.91, 0.92), "full": (0.60, 0.61, 0.62)})
     table = aggregate.accuracy_table(_summary(records))
-    assert list(table.cells.index) == ["q†", "p"]
+    assert list(table.cells.index) == ["q†", "p"] and table.cells.index.name == "Pair"
+    assert list(table.data["pair"]) == ["q"] * 3 + ["p"] * 2  # the CSV in config order too
     assert table.cells.loc["q†", "Full FT"] == "82.0 ± 5.0"
     assert table.cells.loc["p", "Scratch"] == "91.0 ± 2.5"
     bold = table.bold.to_dict(orient="index")
@@ -321,7 +324,9 @@ def test_ntg_table_every_pair_every_column():
     table = aggregate.ntg_table(_summary(records))
     data = table.data.set_index(["pair", "strategy"])
     assert list(data.index) == [("q", "partial"), ("q", "full"), ("p", "full")]
-    assert table.cells.loc["p", "Full FT"] == "−5.0 ± 0.0"
+    assert list(table.cells.index) == ["q†", "p"] and table.cells.index.name == "Pair"
+    assert table.cells.loc["p", "Full FT"] == "−5.0 ± 0.0"  # a typographic minus
+    assert table.bold.loc["q†", "Full FT"] and not table.bold.loc["p", "Full FT"]
     half = 4.302653 / math.sqrt(3)
     row = data.loc[("q", "full")]
     assert bool(row["synthetic"]) and row["n_runs"] == 3 and row["n_paired"] == 3
@@ -329,3 +334,16 @@ def test_ntg_table_every_pair_every_column():
                                                                   abs=1e-3)
     assert not bool(data.loc[("p", "full"), "synthetic"])
     assert "(n = 3)" in table.notes[0]
+    assert table.notes[1:] == [aggregate.SYNTHETIC_NOTE]  # every seed paired: no (k/n) note
+
+
+def test_ntg_table_of_scratch_runs_alone_says_so_with_every_column():
+    table = aggregate.ntg_table(_summary(_runs("p", {"scratch": (0.5, 0.6)})))
+    assert table.notes[0].startswith("No NTG") and list(table.cells.index) == ["p"]
+    assert table.data.empty and "ci_high_pp" in table.data.columns
+
+
+def test_seed_count_gives_one_number_or_the_range():
+    assert aggregate.seed_count([3, 3]) == "n = 3"
+    assert aggregate.seed_count([3, 2, 5, 3]) == "n = 2–5"
+    assert aggregate.seed_count([]) == "n = 0"

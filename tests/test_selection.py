@@ -88,3 +88,16 @@ def test_office_pair_trains_and_selects_on_source_and_tests_on_target(strategy):
     if strategy == "dan":  # adapts to the unlabelled target's training images
         roles["other"] = "synoffice-webcam/train"
     assert record["data"]["roles"] == roles
+
+
+def test_an_epoch_visits_every_example_once_in_the_order_of_the_runs_generator():
+    """The training loop's batches: a permutation drawn from the run's own generator (not
+    torch's global one), cut into batch_size pieces; a last batch of one is dropped."""
+    from bench.train import _batches
+
+    order = torch.randperm(10, generator=torch.Generator().manual_seed(0))
+    batches = list(_batches(10, 4, torch.Generator().manual_seed(0)))
+    assert [len(b) for b in batches] == [4, 4, 2]
+    assert torch.equal(torch.cat(batches), order)
+    nine = list(_batches(9, 4, torch.Generator().manual_seed(0)))
+    assert [len(b) for b in nine] == [4, 4]  # the ninth example alone: BatchNorm needs two
