@@ -55,7 +55,7 @@ import os
 import platform
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -84,8 +84,8 @@ CACHE_ORDER_DEPENDENT = {"computed", "hit"}
 
 # Keys of the config's `regression` mapping this module reads; `baseline` is the
 # workflow's (the file `snakemake regress` compares against).
-CONFIG_KEYS = ("baseline", "accuracy_drop", "time_factor", "memory_factor",
-               "time_floor_seconds", "metrics")
+CONFIG_KEYS = ("baseline", "accuracy_drop", "accuracy_drop_other_machine", "time_factor",
+               "memory_factor", "time_floor_seconds", "metrics")
 
 
 class RegressionInputError(ValueError):
@@ -97,12 +97,15 @@ class Tolerances:
     """How far a run may move before it counts as a regression.
 
     ``accuracy_drop`` is an absolute drop as a fraction (0.01 = 1 percentage point);
-    ``time_factor`` and ``memory_factor`` are the largest allowed ratios current /
-    baseline. ``metrics`` overrides one metric: a drop for an accuracy metric, a
-    factor for a cost metric (e.g. ``{"macro_f1": 0.03, "peak_host_rss_bytes": 1.5}``).
+    ``accuracy_drop_other_machine`` replaces it when the baseline was made on another
+    CPU (whose kernels round differently: docs/REGRESSION.md); ``time_factor`` and
+    ``memory_factor`` are the largest allowed ratios current / baseline. ``metrics``
+    overrides one metric: a drop for an accuracy metric, a factor for a cost metric
+    (e.g. ``{"macro_f1": 0.03, "peak_host_rss_bytes": 1.5}``).
     """
 
     accuracy_drop: float = 0.01
+    accuracy_drop_other_machine: float = 0.05
     time_factor: float = 3.0
     memory_factor: float = 1.2
     time_floor_seconds: float = 5.0
@@ -110,6 +113,8 @@ class Tolerances:
 
     def __post_init__(self) -> None:
         _check_fraction("regression.accuracy_drop", self.accuracy_drop)
+        _check_fraction("regression.accuracy_drop_other_machine",
+                        self.accuracy_drop_other_machine)
         _check_factor("regression.time_factor", self.time_factor)
         _check_factor("regression.memory_factor", self.memory_factor)
         if not _is_number(self.time_floor_seconds) or self.time_floor_seconds < 0:
@@ -137,6 +142,14 @@ class Tolerances:
             return self.accuracy_drop
         return self.time_factor if metric in TIME_METRICS else self.memory_factor
 
+    def for_other_machine(self) -> Tolerances:
+        """The tolerances against a baseline made on another CPU: no accuracy limit
+        tighter than ``accuracy_drop_other_machine``."""
+        loosest = self.accuracy_drop_other_machine
+        metrics = {metric: max(value, loosest) if metric in ACCURACY_METRICS else value
+                   for metric, value in self.metrics.items()}
+        return replace(self, accuracy_drop=max(self.accuracy_drop, loosest), metrics=metrics)
+
     @classmethod
     def from_config(cls, regression: Mapping | None) -> Tolerances:
         """From a config's ``regression`` mapping (None or {} = the defaults)::
@@ -144,6 +157,7 @@ class Tolerances:
             regression:
               baseline: results/baseline/ci.csv   # read by `snakemake regress`
               accuracy_drop: 0.01                 # fraction: 0.01 = 1 point
+              accuracy_drop_other_machine: 0.05   # when the baseline's CPU is another
               time_factor: 3.0                    # current / baseline
               memory_factor: 1.2
               time_floor_seconds: 5.0             # shorter runs count as this long
@@ -579,15 +593,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="list every run, not only those that moved")
 
 
+def baseline_cpu(baseline: str | Path) -> str | None:
+    """The CPU the baseline was made on, from its sidecar (``NAME.meta.json``, written by
+    :func:`refresh_baseline`); None without one."""
+    sidecar = Path(baseline).with_suffix(".meta.json")
+    if not sidecar.is_file():
+        return None
+    try:
+        return json.loads(sidecar.read_text())["machine"]["cpu"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise RegressionInputError(f"{sidecar} has no machine.cpu: {error}") from None
+
+
 def run_compare(args: argparse.Namespace) -> int:
     """Exit status: 0 clean, 1 regression, 2 bad input."""
     try:
         tolerances = load_tolerances(args.config)
+        made_on, here = baseline_cpu(args.baseline), machine_description()["cpu"]
+        other_machine = made_on is not None and made_on != here
+        if other_machine:
+            tolerances = tolerances.for_other_machine()
         comparison = compare(read_summary(args.current, "current summary"),
                              read_summary(args.baseline, "baseline"), tolerances)
     except RegressionInputError as error:
         print(f"compare: error: {error}", file=sys.stderr)
         return 2
+    if other_machine:
+        comparison.notes.insert(0, f"the baseline was made on another CPU ({made_on}; this is "
+                                   f"{here}): accuracy tolerance "
+                                   f"{100 * tolerances.accuracy_drop:.2f} pp "
+                                   "(regression.accuracy_drop_other_machine)")
     print(comparison.to_text(args.every_run), end="")
     if args.markdown:
         write_atomic(args.markdown, comparison.to_markdown(args.every_run))

@@ -88,6 +88,24 @@ def test_accuracy_drop_beyond_tolerance_regresses_and_names_the_run(cli):
     assert PROBE1 not in out
 
 
+@pytest.mark.parametrize(("baseline_cpu", "code"), [("Another CPU", 0), ("This CPU", 1),
+                                                   (None, 1)])
+def test_a_baseline_made_on_another_cpu_gets_the_other_machine_tolerance(
+        baseline_cpu, code, tmp_path, cli, monkeypatch):
+    """Another CPU rounds differently and moves a few test examples: a 3-point drop
+    passes (with a note) against a baseline whose sidecar names another CPU, and fails
+    against one made on this CPU or without a sidecar."""
+    monkeypatch.setattr(regress, "machine_description", lambda: {"cpu": "This CPU"})
+    if baseline_cpu:
+        (tmp_path / "baseline.meta.json").write_text(json.dumps({"machine": {"cpu": baseline_cpu}}))
+    current = summary()
+    current.loc[where(current, SCRATCH0), "accuracy"] -= 0.03
+    got, out = cli(current, summary())
+    assert got == code, out
+    assert ("another CPU (Another CPU; this is This CPU): accuracy tolerance 5.00 pp" in out) \
+        == (code == 0)
+
+
 def test_accuracy_drop_within_tolerance_is_listed_but_passes():
     current = summary()
     current.loc[where(current, SCRATCH0), "accuracy"] -= 0.005

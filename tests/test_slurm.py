@@ -162,7 +162,7 @@ def test_ci_sweep_on_slurm_equals_the_local_run(tmp_path, tmp_path_factory):
                 pytest.fail(f"TLBENCH_REQUIRE_SLURM=1, but {reason}")
             pytest.skip(reason)
     local_summary = clean_ci_sweep(tmp_path_factory) / CI_RESULTS / "summary.csv"
-    # Two CI pairs (every rule, strategy, budget and tuning job; see CI_SUBSET_PAIRS): the
+    # One CI pair (every rule, strategy, budget and tuning job; see CI_SUBSET_PAIRS): the
     # whole CI sweep through SLURM took 10 minutes, half of CI's time budget.
     config = ci_subset_config(tmp_path, CI_SUBSET_PAIRS)
 
