@@ -107,6 +107,16 @@ def test_resolved_config_is_named_by_content_and_never_rewritten(tmp_path):
     assert len(list((tmp_path / "results" / "config").glob("resolved-*.yaml"))) == 2
 
 
+@pytest.mark.slow
+def test_workflow_passes_snakemake_lint(tmp_path):
+    """`snakemake --lint` finds nothing: the snakemake-workflows catalog's conventions
+    (a conda environment and a log per rule, helpers only in common.smk, ...)."""
+    result = dry_run(tmp_path, extra=("--lint",))
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Lints for" not in output, output
+
+
 def test_schema_strategy_keys_match_bench_strategies():
     """The schema's per-strategy keys are exactly what each strategy accepts."""
     from bench.config import TRAIN_KEYS

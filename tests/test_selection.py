@@ -77,6 +77,9 @@ def test_labelled_target_pair_trains_selects_and_tests_on_the_target():
     record = run(run_config(tiny_config(), "imagenet-synflowers", "dan", 0), progress=False)
     assert record["data"]["roles"] == {"train": "synflowers/train", "val": "synflowers/val",
                                        "other": "photos/train", "test": "synflowers/test"}
+    # The cost counts one epoch over the train role (batches of 8, a last one of one dropped).
+    n = record["data"]["train"]
+    assert record["cost"]["train_images"] == n - (n % 8 == 1)
 
 
 @pytest.mark.parametrize("strategy", ["partial", "dan"])

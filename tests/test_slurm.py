@@ -87,6 +87,7 @@ def planned_jobs(output: str) -> list[dict]:
 
 @needs_plugin
 @pytest.mark.parametrize("configfile", [CI_CONFIG, PAPER_CONFIG], ids=["ci", "paper"])
+@pytest.mark.slow
 def test_dry_run_through_the_profile_declares_every_jobs_resources(tmp_path, configfile):
     # A dry run plans jobs as if local, capping threads at --cores; a cluster run does not.
     result = snakemake(tmp_path, "--dry-run", "--cores", "64", "--profile", str(PROFILE),

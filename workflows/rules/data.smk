@@ -2,17 +2,10 @@
 # run: decoding and resizing happen here, and every run loads the cached tensors.
 # A real data set that is missing fails here, first, with the data set's own message
 # naming the files expected and where to get them.
-
-
-def prepared_marker(dataset):
-    """Marker of one prepared data set; its name carries what the cache depends on."""
-    return (f"{DATA_CACHE}/{dataset}-r{config['resolution']}"
-            f"-split{config['data']['split_seed']}.prepared")
+# Helpers (prepared_marker, features_marker) and wildcard constraints: common.smk.
 
 
 rule prepare_data:
-    wildcard_constraints:
-        dataset=r"[^/]+",
     output:
         # The marker is written only after the cache is complete, so its presence means
         # the cache is usable; `bench data prepare` writes the cache itself atomically.
@@ -32,12 +25,14 @@ rule prepare_data:
     resources:
         mem_mb=lambda wildcards, attempt: config["resources"]["mem_mb"] * attempt,
         runtime=config["resources"]["runtime"],
+    conda:
+        "../envs/tlbench.yaml"
     shell:
         # On failure, echo the log's tail so the data set's message is on the terminal.
         "OMP_NUM_THREADS={threads} python -m bench data prepare {wildcards.dataset}"
         " --resolution {params.resolution} --root {params.root:q}"
         " --split-seed {params.split_seed} --cache-dir {params.cache_dir:q}"
-        # The run jobs' config (Snakefile, TLBENCH_CONFIG): its data.options.NAME apply.
+        # The run jobs' config (common.smk, TLBENCH_CONFIG): its data.options.NAME apply.
         " --config \"$TLBENCH_CONFIG\" > {log:q} 2>&1"
         " || {{ tail -n 20 {log:q} >&2; exit 1; }}"
 
@@ -48,14 +43,7 @@ rule prepare_data:
 # the features depend on beyond the prepared data; the cache files are keyed in full.
 
 
-def features_marker(dataset):
-    return (f"{DATA_CACHE}/{dataset}-r{config['resolution']}-split{config['data']['split_seed']}"
-            f"-{config['backbone']}.features")
-
-
 rule cache_features:
-    wildcard_constraints:
-        dataset=r"[^/]+",
     input:
         lambda wildcards: prepared_marker(wildcards.dataset),
     output:
@@ -73,6 +61,8 @@ rule cache_features:
         mem_mb=lambda wildcards, attempt: config["resources"]["mem_mb"] * attempt,
         gpu=config["resources"]["gpu"],
         runtime=config["resources"]["runtime"],
+    conda:
+        "../envs/tlbench.yaml"
     shell:
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads}"
         " python -m bench features {wildcards.dataset} --config \"$TLBENCH_CONFIG\""

@@ -14,25 +14,7 @@
 # Neither rule declares an output: each runs whenever it is asked for, and a failed
 # check keeps its report (logs are never deleted). The Markdown report is for a CI job
 # summary: `cat results/ci/logs/regress.md >> "$GITHUB_STEP_SUMMARY"` for the CI sweep.
-
-
-def baseline_path():
-    configured = (config.get("regression") or {}).get("baseline")
-    if configured is None:
-        files = workflow.config_settings.configfiles
-        name = os.path.splitext(os.path.basename(files[-1]))[0] if files else "config"
-        configured = f"results/baseline/{name}.csv"
-    return os.path.join(workflow.basedir, configured)
-
-
-def existing_baseline(wildcards):
-    path = baseline_path()
-    if not os.path.exists(path):
-        raise WorkflowError(
-            f"no regression baseline at {path}; make one from this sweep with\n"
-            "  snakemake refresh_baseline --cores 2 --forcerun run --configfile <this config>\n"
-            "or set `regression.baseline` in the config (docs/REGRESSION.md)")
-    return path
+# Helpers (baseline_path, existing_baseline, refresh_baseline_logged): common.smk.
 
 
 rule regress:
@@ -45,6 +27,8 @@ rule regress:
     params:
         # The merged config: its `regression` key holds the tolerances.
         config=RESOLVED_CONFIG,
+    conda:
+        "../envs/tlbench.yaml"
     shell:
         "python -m bench.regress {input.current:q} {input.baseline:q}"
         " --config {params.config:q} --markdown {log.markdown:q} 2>&1 | tee {log.text:q}"
@@ -53,14 +37,12 @@ rule regress:
 rule refresh_baseline:
     input:
         rules.aggregate.output.summary,
+    log:
+        # What it prints (the terminal gets it too): runs and where the files went.
+        f"{RESULTS}/logs/refresh_baseline.log",
     params:
         baseline=baseline_path(),
+    # Runs in snakemake's own Python (a `run:` rule: no conda environment), which needs
+    # workflow.config_settings for the baseline's provenance.
     run:
-        from bench.regress import refresh_baseline
-
-        # What the sweep was: the sidecar records it with the baseline's provenance.
-        settings = workflow.config_settings
-        refresh_baseline(input[0], params.baseline,
-                         configfiles=[os.path.relpath(path, workflow.basedir)
-                                      for path in settings.configfiles],
-                         config_overrides=list(settings.config_args or []))
+        refresh_baseline_logged(input[0], params.baseline, log[0])

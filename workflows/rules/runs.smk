@@ -1,34 +1,12 @@
 # One job per run: (pair, strategy, seed, shots) -> one run record (JSON), written
 # atomically by `python -m bench run`, so a killed sweep leaves no half-written record
 # and a restarted `snakemake` redoes only the runs whose record is missing.
+# Helpers (run_record, run_inputs, run_settings) and wildcard constraints: common.smk.
 
 RUN = "{pair}/{strategy}/seed{seed}-shots{shots}"
 
 
-def run_record(pair, strategy, seed, shots):
-    return f"{RESULTS}/runs/{pair}/{strategy}/seed{seed}-shots{shots}.json"
-
-
-def run_inputs(wildcards):
-    """Prepared data of the pair; for feature extraction also its cached features."""
-    spec = config["pairs"][wildcards.pair]
-    inputs = [prepared_marker(spec["source"]), prepared_marker(spec["target"])]
-    augment = config["strategy_params"].get(wildcards.strategy, {}).get(
-        "augment", config["train"]["augment"])
-    if wildcards.strategy == "feature_extraction" and not augment:
-        # Labelled target: train, val and test come from the target; otherwise train
-        # and val come from the source (bench.protocol.select_roles).
-        read = [spec["target"]] if spec["target_labels"] else [spec["source"], spec["target"]]
-        inputs += [features_marker(dataset) for dataset in read]
-    return inputs
-
-
 rule run:
-    wildcard_constraints:
-        pair=r"[^/]+",
-        strategy=r"[a-z_]+",
-        seed=r"\d+",
-        shots=r"\d+|all",
     input:
         run_inputs,
     output:
@@ -48,6 +26,8 @@ rule run:
         mem_mb=lambda wildcards, attempt: config["resources"]["mem_mb"] * attempt,
         gpu=config["resources"]["gpu"],
         runtime=config["resources"]["runtime"],
+    conda:
+        "../envs/tlbench.yaml"
     shell:
         # --threads caps torch's pools at the job's share of cores; the environment
         # variables cover OpenMP/MKL pools started before torch reads it.

@@ -14,83 +14,11 @@
 # it is the default run at that seed. Same config and seed, same run: copying saves
 # (pairs x strategies) runs at seeds[0] and every run of a strategy whose defaults win.
 
-from bench.tuning import set_arguments, trial_hparams, tuning_settings
-
-TUNING = tuning_settings(config)
-TUNING_DIR = f"{RESULTS}/tuning"
-TRIAL_SEED = config["seeds"][0]
-# Draws of trials 1..N-1 per strategy, the same for every pair (trial 0, the defaults,
-# is the default run's record and needs no draw).
-TRIAL_HPARAMS = {strategy: {k: trial_hparams(config, strategy, k) for k in range(1, TUNING["trials"])}
-                 for strategy in config["strategies"]}
-
-
-def trial_record(pair, strategy, trial):
-    """Record of one trial: trial 0 is the main sweep's default run at seeds[0]."""
-    if int(trial) == 0:
-        return run_record(pair, strategy, TRIAL_SEED, "all")
-    return f"{TUNING_DIR}/trials/{pair}/{strategy}/trial{trial}.json"
-
-
-def trial_records(wildcards):
-    return [trial_record(wildcards.pair, wildcards.strategy, k) for k in range(TUNING["trials"])]
-
-
-def selected_file(pair, strategy):
-    return f"{TUNING_DIR}/selected/{pair}/{strategy}.json"
-
-
-def tuned_record(pair, strategy, seed):
-    return f"{TUNING_DIR}/runs/{pair}/{strategy}/seed{seed}.json"
-
-
-def tuning_cells():
-    return [(pair, strategy) for pair in TUNING["pairs"] for strategy in config["strategies"]]
-
-
-def searched_keys(strategy):
-    return sorted((config.get("search_space") or {}).get(strategy) or {})
-
-
-def trial_sets(wildcards):
-    """`--set KEY=VALUE ...` of one trial, each shell-quoted."""
-    hparams = TRIAL_HPARAMS[wildcards.strategy][int(wildcards.trial)]
-    return " ".join(f"--set '{argument}'" for argument in set_arguments(wildcards.strategy, hparams))
-
-
-TUNING_TABLES = {
-    "tuning_selected": "Selected hyper-parameters",
-    "accuracy_default_vs_tuned": "Accuracy: defaults vs tuned",
-}
-# HTML tables and the PNG figure go into `snakemake --report` (report.smk's convention).
-TUNING_OUTPUTS = {
-    "summary": f"{TUNING_DIR}/summary.csv",
-    **{f"{name}_{extension}": (report(f"{TUNING_DIR}/tables/{name}.{extension}",
-                                      caption=f"{CAPTIONS}/table_{name}.rst",
-                                      category="Tuning", labels={"table": title})
-                               if extension == "html" else f"{TUNING_DIR}/tables/{name}.{extension}")
-       for name, title in TUNING_TABLES.items() for extension in ("csv", "md", "tex", "html")},
-}
-TUNING_FIGURES = {
-    "tuning_spread_png": report(f"{TUNING_DIR}/figures/tuning_spread.png",
-                                caption=f"{CAPTIONS}/figure_tuning_spread.rst",
-                                category="Tuning", labels={"figure": "Validation accuracy per trial"}),
-    "tuning_spread_pdf": f"{TUNING_DIR}/figures/tuning_spread.pdf",
-}
-
-
-def tuning_targets():
-    """What `all` asks for: the tuning report when tuning is on, nothing when it is off."""
-    if TUNING["trials"] < 1:
-        return []
-    return [*TUNING_OUTPUTS.values(), *TUNING_FIGURES.values()]
+# Helpers (trial_record(s), selected_file, tuned_record, tuning_cells, trial_sets, ...),
+# TUNING, TRIAL_HPARAMS, the report's outputs and the wildcard constraints: common.smk.
 
 
 rule tuning_trial:
-    wildcard_constraints:
-        pair=r"[^/]+",
-        strategy=r"[a-z_]+",
-        trial=r"[1-9]\d*",  # trial 0 is the default run
     input:
         run_inputs,
     output:
@@ -111,6 +39,8 @@ rule tuning_trial:
         mem_mb=lambda wildcards, attempt: config["resources"]["mem_mb"] * attempt,
         gpu=config["resources"]["gpu"],
         runtime=config["resources"]["runtime"],
+    conda:
+        "../envs/tlbench.yaml"
     shell:
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads}"
         " python -m bench run --config \"$TLBENCH_CONFIG\" --pair {wildcards.pair}"
@@ -120,9 +50,6 @@ rule tuning_trial:
 
 
 rule tuning_select:
-    wildcard_constraints:
-        pair=r"[^/]+",
-        strategy=r"[a-z_]+",
     input:
         trial_records,
     output:
@@ -131,6 +58,8 @@ rule tuning_select:
         f"{RESULTS}/logs/tuning/selected/{{pair}}/{{strategy}}.log",
     params:
         searched=lambda wildcards: " ".join(searched_keys(wildcards.strategy)),
+    conda:
+        "../envs/tlbench.yaml"
     shell:
         "python -m bench.tuning select --pair {wildcards.pair} --strategy {wildcards.strategy}"
         " --searched {params.searched} --out {output:q} {input:q} > {log:q} 2>&1"
@@ -138,10 +67,6 @@ rule tuning_select:
 
 
 rule tuned_run:
-    wildcard_constraints:
-        pair=r"[^/]+",
-        strategy=r"[a-z_]+",
-        seed=r"\d+",
     input:
         # Every trial's record: the selected one is copied at seeds[0]. The default run
         # at this seed is copied when trial 0 is selected; the data for training otherwise.
@@ -164,6 +89,8 @@ rule tuned_run:
         mem_mb=lambda wildcards, attempt: config["resources"]["mem_mb"] * attempt,
         gpu=config["resources"]["gpu"],
         runtime=config["resources"]["runtime"],
+    conda:
+        "../envs/tlbench.yaml"
     shell:
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads}"
         " python -m bench.tuning tuned-run --selection {input.selection:q} --seed {wildcards.seed}"
@@ -185,7 +112,9 @@ rule tuning_report:
     log:
         f"{RESULTS}/logs/tuning/report.log",
     params:
-        out_dir=TUNING_DIR,
+        out_dir=lambda wildcards, output: os.path.dirname(output.summary),
+    conda:
+        "../envs/tlbench.yaml"
     shell:
         "python -m bench.tuning_report --out-dir {params.out_dir:q} --selected {input.selected:q}"
         " --tuned {input.tuned:q} --default {input.default:q} > {log:q} 2>&1"
@@ -200,7 +129,9 @@ rule tuning_figures:
     log:
         f"{RESULTS}/logs/tuning/figures.log",
     params:
-        out_dir=f"{TUNING_DIR}/figures",
+        out_dir=lambda wildcards, output: os.path.dirname(output.tuning_spread_png),
+    conda:
+        "../envs/tlbench.yaml"
     shell:
         "python -m bench.tuning figure --out-dir {params.out_dir:q} {input:q} > {log:q} 2>&1"
         " || {{ tail -n 20 {log:q} >&2; exit 1; }}"

@@ -1,0 +1,414 @@
+# Shared by every rule file, and nothing else. The config's checks, the resolved
+# config, the wildcard constraints, and every helper function the rules use (rule files
+# hold rules only, as the snakemake-workflows catalog and `snakemake --lint` want).
+# Included first by the Snakefile; the sections below follow the rule files.
+
+import contextlib
+import copy
+import hashlib
+import json
+import os
+import sys
+
+import yaml
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+# ---------------------------------------------------------------- the config's checks
+
+# Snakemake merges a --configfile over config.yaml key by key, recursively. For `pairs`
+# that would add the default pairs to every other config's pairs; a config that names
+# its pairs means exactly those, so its map replaces the default one. The same holds for
+# `search_space`: a config that names a search space means exactly that one.
+REPLACED_KEYS = ("pairs", "search_space")
+for _key in REPLACED_KEYS:
+    if _key in workflow.config_settings.overwrite_config:
+        config[_key] = copy.deepcopy(workflow.config_settings.overwrite_config[_key])
+
+SCHEMA = "workflows/schemas/config.schema.yaml"  # from the repository root
+
+
+def _config_key(path):
+    """['train', 'lr'] -> 'train.lr'; list indices as [i]."""
+    key = ""
+    for part in path:
+        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+    return key or "(top level)"
+
+
+def _allowed_keys(schema, root):
+    """Property names a (sub)schema declares, following one local $ref."""
+    names = list(schema.get("properties", {}))
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/"):
+        target = root
+        for part in ref[2:].split("/"):
+            target = target[part]
+        names += list(target.get("properties", {}))
+    return names
+
+
+def _explain(error, root):
+    """One line that names the config key, the value and what is allowed."""
+    key = _config_key(list(error.absolute_path))
+    if error.validator in ("additionalProperties", "unevaluatedProperties"):
+        unexpected = sorted(set(error.instance) - set(_allowed_keys(error.schema, root)))
+        where = f"under `{key}`" if error.absolute_path else "at the top level"
+        return (f"unknown config key(s) {', '.join(map(repr, unexpected))} {where}; "
+                f"allowed: {', '.join(_allowed_keys(error.schema, root))}")
+    if error.validator == "enum":
+        return (f"config key `{key}` = {error.instance!r} is not allowed; "
+                f"allowed: {', '.join(map(str, error.validator_value))}")
+    if error.validator == "required":
+        return f"config key `{key}`: {error.message}"
+    allowed = error.schema.get("description", "")
+    return (f"config key `{key}` = {error.instance!r}: {error.message}"
+            + (f" ({allowed.strip()})" if allowed else ""))
+
+
+def _check_semantics(config):
+    """What the schema cannot express: names that must refer to other config entries."""
+    pairs = config["pairs"]
+    efficiency = config["data_efficiency"]
+    for index, pair in enumerate(efficiency["pairs"]):
+        if pair not in pairs:
+            raise WorkflowError(f"invalid config: `data_efficiency.pairs[{index}]` = {pair!r} "
+                                f"is not a pair of this config; allowed: {', '.join(pairs)}")
+        if not pairs[pair]["target_labels"]:
+            raise WorkflowError(f"invalid config: `data_efficiency.pairs[{index}]` = {pair!r} "
+                                f"has target_labels: false, and shots counts labelled target "
+                                f"examples; allowed: pairs with target_labels: true")
+    if efficiency["pairs"] and not (efficiency["strategies"] and efficiency["shots"]):
+        raise WorkflowError("invalid config: `data_efficiency.pairs` is set but "
+                            "`data_efficiency.strategies` or `data_efficiency.shots` is empty")
+    # search_space keys name a strategy and a key it takes; tuning.pairs are config pairs.
+    from bench.tuning import check_tuning_config
+
+    try:
+        check_tuning_config(config)
+    except ValueError as error:
+        raise WorkflowError(f"invalid config: {error}") from None
+
+
+try:
+    validate(config, os.path.join(workflow.basedir, SCHEMA))
+except WorkflowError as error:
+    cause = error.__context__
+    if cause is None or not hasattr(cause, "absolute_path"):
+        raise
+    with open(os.path.join(workflow.basedir, SCHEMA)) as handle:
+        raise WorkflowError(f"invalid config: {_explain(cause, yaml.safe_load(handle))}") from None
+
+_check_semantics(config)
+
+# Names that only the code knows (timm's models, the data set registry). The check
+# imports torch and timm, so only the main process does it, not every cluster job.
+if workflow.is_main_process:
+    from bench.config import ConfigError, check_names
+
+    try:
+        check_names(config)
+    except ConfigError as error:
+        raise WorkflowError(f"invalid config: {error}") from None
+
+# ------------------------------------------------------------------ the resolved config
+
+RESULTS = config["results_dir"].rstrip("/")
+DATA_CACHE = f"{RESULTS}/cache/data"
+
+
+def _resolved_config():
+    """Write the merged config where jobs read it; returns its path.
+
+    The file is named by its content, so it is written once and never changed: a dry
+    run or report with another config, started beside a running sweep, cannot change
+    what that sweep's remaining jobs read.
+    """
+    text = yaml.safe_dump(config, sort_keys=False)
+    path = f"{RESULTS}/config/resolved-{hashlib.sha256(text.encode()).hexdigest()[:12]}.yaml"
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        temporary = f"{path}.tmp{os.getpid()}"
+        with open(temporary, "w") as handle:
+            handle.write(text)
+        os.replace(temporary, path)  # atomic: a reader sees the whole file or none
+    return path
+
+
+RESOLVED_CONFIG = _resolved_config()
+# Jobs get the path through the environment, not as a parameter or input of rules: the
+# path changes with any config edit, and a changed parameter or input reruns every
+# finished run (and a changed shell command, so the commands keep "$TLBENCH_CONFIG").
+# What a run's result depends on is its params.settings (run_settings) instead. Every
+# process that parses this file (snakemake, and each cluster job's snakemake) sets the
+# variable to the same content-named path; `envvars` declares it, so a remote executor
+# passes it on too.
+os.environ["TLBENCH_CONFIG"] = RESOLVED_CONFIG
+
+
+envvars:
+    "TLBENCH_CONFIG",
+
+
+# ------------------------------------------------------------- wildcards, every rule
+
+wildcard_constraints:
+    dataset=r"[^/]+",
+    pair=r"[^/]+",
+    strategy=r"[a-z_]+",
+    seed=r"\d+",
+    shots=r"\d+|all",
+    trial=r"[1-9]\d*",  # tuning trials; trial 0 is the default run
+
+
+# ---------------------------------------------------------------------- the sweep's runs
+
+
+def shots_label(shots):
+    """Config shots (int or 'all') -> the label used in file names."""
+    return "all" if shots in (None, "all") else str(int(shots))
+
+
+def sweep_runs():
+    """Every run of the sweep as (pair, strategy, seed, shots label), in config order.
+
+    pairs x strategies x seeds at shots=all, then the data-efficiency budgets;
+    a budget the main sweep already runs (`all` of a main strategy) appears once.
+    """
+    runs = [(pair, strategy, seed, "all") for pair in config["pairs"]
+            for strategy in config["strategies"] for seed in config["seeds"]]
+    efficiency = config["data_efficiency"]
+    runs += [(pair, strategy, seed, shots_label(shots)) for pair in efficiency["pairs"]
+             for strategy in efficiency["strategies"] for shots in efficiency["shots"]
+             for seed in config["seeds"]]
+    return list(dict.fromkeys(runs))
+
+
+def run_settings(pair, strategy):
+    """Every config value one run's result depends on, as stable JSON.
+
+    Used as the run rule's params: Snakemake reruns a finished run when this changes
+    (e.g. new epochs, or new DAN settings rerun only the DAN runs), and leaves it alone
+    when only other pairs or strategies change.
+    """
+    spec = config["pairs"][pair]
+    relevant = {key: config[key] for key in ("backbone", "resolution", "device", "train")}
+    relevant["pair"] = spec
+    relevant["strategy_params"] = config["strategy_params"].get(strategy, {})
+    relevant["data"] = {"root": config["data"]["root"],
+                        "split_seed": config["data"]["split_seed"],
+                        "options": {name: dataset_options(name)
+                                    for name in (spec["source"], spec["target"])}}
+    return json.dumps(relevant, sort_keys=True)
+
+
+def dataset_options(name):
+    """Builder options of one data set (config data.options.NAME), {} when none."""
+    return config["data"]["options"].get(name, {})
+
+
+# ------------------------------------------------------------------------------ data.smk
+
+
+def prepared_marker(dataset):
+    """Marker of one prepared data set; its name carries what the cache depends on."""
+    return (f"{DATA_CACHE}/{dataset}-r{config['resolution']}"
+            f"-split{config['data']['split_seed']}.prepared")
+
+
+def features_marker(dataset):
+    """Marker of one data set's cached backbone features (cache_features)."""
+    return (f"{DATA_CACHE}/{dataset}-r{config['resolution']}-split{config['data']['split_seed']}"
+            f"-{config['backbone']}.features")
+
+
+# ------------------------------------------------------------------------------ runs.smk
+
+
+def run_record(pair, strategy, seed, shots):
+    return f"{RESULTS}/runs/{pair}/{strategy}/seed{seed}-shots{shots}.json"
+
+
+def run_inputs(wildcards):
+    """Prepared data of the pair; for feature extraction also its cached features."""
+    spec = config["pairs"][wildcards.pair]
+    inputs = [prepared_marker(spec["source"]), prepared_marker(spec["target"])]
+    augment = config["strategy_params"].get(wildcards.strategy, {}).get(
+        "augment", config["train"]["augment"])
+    if wildcards.strategy == "feature_extraction" and not augment:
+        # Labelled target: train, val and test come from the target; otherwise train
+        # and val come from the source (bench.protocol.select_roles).
+        read = [spec["target"]] if spec["target_labels"] else [spec["source"], spec["target"]]
+        inputs += [features_marker(dataset) for dataset in read]
+    return inputs
+
+
+# ---------------------------------------------------------------------------- report.smk
+
+TABLES = {
+    "accuracy": "Accuracy",
+    "ntg": "Negative transfer gap",
+    "cost": "Cost",
+    "data_efficiency": "Data efficiency",
+}
+FIGURES = {
+    "accuracy": "Accuracy by strategy",
+    "ntg_heatmap": "Negative transfer gap",
+    "accuracy_vs_time": "Accuracy vs training time",
+    "accuracy_vs_memory": "Accuracy vs peak memory",
+    "data_efficiency": "Data efficiency",
+}
+# Relative to the rule files (workflows/rules/), as report() resolves captions (from
+# the file of the rule whose output it flags).
+CAPTIONS = "../report"
+
+
+def table_outputs():
+    files = {}
+    for name, title in TABLES.items():
+        files[f"{name}_html"] = report(f"{RESULTS}/tables/{name}.html",
+                                       caption=f"{CAPTIONS}/table_{name}.rst",
+                                       category="Tables", labels={"table": title})
+        for extension in ("csv", "md", "tex"):
+            files[f"{name}_{extension}"] = f"{RESULTS}/tables/{name}.{extension}"
+    return files
+
+
+def figure_outputs():
+    files = {}
+    for name, title in FIGURES.items():
+        files[f"{name}_png"] = report(f"{RESULTS}/figures/{name}.png",
+                                      caption=f"{CAPTIONS}/figure_{name}.rst",
+                                      category="Figures", labels={"figure": title})
+        files[f"{name}_pdf"] = f"{RESULTS}/figures/{name}.pdf"
+    return files
+
+
+# --------------------------------------------------------------------------- regress.smk
+
+
+def baseline_path():
+    configured = (config.get("regression") or {}).get("baseline")
+    if configured is None:
+        files = workflow.config_settings.configfiles
+        name = os.path.splitext(os.path.basename(files[-1]))[0] if files else "config"
+        configured = f"results/baseline/{name}.csv"
+    return os.path.join(workflow.basedir, configured)
+
+
+def existing_baseline(wildcards):
+    path = baseline_path()
+    if not os.path.exists(path):
+        raise WorkflowError(
+            f"no regression baseline at {path}; make one from this sweep with\n"
+            "  snakemake refresh_baseline --cores 2 --forcerun run --configfile <this config>\n"
+            "or set `regression.baseline` in the config (docs/REGRESSION.md)")
+    return path
+
+
+class _Tee:
+    """A text stream that writes to several: the terminal and a log file."""
+
+    def __init__(self, *streams):
+        self.streams = streams
+
+    def write(self, text):
+        for stream in self.streams:
+            stream.write(text)
+        return len(text)
+
+    def flush(self):
+        for stream in self.streams:
+            stream.flush()
+
+
+def refresh_baseline_logged(summary, baseline, log):
+    """bench.regress.refresh_baseline with this sweep's config files and overrides as
+    the baseline's provenance. What it prints goes to the terminal, as ever, and to log."""
+    from bench.regress import refresh_baseline
+
+    # What the sweep was: the sidecar records it with the baseline's provenance.
+    settings = workflow.config_settings
+    with (open(log, "w") as handle,
+          contextlib.redirect_stdout(_Tee(sys.stdout, handle)),
+          contextlib.redirect_stderr(_Tee(sys.stderr, handle))):
+        refresh_baseline(summary, baseline,
+                         configfiles=[os.path.relpath(path, workflow.basedir)
+                                      for path in settings.configfiles],
+                         config_overrides=list(settings.config_args or []))
+
+
+# ---------------------------------------------------------------------------- tuning.smk
+# Trial 0 is the main sweep's run at seeds[0]; trials 1..N-1, selection, tuned runs and
+# the report are tuning.smk's rules (its header has the whole picture).
+
+from bench.tuning import set_arguments, trial_hparams, tuning_settings
+
+TUNING = tuning_settings(config)
+TUNING_DIR = f"{RESULTS}/tuning"
+TRIAL_SEED = config["seeds"][0]
+# Draws of trials 1..N-1 per strategy, the same for every pair (trial 0, the defaults,
+# is the default run's record and needs no draw).
+TRIAL_HPARAMS = {strategy: {k: trial_hparams(config, strategy, k) for k in range(1, TUNING["trials"])}
+                 for strategy in config["strategies"]}
+
+
+def trial_record(pair, strategy, trial):
+    """Record of one trial: trial 0 is the main sweep's default run at seeds[0]."""
+    if int(trial) == 0:
+        return run_record(pair, strategy, TRIAL_SEED, "all")
+    return f"{TUNING_DIR}/trials/{pair}/{strategy}/trial{trial}.json"
+
+
+def trial_records(wildcards):
+    return [trial_record(wildcards.pair, wildcards.strategy, k) for k in range(TUNING["trials"])]
+
+
+def selected_file(pair, strategy):
+    return f"{TUNING_DIR}/selected/{pair}/{strategy}.json"
+
+
+def tuned_record(pair, strategy, seed):
+    return f"{TUNING_DIR}/runs/{pair}/{strategy}/seed{seed}.json"
+
+
+def tuning_cells():
+    return [(pair, strategy) for pair in TUNING["pairs"] for strategy in config["strategies"]]
+
+
+def searched_keys(strategy):
+    return sorted((config.get("search_space") or {}).get(strategy) or {})
+
+
+def trial_sets(wildcards):
+    """`--set KEY=VALUE ...` of one trial, each shell-quoted."""
+    hparams = TRIAL_HPARAMS[wildcards.strategy][int(wildcards.trial)]
+    return " ".join(f"--set '{argument}'" for argument in set_arguments(wildcards.strategy, hparams))
+
+
+TUNING_TABLES = {
+    "tuning_selected": "Selected hyper-parameters",
+    "accuracy_default_vs_tuned": "Accuracy: defaults vs tuned",
+}
+# HTML tables and the PNG figure go into `snakemake --report` (report.smk's convention).
+TUNING_OUTPUTS = {
+    "summary": f"{TUNING_DIR}/summary.csv",
+    **{f"{name}_{extension}": (report(f"{TUNING_DIR}/tables/{name}.{extension}",
+                                      caption=f"{CAPTIONS}/table_{name}.rst",
+                                      category="Tuning", labels={"table": title})
+                               if extension == "html" else f"{TUNING_DIR}/tables/{name}.{extension}")
+       for name, title in TUNING_TABLES.items() for extension in ("csv", "md", "tex", "html")},
+}
+TUNING_FIGURES = {
+    "tuning_spread_png": report(f"{TUNING_DIR}/figures/tuning_spread.png",
+                                caption=f"{CAPTIONS}/figure_tuning_spread.rst",
+                                category="Tuning", labels={"figure": "Validation accuracy per trial"}),
+    "tuning_spread_pdf": f"{TUNING_DIR}/figures/tuning_spread.pdf",
+}
+
+
+def tuning_targets():
+    """What `all` asks for: the tuning report when tuning is on, nothing when it is off."""
+    if TUNING["trials"] < 1:
+        return []
+    return [*TUNING_OUTPUTS.values(), *TUNING_FIGURES.values()]
