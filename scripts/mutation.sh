@@ -20,10 +20,10 @@ mutmut run --max-children "$workers" \
     "bench.aggregate.x_format_interval*" \
     "bench.tuning.x_select_trial*" "bench.tuning.x_selection*" "bench.tuning.x_trial_entry*"
 
-# 2. The protocol's roles, the training loop's batches, and every 25th mutant of Trainer.run
-#    (numbers ending in 00, 25, 50, 75). A survivor here re-runs every training test, so the
-#    strategy x pair matrix keeps two pairs, one per protocol (imagenet-digits,
-#    synoffice-a-w): every strategy, 14 runs instead of 63.
+# 2. The protocol's roles, the training loop's batches, and a sample of the Trainer's
+#    methods (each one's 10th mutant and every 25th: 25, 50, 75, 100...). A survivor here
+#    re-runs every training test, so the strategy x pair matrix keeps two pairs, one per
+#    protocol (imagenet-digits, synoffice-a-w): every strategy, 14 runs instead of 63.
 matrix="tests/test_train.py::test_every_strategy_on_every_pair_gives_a_valid_record"
 skip=""
 for pair in imagenet-synflowers imagenet-synxray synoffice-d-w synoffice-w-d synoffice-a-d \
@@ -32,6 +32,7 @@ for pair in imagenet-synflowers imagenet-synxray synoffice-d-w synoffice-w-d syn
 done
 PYTEST_ADDOPTS="${PYTEST_ADDOPTS:-}$skip" mutmut run --max-children "$workers" \
     "bench.protocol.x_select_roles*" "bench.train.x__batches*" \
-    "bench.train.xǁTrainerǁrun__mutmut_*[05]0" "bench.train.xǁTrainerǁrun__mutmut_*[27]5"
+    "bench.train.xǁTrainerǁ*__mutmut_10" "bench.train.xǁTrainerǁ*__mutmut_*[05]0" \
+    "bench.train.xǁTrainerǁ*__mutmut_*[27]5"
 
 mutmut results
