@@ -258,9 +258,9 @@ FIGURES = {
     "accuracy_vs_memory": "Accuracy vs peak memory",
     "data_efficiency": "Data efficiency",
 }
-# Relative to the rule files (workflows/rules/), as report() resolves captions (from
-# the file of the rule whose output it flags).
-CAPTIONS = "../report"
+# Absolute: Snakemake resolves a caption from the file of each rule that names the
+# output, and `rule all` (in the Snakefile) names the tuning outputs too.
+CAPTIONS = os.path.join(workflow.basedir, "workflows", "report")
 
 
 def table_outputs():
