@@ -63,7 +63,7 @@ import pandas as pd
 import yaml
 from tabulate import tabulate
 
-from bench.io import atomic_open, write_atomic
+from bench.io import atomic_open, read_json, write_atomic
 from bench.provenance import git_revision
 
 KEY = ("pair", "strategy", "seed", "shots")
@@ -541,7 +541,6 @@ def refresh_baseline(summary: str | Path, baseline: str | Path,
     date, the sweep's config files and overrides, and the CSV's SHA-256 (so a
     hand-edited baseline is detectable). Returns the sidecar's path.
     """
-
     summary, baseline = Path(summary), Path(baseline)
     frame = read_summary(summary, "summary")
     content = summary.read_bytes()
@@ -600,7 +599,7 @@ def baseline_cpu(baseline: str | Path) -> str | None:
     if not sidecar.is_file():
         return None
     try:
-        return json.loads(sidecar.read_text())["machine"]["cpu"]
+        return read_json(sidecar)["machine"]["cpu"]
     except (ValueError, KeyError, TypeError) as error:
         raise RegressionInputError(f"{sidecar} has no machine.cpu: {error}") from None
 

@@ -41,7 +41,7 @@ def _starts_a_workflow_or_run(args) -> bool:
 @pytest.fixture(autouse=True)
 def fast_tests_start_no_sweep(request, monkeypatch):
     """A test not marked ``slow`` may start no Snakemake (sweep or dry run) and no
-    ``python -m bench`` process, so ``pytest -m "not slow"`` stays a one-minute signal.
+    ``python -m bench`` process, so ``pytest -m "not slow"`` stays a signal of a minute or two.
     Such a test fails here, naming the marker it needs."""
     if request.node.get_closest_marker("slow"):
         return
