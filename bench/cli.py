@@ -1,7 +1,8 @@
 """Command line: ``python -m bench {run,data,...}``.
 
 Each subcommand is a thin shell over a library function, so everything here also
-works from a notebook.
+works from a notebook. Subcommands import what they need when they run, so ``--help``
+and the light commands do not pay for torch.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def _apply_overrides(config: dict, assignments: list[str]) -> dict:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """Train and measure one run; a run that fails is recorded as failed."""
     from bench.config import ConfigError, load_config, run_config
     from bench.datasets.base import DatasetMissingError
     from bench.records import write_record
@@ -73,6 +75,38 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"{args.pair} {args.strategy} seed={args.seed} shots={args.shots or 'all'}: "
           f"{record['status']}, test accuracy {accuracy}, "
           f"{record['cost']['train_seconds']:.1f} s -> {args.out}")
+    return 0
+
+
+def cmd_tuned_run(args: argparse.Namespace) -> int:
+    """A tuned run: a copy of the run that already exists, else a run with the selection."""
+    from bench.io import read_json, write_atomic
+    from bench.tuning import set_arguments, tuned_run_source
+
+    document = read_json(args.selection)
+    source = tuned_run_source(document, args.seed, args.default)
+    if source is not None:
+        write_atomic(args.out, Path(source).read_text())
+        print(f"trial {document['selected']['trial']} selected: seed {args.seed} is {source}, "
+              f"copied -> {args.out}")
+        return 0
+    args.set = [*args.set, *set_arguments(document["strategy"], document["selected"]["hparams"])]
+    return cmd_run(args)
+
+
+def cmd_strategies(args: argparse.Namespace) -> int:
+    """Print every registered strategy, its settings and its search space."""
+    from bench.strategies import STRATEGIES, list_strategies
+
+    for name in list_strategies():
+        strategy = STRATEGIES[name]
+        summary = sys.modules[strategy.__module__].__doc__.strip().splitlines()[0]
+        print(f"{name}  ({strategy.label}): {summary}")
+        for key, param in strategy.settings.items():
+            print(f"    strategy_params.{name}.{key}: default {param.default!r}; {param.help}")
+        for key, spec in strategy.search_space().items():
+            values = spec.get("values") or [spec.get("low"), spec.get("high")]
+            print(f"    search {key}: {spec['distribution']} {values}")
     return 0
 
 
@@ -135,33 +169,43 @@ def cmd_features(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", default="config.yaml", help="sweep config (config.yaml schema)")
+    parser.add_argument("--pair", required=True)
+    parser.add_argument("--strategy", required=True)
+    parser.add_argument("--seed", type=int, required=True)
+    parser.add_argument("--out", type=Path, required=True, help="where to write the JSON record")
+    parser.add_argument("--cache-dir", default=None, help="data set tensor cache folder")
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config key, e.g. train.lr=0.01 (repeatable)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
+
+def _add_run_parsers(sub) -> None:
     run = sub.add_parser("run", help="train and measure one run, write its record")
-    run.add_argument("--config", default="config.yaml", help="sweep config (config.yaml schema)")
-    run.add_argument("--pair", required=True)
-    run.add_argument("--strategy", required=True)
-    run.add_argument("--seed", type=int, required=True)
+    _add_run_arguments(run)
     run.add_argument("--shots", type=_shots, default=None, help="examples per class, or 'all'")
-    run.add_argument("--out", type=Path, required=True, help="where to write the JSON record")
-    run.add_argument("--cache-dir", default=None, help="data set tensor cache folder")
-    run.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
-    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                     help="override a config key, e.g. train.lr=0.01 (repeatable)")
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=cmd_run)
-
+    tuned = sub.add_parser("tuned-run", help="a final tuned run at one seed: a copy of the "
+                           "run that already exists, or a run with the selected values")
+    _add_run_arguments(tuned)
+    tuned.add_argument("--selection", required=True, help="bench.tuning select's JSON")
+    tuned.add_argument("--default", required=True, help="the default run's record at this seed")
+    tuned.set_defaults(func=cmd_tuned_run, shots=None)
     features = sub.add_parser("features", help="cache a data set's frozen pretrained features")
     features.add_argument("dataset")
     features.add_argument("--config", default="config.yaml", help="sweep config (config.yaml schema)")
     features.add_argument("--cache-dir", required=True, help="data set tensor cache folder")
     features.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
     features.set_defaults(func=cmd_features)
+    strategies = sub.add_parser("strategies", help="every strategy, its settings and search space")
+    strategies.set_defaults(func=cmd_strategies)
 
-    data = sub.add_parser("data", help="list, look at or prepare data sets")
-    data_sub = data.add_subparsers(dest="data_command", required=True)
+
+def _add_data_parsers(sub) -> None:
+    data_sub = sub.add_parser("data", help="list, look at or prepare data sets").add_subparsers(
+        dest="data_command", required=True)
     listing = data_sub.add_parser("list", help="every data set, its size and availability")
     listing.add_argument("--root", default="data")
     listing.add_argument("--long", action="store_true", help="with descriptions and sources")
@@ -183,6 +227,13 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("--out", type=Path, default=None, help="JSON summary of the data set")
     prepare.set_defaults(func=cmd_data_prepare)
 
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m bench`` command line."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_run_parsers(sub)
+    _add_data_parsers(sub)
     # Listed here for --help; main() hands its arguments to bench.regress, which imports
     # pandas (0.5 s) that every run job, parsing this same command line, would pay for.
     sub.add_parser("compare", help="check a summary against a baseline "

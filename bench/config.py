@@ -1,8 +1,11 @@
-"""From a sweep config (``config.yaml``) to the config of one run.
+"""From a sweep config (``config.yaml``) to the config of one run, checked once.
 
-The sweep config is checked in full by the workflow's JSON schema; this module
-re-checks what a single run needs, so ``python -m bench run`` fails with the key,
-the value and the allowed values before any data set is loaded or any weight trained.
+The rules live in one place each: the JSON schema (``workflows/schemas``) says every
+type, bound and allowed key it can express, completed by :func:`sweep_schema` with what
+only the strategy registry knows (the strategy names and each one's settings); Python
+checks only what a schema cannot (names that refer to other config entries, to timm's
+models or to the data set registry). The Snakefile runs :func:`check_sweep` before any
+job; ``python -m bench run`` runs the same schema through :func:`run_config`.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from pathlib import Path
 import timm
 import yaml
 
+from bench import schema
 from bench.datasets import DATASETS
 from bench.models import OFFLINE_BACKBONE
 from bench.settings import (  # noqa: F401  (re-exported: the config's public face)
@@ -22,10 +26,16 @@ from bench.settings import (  # noqa: F401  (re-exported: the config's public fa
     RunConfig,
     data_settings,
 )
-from bench.strategies import STRATEGIES
+from bench.strategies import STRATEGIES, list_strategies, settings_schema
+from bench.tuning import check_tuning_config
 
 
 def load_config(path: str | Path) -> dict:
+    """The mapping a YAML config file holds.
+
+    Raises:
+        ConfigError: the file is missing or does not hold a mapping.
+    """
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist")
@@ -36,18 +46,38 @@ def load_config(path: str | Path) -> dict:
     return config
 
 
-def _require(mapping: dict, key: str, where: str):
-    if key not in mapping:
-        raise ConfigError(f"missing config key `{where}{key}`")
-    return mapping[key]
+def sweep_schema() -> dict:
+    """The config schema with the registry's strategies and their settings filled in."""
+    full = schema.base_schema()
+    full["$defs"]["strategy"] = {"enum": list_strategies(),
+                                 "description": "a strategy registered in bench.strategies"}
+    full["properties"]["strategy_params"]["properties"] = {
+        name: {"$ref": "#/$defs/train_keys", "unevaluatedProperties": False,
+               "properties": settings_schema(name)} for name in list_strategies()}
+    return full
 
 
-def _check_number(key: str, value, kind, minimum=None, exclusive=False):
-    if isinstance(value, bool) or not isinstance(value, kind):
-        raise ConfigError(f"`{key}` must be {kind.__name__ if isinstance(kind, type) else 'a number'}"
-                          f", got {value!r}")
-    if minimum is not None and (value <= minimum if exclusive else value < minimum):
-        raise ConfigError(f"`{key}` must be {'>' if exclusive else '>='} {minimum}, got {value!r}")
+def check_sweep(config: dict) -> None:
+    """Raise ConfigError naming the first bad key of a whole sweep config."""
+    schema.check(config, sweep_schema())
+    _check_data_efficiency(config)
+    check_tuning_config(config)
+    check_names(config)
+
+
+def _check_data_efficiency(config: dict) -> None:
+    """Budgets name pairs of this config that have target labels, and say what to run."""
+    pairs, efficiency = config["pairs"], config.get("data_efficiency") or {}
+    for index, pair in enumerate(efficiency.get("pairs", [])):
+        where = f"`data_efficiency.pairs[{index}]` = {pair!r}"
+        if pair not in pairs:
+            raise ConfigError(f"{where} is not a pair of this config; allowed: {', '.join(pairs)}")
+        if not pairs[pair]["target_labels"]:
+            raise ConfigError(f"{where} has target_labels: false, and shots counts labelled "
+                              "target examples; allowed: pairs with target_labels: true")
+    if efficiency.get("pairs") and not (efficiency.get("strategies") and efficiency.get("shots")):
+        raise ConfigError("`data_efficiency.pairs` is set but `data_efficiency.strategies` or "
+                          "`data_efficiency.shots` is empty")
 
 
 def check_names(config: dict, pairs: list[str] | None = None) -> None:
@@ -56,7 +86,7 @@ def check_names(config: dict, pairs: list[str] | None = None) -> None:
 
     Lists timm's models (about a second): a sweep checks once, before any job.
     """
-    backbone = _require(config, "backbone", "")
+    backbone = config["backbone"]
     known = timm.list_models()
     if backbone not in known:
         near = difflib.get_close_matches(str(backbone), known, n=3)
@@ -64,75 +94,55 @@ def check_names(config: dict, pairs: list[str] | None = None) -> None:
                           f"allowed: {OFFLINE_BACKBONE} (weights on disk) or any name of "
                           f"timm.list_models() (weights downloaded)"
                           + (f"; did you mean {', '.join(near)}?" if near else ""))
-    all_pairs = _require(config, "pairs", "")
-    for pair in all_pairs if pairs is None else pairs:
+    for pair in config["pairs"] if pairs is None else pairs:
         for role in ("source", "target"):
-            name = _require(all_pairs[pair], role, f"pairs.{pair}.")
+            name = config["pairs"][pair][role]
             if name not in DATASETS:
                 raise ConfigError(f"config key `pairs.{pair}.{role}` = {name!r} is not a "
                                   f"data set; allowed: {', '.join(DATASETS)}")
 
 
+def _check_cell(config: dict, pair: str, strategy: str, seed: int, shots: int | None) -> None:
+    """The run's own coordinates: a pair and strategy of the config, a seed, a budget."""
+    if pair not in config["pairs"]:
+        raise ConfigError(f"unknown pair {pair!r} (config key `pairs`); "
+                          f"known: {', '.join(sorted(config['pairs']))}")
+    if strategy not in STRATEGIES:
+        raise ConfigError(f"unknown strategy {strategy!r}; known: {', '.join(list_strategies())}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"`seed` must be an integer >= 0, got {seed!r}")
+    if shots is not None and (isinstance(shots, bool) or not isinstance(shots, int) or shots < 1):
+        raise ConfigError(f"`shots` must be an integer >= 1, got {shots!r}")
+    if shots is not None and not config["pairs"][pair]["target_labels"]:
+        raise ConfigError(f"`shots` needs labelled target data; pair {pair!r} has "
+                          "target_labels: false")
+
+
 def run_config(config: dict, pair: str, strategy: str, seed: int,
                shots: int | None = None, cache_dir: str | None = None,
                threads: int = 1) -> RunConfig:
-    """The RunConfig of one (pair, strategy, seed, shots) cell of a sweep config."""
-    pairs = _require(config, "pairs", "")
-    if pair not in pairs:
-        raise ConfigError(f"unknown pair {pair!r} (config key `pairs`); "
-                          f"known: {', '.join(sorted(pairs))}")
-    if strategy not in STRATEGIES:
-        raise ConfigError(f"unknown strategy {strategy!r}; known: {', '.join(STRATEGIES)}")
-    spec = pairs[pair]
-    for key in ("source", "target", "target_labels"):
-        _require(spec, key, f"pairs.{pair}.")
+    """The RunConfig of one (pair, strategy, seed, shots) cell of a sweep config.
+
+    Raises:
+        ConfigError: naming the bad key, before any data set is loaded.
+    """
+    schema.check(config, sweep_schema())
+    _check_cell(config, pair, strategy, seed, shots)
     check_names(config, [pair])
-    _check_number("seed", seed, int, 0)
-    if shots is not None:
-        _check_number("shots", shots, int, 1)
-        if not spec["target_labels"]:
-            raise ConfigError(f"`shots` needs labelled target data; pair {pair!r} has "
-                              "target_labels: false")
-    train = dict(_require(config, "train", ""))
-    overrides = dict((config.get("strategy_params") or {}).get(strategy) or {})
-    unknown_train = set(train) - set(TRAIN_KEYS)
-    if unknown_train:
-        raise ConfigError(f"unknown key(s) {sorted(unknown_train)} in `train`; "
-                          f"allowed: {', '.join(TRAIN_KEYS)}")
-    for key in TRAIN_KEYS:
-        _require(train, key, "train.")
-    params = {}
-    allowed = STRATEGIES[strategy].defaults
-    for key, value in overrides.items():
-        if key in TRAIN_KEYS:
-            train[key] = value
-        elif key in allowed:
-            params[key] = value
-        else:
-            raise ConfigError(f"unknown key `strategy_params.{strategy}.{key}`; allowed: "
-                              f"{', '.join([*TRAIN_KEYS, *allowed])}")
-    params = {**allowed, **params}
-    _check_number("train.epochs", train["epochs"], int, 1)
-    _check_number("train.batch_size", train["batch_size"], int, 2)
-    _check_number("train.lr", train["lr"], (int, float), 0, exclusive=True)
-    _check_number("train.weight_decay", train["weight_decay"], (int, float), 0)
-    _check_number("train.label_smoothing", train["label_smoothing"], (int, float), 0)
-    resolution = _require(config, "resolution", "")
-    _check_number("resolution", resolution, int, 16)
-    device = config.get("device", "auto")
-    if device not in ("auto", "cpu", "cuda"):
-        raise ConfigError(f"`device` must be auto, cpu or cuda, got {device!r}")
+    spec = config["pairs"][pair]
+    overrides = (config.get("strategy_params") or {}).get(strategy) or {}
+    train = {**config["train"], **{k: v for k, v in overrides.items() if k in TRAIN_KEYS}}
+    params = {**STRATEGIES[strategy].defaults(),
+              **{k: v for k, v in overrides.items() if k not in TRAIN_KEYS}}
     data = data_settings(config)
-    run = RunConfig(
+    return RunConfig(
         pair=pair, source=spec["source"], target=spec["target"],
         target_labels=bool(spec["target_labels"]), strategy=strategy, seed=seed, shots=shots,
-        backbone=_require(config, "backbone", ""), resolution=resolution,
+        backbone=config["backbone"], resolution=config["resolution"],
         epochs=train["epochs"], batch_size=train["batch_size"], optimizer=train["optimizer"],
         lr=float(train["lr"]), weight_decay=float(train["weight_decay"]),
         augment=bool(train["augment"]), label_smoothing=float(train["label_smoothing"]),
-        params=params, device=device, data_root=data.root, split_seed=data.split_seed,
-        data_options=data.options,
-        cache_dir=cache_dir, threads=threads,
+        params=params, device=config.get("device", "auto"), data_root=data.root,
+        split_seed=data.split_seed, data_options=data.options, cache_dir=cache_dir,
+        threads=threads,
     )
-    STRATEGIES[strategy].check(run)
-    return run

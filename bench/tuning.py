@@ -15,12 +15,11 @@ draw every parameter of the strategy's search space (:func:`draw_trial`). The tr
 the best validation accuracy is selected (:func:`select_trial`), and the final runs at
 every seed of the config use its hyper-parameters.
 
-Everything here is torch-free and pandas-free (numpy, yaml), so the Snakefile, which
-imports it in every job, stays quick; the tables are in :mod:`bench.tuning_report`,
-and only ``tuned-run`` imports torch, and only when it has to train.
+The search space of a strategy the config does not name under ``search_space`` is the
+one its class declares (:meth:`bench.strategies.Strategy.search_space`). Tables are
+:mod:`bench.tuning_report`'s.
 
     python -m bench.tuning select --pair P --strategy S --out SEL.json TRIAL0.json ...
-    python -m bench.tuning tuned-run --selection SEL.json --seed 1 --default REC --out OUT -- ARGS
     python -m bench.tuning report --out-dir results/tuning --selected ... --tuned ... --default ...
     python -m bench.tuning figure --out-dir results/tuning/figures results/tuning/summary.csv
 """
@@ -33,16 +32,14 @@ import math
 import sys
 import zlib
 from collections.abc import Iterable
-from functools import cache
-from pathlib import Path
 
 import numpy as np
 import yaml
 
 from bench.io import read_json, write_atomic
-from bench.settings import TRAIN_KEYS
+from bench.settings import TRAIN_KEYS, ConfigError
+from bench.strategies import STRATEGIES, list_strategies
 
-CONFIG_SCHEMA = Path(__file__).resolve().parent.parent / "workflows" / "schemas" / "config.schema.yaml"
 DISTRIBUTIONS = ("log_uniform", "choice")
 SIGNIFICANT_DIGITS = 3  # log-uniform draws are rounded to this many digits, as tables show them
 # The only metric selection reads. Test metrics (accuracy, balanced_accuracy, macro_f1)
@@ -53,14 +50,9 @@ SELECTION_METRIC = "val_accuracy"
 # ---------------------------------------------------------------------- search space
 
 
-@cache
 def strategy_keys() -> dict[str, tuple[str, ...]]:
-    """Strategy -> its own config keys (``strategy_params.STRATEGY.*`` beyond train keys),
-    read from the config schema (tests check it matches ``bench.strategies``)."""
-    schema = yaml.safe_load(CONFIG_SCHEMA.read_text())
-    strategies = schema["$defs"]["strategy"]["enum"]
-    params = schema["properties"]["strategy_params"]["properties"]
-    return {name: tuple(params.get(name, {}).get("properties", {})) for name in strategies}
+    """Strategy -> its own config keys (``strategy_params.STRATEGY.*`` beyond train keys)."""
+    return {name: tuple(STRATEGIES[name].settings) for name in list_strategies()}
 
 
 def tunable_keys(strategy: str) -> list[str]:
@@ -68,6 +60,14 @@ def tunable_keys(strategy: str) -> list[str]:
     ``strategy_params.STRATEGY.K`` for the strategy's own keys."""
     return ([f"train.{key}" for key in TRAIN_KEYS]
             + [f"strategy_params.{strategy}.{key}" for key in strategy_keys().get(strategy, ())])
+
+
+def search_space(config: dict) -> dict[str, dict]:
+    """Every registered strategy's search space: the config's where it names the
+    strategy under ``search_space``, else the one the strategy's class declares."""
+    configured = config.get("search_space") or {}
+    return {name: dict(configured[name] if name in configured else STRATEGIES[name].search_space())
+            for name in list_strategies()}
 
 
 def tuning_settings(config: dict) -> dict:
@@ -87,31 +87,32 @@ def check_tuning_config(config: dict) -> None:
     non-empty search space (else its trials 1.. would all repeat its defaults).
     """
     known = strategy_keys()
-    space = config.get("search_space") or {}
-    for strategy, params in space.items():
+    for strategy in config.get("search_space") or {}:
         if strategy not in known:
-            raise ValueError(f"`search_space.{strategy}` is not a strategy; "
-                             f"allowed: {', '.join(known)}")
+            raise ConfigError(f"`search_space.{strategy}` is not a strategy; "
+                              f"allowed: {', '.join(known)}")
+    space = search_space(config)
+    for strategy, params in space.items():
         allowed = tunable_keys(strategy)
         for key, spec in (params or {}).items():
             where = f"search_space.{strategy}.{key}"
             if key not in allowed:
-                raise ValueError(f"`{where}` is not a tunable key of {strategy}; "
+                raise ConfigError(f"`{where}` is not a tunable key of {strategy}; "
                                  f"allowed: {', '.join(allowed)}")
             if spec["distribution"] == "log_uniform" and not 0 < spec["low"] < spec["high"]:
-                raise ValueError(f"`{where}` needs 0 < low < high, got low={spec['low']!r}, "
-                                 f"high={spec['high']!r}")
+                raise ConfigError(f"`{where}` needs 0 < low < high, got low={spec['low']!r}, "
+                                  f"high={spec['high']!r}")
     tuning = tuning_settings(config)
     for index, pair in enumerate(tuning["pairs"]):
         if pair not in config["pairs"]:
-            raise ValueError(f"`tuning.pairs[{index}]` = {pair!r} is not a pair of this config; "
-                             f"allowed: {', '.join(config['pairs'])}")
+            raise ConfigError(f"`tuning.pairs[{index}]` = {pair!r} is not a pair of this "
+                              f"config; allowed: {', '.join(config['pairs'])}")
     if tuning["trials"] >= 2:
         missing = [s for s in config["strategies"] if not space.get(s)]
         if missing:
-            raise ValueError(f"`tuning.trials` = {tuning['trials']} but `search_space` has no "
-                             f"parameters for {', '.join(missing)}; every strategy of the sweep "
-                             f"needs a search space so that all get the same budget")
+            raise ConfigError(f"`tuning.trials` = {tuning['trials']} but `search_space` has no "
+                              f"parameters for {', '.join(missing)}; every strategy of the sweep "
+                              f"needs a search space so that all get the same budget")
 
 
 def _stream(name: str) -> int:
@@ -149,45 +150,37 @@ def draw_trial(search_space: dict, strategy: str, trial: int, seed: int) -> dict
         [seed, _stream(strategy), trial, _stream(key)])) for key, spec in sorted(space.items())}
 
 
-def default_hparams(config: dict, strategy: str, strategy_defaults: dict | None = None) -> dict:
+def default_hparams(config: dict, strategy: str) -> dict:
     """Values the searched keys of ``strategy`` take without tuning: trial 0.
 
     ``train.K``: the strategy's override ``strategy_params.STRATEGY.K`` if set, else
     ``train.K``; ``strategy_params.STRATEGY.K``: the config's value, else the strategy
-    class's default (``strategy_defaults``; imported from bench.strategies, with torch,
-    when not given).
+    class's default.
     """
     overrides = (config.get("strategy_params") or {}).get(strategy) or {}
+    defaults = {**STRATEGIES[strategy].defaults(), **overrides}
     values = {}
-    for key in sorted((config.get("search_space") or {}).get(strategy) or {}):
+    for key in sorted(search_space(config)[strategy]):
         name = key.rsplit(".", 1)[1]
         if key.startswith("train."):
             values[key] = overrides.get(name, config["train"][name])
-        elif name in overrides:
-            values[key] = overrides[name]
         else:
-            if strategy_defaults is None:
-                from bench.strategies import STRATEGIES  # late: imports torch
-
-                strategy_defaults = STRATEGIES[strategy].defaults
-            values[key] = strategy_defaults[name]
+            values[key] = defaults[name]
     return values
 
 
-def trial_hparams(config: dict, strategy: str, trial: int,
-                  strategy_defaults: dict | None = None) -> dict:
+def trial_hparams(config: dict, strategy: str, trial: int) -> dict:
     """Hyper-parameters of any trial: the defaults for 0, a draw for 1..N-1."""
     if trial == 0:
-        return default_hparams(config, strategy, strategy_defaults)
-    tuning = tuning_settings(config)
-    return draw_trial(config.get("search_space") or {}, strategy, trial, tuning["seed"])
+        return default_hparams(config, strategy)
+    return draw_trial(search_space(config), strategy, trial, tuning_settings(config)["seed"])
 
 
-def all_trials(config: dict, strategy_defaults: dict[str, dict] | None = None) -> dict:
+def all_trials(config: dict) -> dict:
     """{strategy: [hparams of trial 0, ..., trial N-1]} for every strategy of the sweep."""
     trials = tuning_settings(config)["trials"]
-    return {strategy: [trial_hparams(config, strategy, k, (strategy_defaults or {}).get(strategy))
-                       for k in range(trials)] for strategy in config["strategies"]}
+    return {strategy: [trial_hparams(config, strategy, k) for k in range(trials)]
+            for strategy in config["strategies"]}
 
 
 def yaml_value(value) -> str:
@@ -212,6 +205,18 @@ def set_arguments(strategy: str, hparams: dict) -> list[str]:
 
 
 # ------------------------------------------------------------------------- selection
+
+
+def tuned_run_source(document: dict, seed: int, default: str) -> str | None:
+    """The record a tuned run at ``seed`` copies, or None when it must train.
+
+    At the trials' seed the selected trial's record is that run; with trial 0 selected,
+    the default run at this seed (``default``) is. Same config and seed, same run.
+    """
+    chosen = document["selected"]
+    if read_json(chosen["path"])["seed"] == seed:
+        return chosen["path"]
+    return default if chosen["trial"] == 0 else None
 
 
 def select_trial(trials: list[dict]) -> dict:
@@ -272,35 +277,6 @@ def cmd_select(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_tuned_run(args: argparse.Namespace) -> int:
-    """The final run at one seed with the selected hyper-parameters.
-
-    A run that already exists is copied, not retrained: at the trials' seed, the selected
-    trial's record is that run; with trial 0 selected, the default run at this seed is.
-    Otherwise ``python -m bench run`` trains with the selected values as ``--set``.
-    """
-    document = read_json(args.selection)
-    chosen = document["selected"]
-    trial_record = read_json(chosen["path"])
-    if trial_record["seed"] == args.seed:
-        source = chosen["path"]
-    elif chosen["trial"] == 0:
-        source = args.default
-    else:
-        source = None
-    if source is not None:
-        write_atomic(args.out, Path(source).read_text())
-        print(f"trial {chosen['trial']} selected: seed {args.seed} is {source}, copied -> {args.out}")
-        return 0
-    from bench.cli import main as bench_main  # late: training imports torch
-
-    extra = [argument for pair in (("--set", s) for s in
-                                   set_arguments(document["strategy"], chosen["hparams"]))
-             for argument in pair]
-    return bench_main(["run", *args.run_args, "--seed", str(args.seed), "--out", str(args.out),
-                       *extra])
-
-
 def cmd_figure(args: argparse.Namespace) -> int:
     from bench.figures import tuning_figures_main  # late: matplotlib and seaborn
 
@@ -319,21 +295,11 @@ def main(argv: list[str] | None = None) -> int:
     select.add_argument("--searched", nargs="*", default=[], help="search-space keys")
     select.add_argument("--out", required=True, help="selection JSON")
     select.set_defaults(func=cmd_select)
-    tuned = sub.add_parser("tuned-run", help="final run at one seed with the selected values")
-    tuned.add_argument("--selection", required=True)
-    tuned.add_argument("--seed", type=int, required=True)
-    tuned.add_argument("--default", required=True, help="the default run's record at this seed")
-    tuned.add_argument("--out", required=True)
-    tuned.add_argument("run_args", nargs=argparse.REMAINDER,
-                       help="after --: python -m bench run arguments (config, pair, strategy...)")
-    tuned.set_defaults(func=cmd_tuned_run)
     figure = sub.add_parser("figure", help="the tuning_spread figure")
     figure.add_argument("summary")
     figure.add_argument("--out-dir", required=True)
     figure.set_defaults(func=cmd_figure)
     args = parser.parse_args(argv)
-    if getattr(args, "run_args", None) and args.run_args[0] == "--":
-        args.run_args = args.run_args[1:]
     return args.func(args)
 
 

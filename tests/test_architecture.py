@@ -3,7 +3,8 @@
 Read from the source with ``ast`` (every import, at module level or inside a function),
 so a cycle hidden behind a late import counts too; so does a lazy one: a module calling
 ``importlib.import_module`` is taken to import each submodule of its package whose name
-it spells out (the data set registry loads its builders that way).
+it spells out, and one calling ``pkgutil.iter_modules`` every module of its package
+(the strategies' discovery).
 """
 
 from __future__ import annotations
@@ -28,7 +29,10 @@ def imports(module: str) -> list[tuple[str, str | None, int]]:
     package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
     tree = ast.parse(path.read_text())
     found = []
-    if "importlib.import_module" in ast.unparse(tree):
+    if "pkgutil.iter_modules" in ast.unparse(tree):  # discovery: every module of the package
+        found += [(name, None, 0) for name in MODULES
+                  if name.rsplit(".", 1)[0] == package and name != module]
+    elif "importlib.import_module" in ast.unparse(tree):
         named = {node.value for node in ast.walk(tree)
                  if isinstance(node, ast.Constant) and isinstance(node.value, str)}
         found += [(f"{package}.{name}", None, 0) for name in sorted(named)

@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bench.schema import check
+from bench.settings import ConfigError
+
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "workflows" / "schemas" / "config.schema.yaml"
 
@@ -117,14 +120,36 @@ def test_workflow_passes_snakemake_lint(tmp_path):
     assert "Lints for" not in output, output
 
 
-def test_schema_strategy_keys_match_bench_strategies():
-    """The schema's per-strategy keys are exactly what each strategy accepts."""
-    from bench.config import TRAIN_KEYS
-    from bench.strategies import STRATEGIES
+def test_schema_takes_strategies_and_their_settings_from_the_registry():
+    """The schema's strategy names and per-strategy keys are the registry's, so a new
+    strategy module is the whole change: its settings are checked with their bounds."""
+    from bench.config import TRAIN_KEYS, sweep_schema
+    from bench.strategies import STRATEGIES, Param, Strategy
+    from bench.strategies.base import register
 
     schema = yaml.safe_load(SCHEMA.read_text())
-    assert set(schema["$defs"]["strategy"]["enum"]) == set(STRATEGIES)
     assert set(schema["$defs"]["train_keys"]["properties"]) == set(TRAIN_KEYS)
-    params = schema["properties"]["strategy_params"]["properties"]
-    for name, strategy in STRATEGIES.items():
-        assert set(params[name].get("properties", {})) == set(strategy.defaults), name
+
+    @register
+    class Probe(Strategy):
+        name, label, colour, order = "probe_strategy", "Probe", "#000000", 99
+        settings = {"depth": Param(2, "how deep", minimum=1)}
+
+    try:
+        full = sweep_schema()
+        assert full["$defs"]["strategy"]["enum"][-1] == "probe_strategy"
+        for name, strategy in STRATEGIES.items():
+            declared = full["properties"]["strategy_params"]["properties"][name]["properties"]
+            assert set(declared) == set(strategy.settings), name
+        config = yaml.safe_load((REPO / "config.yaml").read_text())
+        config["strategies"] = ["probe_strategy"]
+        config["strategy_params"] = {"probe_strategy": {"depth": 0}}
+        with pytest.raises(ConfigError, match=r"strategy_params\.probe_strategy\.depth.*minimum"):
+            check(config, full)
+        config["strategy_params"] = {"probe_strategy": {"depht": 3}}
+        with pytest.raises(ConfigError, match="'depht'.*depth"):
+            check(config, full)
+        config["strategy_params"] = {"probe_strategy": {"depth": 3, "lr": 0.1}}
+        check(config, full)
+    finally:
+        del STRATEGIES["probe_strategy"]

@@ -101,7 +101,7 @@ def test_rejects_bad_shapes():
 def _dan_loss(mmd_weight: float) -> tuple[torch.Tensor, torch.Tensor]:
     """DAN's loss and MK-MMD on one fixed batch (32 px inputs, 4 + 4 images), same weights."""
     config = tiny_config()
-    config["strategy_params"]["dan"]["mmd_weight"] = mmd_weight
+    config["strategy_params"]["dan"] = {"mmd_weight": mmd_weight}
     run = run_config(config, "synoffice-a-w", "dan", 0)
     torch.manual_seed(0)
     backbone, _ = create_backbone(run.backbone, pretrained=False)

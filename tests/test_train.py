@@ -185,8 +185,8 @@ def test_huge_learning_rate_is_recorded_as_diverged(cache_dir):
     (lambda c: c["train"].update(lr=-0.1), "train.lr"),
     (lambda c: c["train"].update(epochs="three"), "train.epochs"),
     (lambda c: c["train"].update(momentum=0.9), "momentum"),
-    (lambda c: c["strategy_params"]["partial"].update(trainable_stages=-1), "trainable_stages"),
-    (lambda c: c["strategy_params"]["discriminative_lr"].update(stage_decay=2), "stage_decay"),
+    (lambda c: c["strategy_params"].update(partial={"trainable_stages": -1}), "trainable_stages"),
+    (lambda c: c["strategy_params"].update(discriminative_lr={"stage_decay": 2}), "stage_decay"),
     (lambda c: c.update(device="tpu"), "device"),
 ])
 def test_bad_config_names_the_key(change, message):

@@ -15,10 +15,11 @@ import test_config_validation as validation
 import test_pipeline as pipeline
 import yaml
 
-from bench import aggregate, tuning, tuning_report
+from bench import aggregate, cli, tuning, tuning_report
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = yaml.safe_load((REPO / "config.yaml").read_text())
+DEFAULT_SPACE = tuning.search_space(DEFAULT_CONFIG)  # declared on the strategy classes
 
 
 def tuned_config(trials: int = 5, seed: int = 0) -> dict:
@@ -39,7 +40,7 @@ def test_same_seed_same_trials_and_every_strategy_the_same_number():
 
 
 def test_draws_do_not_depend_on_other_parameters_or_strategies():
-    space = DEFAULT_CONFIG["search_space"]
+    space = DEFAULT_SPACE
     full = tuning.draw_trial(space, "full", 2, seed=0)
     reduced = {"full": {"train.lr": space["full"]["train.lr"]}}
     assert tuning.draw_trial(reduced, "full", 2, seed=0) == {"train.lr": full["train.lr"]}
@@ -54,22 +55,22 @@ def test_trial_zero_is_the_defaults():
     config = tuned_config()
     for strategy in config["strategies"]:
         defaults = tuning.trial_hparams(config, strategy, 0)
-        assert set(defaults) == set(config["search_space"][strategy])
+        assert set(defaults) == set(DEFAULT_SPACE[strategy])
         overrides = config["strategy_params"].get(strategy, {})
         for key, value in defaults.items():
             name = key.rsplit(".", 1)[1]
             expected = overrides.get(name, config["train"].get(
-                name, STRATEGIES[strategy].defaults.get(name)))
+                name, STRATEGIES[strategy].defaults().get(name)))
             assert value == expected, (strategy, key)
     # feature_extraction overrides train.lr; partial's backbone_lr_mult is a class default.
     assert tuning.trial_hparams(config, "feature_extraction", 0)["train.lr"] == 1.0e-2
     assert tuning.trial_hparams(config, "partial", 0)[
-        "strategy_params.partial.backbone_lr_mult"] == STRATEGIES["partial"].defaults[
+        "strategy_params.partial.backbone_lr_mult"] == STRATEGIES["partial"].defaults()[
         "backbone_lr_mult"]
 
 
 def test_draws_stay_inside_their_ranges_and_choices():
-    space = DEFAULT_CONFIG["search_space"]
+    space = DEFAULT_SPACE
     for strategy, params in space.items():
         for trial in range(1, 60):
             drawn = tuning.draw_trial(space, strategy, trial, seed=11)
@@ -162,10 +163,10 @@ def test_selection_document_names_its_runs_and_refuses_another_strategys_run():
 def test_default_search_space_is_valid_and_complete():
     tuning.check_tuning_config(tuned_config())
     for strategy in DEFAULT_CONFIG["strategies"]:
-        assert DEFAULT_CONFIG["search_space"][strategy], strategy
+        assert DEFAULT_SPACE[strategy], strategy
         # Each default lies inside its range: trial 0 is a point of the space.
         defaults = tuning.trial_hparams(DEFAULT_CONFIG, strategy, 0)
-        for key, spec in DEFAULT_CONFIG["search_space"][strategy].items():
+        for key, spec in DEFAULT_SPACE[strategy].items():
             if spec["distribution"] == "choice":
                 assert defaults[key] in spec["values"], (strategy, key)
             else:
@@ -204,8 +205,7 @@ BAD_SEMANTICS = [
     ({"search_space": {"full": {"train.lr": {"distribution": "log_uniform", "low": 1e-2,
                                              "high": 1e-3}}}},
      ["search_space.full.train.lr", "low < high"]),
-    ({"tuning": {"trials": 2},
-      "search_space": {"full": {"train.lr": {"distribution": "choice", "values": [0.1]}}}},
+    ({"tuning": {"trials": 2}, "search_space": {"scratch": {}}},
      ["tuning.trials", "search_space", "scratch"]),
 ]
 
@@ -279,9 +279,9 @@ def tuning_results(tmp_path) -> Path:
         for seed in (0, 1):  # copies: the selected trial at seed 0, the default run if chosen
             out = tuning_dir / "runs" / "p" / strategy / f"seed{seed}.json"
             if seed == 0 or chosen["trial"] == 0:
-                assert tuning.main(["tuned-run", "--selection", str(selected), "--seed",
-                                    str(seed), "--default", str(default[seed]),
-                                    "--out", str(out)]) == 0
+                assert cli.main(["tuned-run", "--selection", str(selected), "--seed",
+                                 str(seed), "--default", str(default[seed]), "--out", str(out),
+                                 "--pair", "p", "--strategy", strategy]) == 0
             else:  # what training with the selected values gave
                 out.write_text(json.dumps(_run(strategy, 1, tuned1,
                                                lr=chosen["hparams"]["train.lr"])))

@@ -1,119 +1,120 @@
-"""The one interface every strategy implements, and the network it trains.
+"""The one interface every strategy implements, its typed settings, and the registry.
 
-A strategy says three things: whether it starts from pretrained weights, how many
-leading backbone stages are frozen at each epoch, and the learning-rate multiplier of
-each stage. The trainer (:mod:`bench.train`) turns that into param groups, frozen
-modes and a frozen-prefix cache, so a new strategy is usually a few lines
-(DomainBed's ``algorithms.py`` is the model).
+A strategy says what it is (``label``, ``colour``, ``order`` in tables and figures),
+which settings it takes (:class:`Param`: default, bounds, search range, side by side as
+in DomainBed's ``hparams_registry``), whether it starts from pretrained weights, how
+many leading backbone stages are frozen at each epoch, and each stage's learning-rate
+multiplier. The trainer (:mod:`bench.train`) turns that into param groups, frozen modes
+and a frozen-prefix cache; the config schema, tuning's default search space, table
+order and figure colours are read from the class (:mod:`bench.strategies`).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from bench.models import Backbone
-from bench.settings import ConfigError, RunConfig
+from bench.settings import RunConfig
+from bench.strategies.network import Network
+
+if TYPE_CHECKING:  # annotations only: the strategies need torch, not timm
+    from bench.models import Backbone
 
 STRATEGIES: dict[str, type[Strategy]] = {}
 
 
-def register(cls: type[Strategy]) -> type[Strategy]:
-    """Class decorator: make a strategy findable by its ``name``."""
-    STRATEGIES[cls.name] = cls
-    return cls
+def log_uniform(low: float, high: float) -> dict:
+    """A search range: log-uniform in [low, high] (the config's ``search_space`` form)."""
+    return {"distribution": "log_uniform", "low": low, "high": high}
 
 
-class Network(nn.Module):
-    """Backbone stages -> pooled features -> optional bottleneck -> linear head.
+def choice(*values) -> dict:
+    """A search range: one of ``values``, uniformly."""
+    return {"distribution": "choice", "values": list(values)}
 
-    ``frozen`` leading stages take no gradient and stay in eval mode (BatchNorm
-    statistics frozen) even while the network trains.
+
+@dataclass(frozen=True)
+class Param:
+    """One setting of a strategy: default, bounds and search range in one place.
+
+    The type is the default's (bool, int or float). ``search`` is the range tuning
+    draws from by default (:func:`log_uniform`, :func:`choice`), None = not searched.
     """
 
-    def __init__(self, backbone: Backbone, num_classes: int, bottleneck_dim: int | None = None):
-        super().__init__()
-        self.backbone = backbone
-        width = backbone.num_features
-        if bottleneck_dim:
-            self.neck = nn.Sequential(nn.Linear(width, bottleneck_dim),
-                                      nn.BatchNorm1d(bottleneck_dim), nn.ReLU())
-            width = bottleneck_dim
-        else:
-            self.neck = nn.Identity()
-        self.head = nn.Linear(width, num_classes)
-        self.frozen = 0
+    default: bool | int | float
+    help: str
+    minimum: float | None = None
+    exclusive_minimum: float | None = None
+    maximum: float | None = None
+    search: dict | None = None
 
-    def features(self, x: torch.Tensor, start: int = 0) -> torch.Tensor:
-        """(B, ...) activations entering stage ``start`` -> (B, D) features before the head."""
-        return self.neck(self.backbone(x, start))
+    def json_schema(self) -> dict:
+        """The setting as a JSON-schema property (what the config schema checks)."""
+        kind = {bool: "boolean", int: "integer", float: "number"}[type(self.default)]
+        bounds = {"minimum": self.minimum, "exclusiveMinimum": self.exclusive_minimum,
+                  "maximum": self.maximum}
+        return {"type": kind, **{k: v for k, v in bounds.items() if v is not None},
+                "description": f"{self.help} (default {self.default})"}
 
-    def forward(self, x: torch.Tensor, start: int = 0) -> torch.Tensor:
-        """-> (B, num_classes) logits."""
-        return self.head(self.features(x, start))
 
-    def set_frozen(self, stages: int) -> None:
-        for index, stage in enumerate(self.backbone.stages):
-            stage.requires_grad_(index >= stages)
-        self.frozen = stages
-        self.train(self.training)
+def register(cls: type[Strategy]) -> type[Strategy]:
+    """Class decorator: make a strategy findable by its ``name``.
 
-    def train(self, mode: bool = True):
-        """``mode`` for every module but the frozen stages, which stay in eval mode
-        (fixed BatchNorm statistics). Each module is set once: a run switches modes
-        twice per epoch, and visiting a frozen backbone's ~300 modules twice each time
-        was a third of a cached feature-extraction run."""
-        self.training = mode
-        for child in self.children():
-            if child is not self.backbone:
-                child.train(mode)
-        self.backbone.training = mode
-        for child in self.backbone.children():
-            if child is not self.backbone.stages:
-                child.train(mode)
-        self.backbone.stages.training = mode
-        for index, stage in enumerate(self.backbone.stages):
-            stage.train(mode and index >= self.frozen)
-        return self
+    Raises:
+        TypeError: the class lacks what tables and figures need, or the name is taken.
+    """
+    missing = [a for a in ("name", "label", "colour", "order") if not hasattr(cls, a)]
+    if missing:
+        raise TypeError(f"strategy {cls.__name__} must set {', '.join(missing)}")
+    if cls.name in STRATEGIES:
+        raise TypeError(f"two strategies are named {cls.name!r}")
+    STRATEGIES[cls.name] = cls
+    return cls
 
 
 class Strategy:
     """Base class: fine-tune everything at one learning rate, from pretrained weights.
 
-    Subclasses override the class attributes and, where needed, :meth:`frozen_stages`,
-    :meth:`stage_lr_multiplier` and :meth:`loss`.
+    Subclasses set ``name``, ``label``, ``colour``, ``order`` and ``settings``, and override
+    :meth:`frozen_stages`, :meth:`stage_lr_multiplier`, :meth:`bottleneck_dim` and
+    :meth:`loss` where needed.
     """
 
     name: ClassVar[str]
+    label: ClassVar[str]  # how tables and figures name it
+    colour: ClassVar[str]  # its colour in every figure (Okabe–Ito: safe for colour-blind readers)
+    order: ClassVar[int]  # its place in tables and figures, smallest first
     pretrained: ClassVar[bool] = True
     uses_other_domain: ClassVar[bool] = False  # needs unlabelled batches from the other domain
-    defaults: ClassVar[dict] = {}  # the strategy's own config keys and their defaults
+    settings: ClassVar[dict[str, Param]] = {}  # its own config keys (strategy_params.NAME)
+    # Default search ranges of `train` keys, per strategy (docs/TUNING.md).
+    train_search: ClassVar[dict[str, dict]] = {"lr": log_uniform(3.0e-4, 3.0e-2),
+                                               "weight_decay": log_uniform(1.0e-6, 1.0e-2)}
 
     def __init__(self, config: RunConfig, backbone: Backbone, num_classes: int):
         self.config = config
-        self.params = {**self.defaults, **config.params}
+        self.params = {**self.defaults(), **config.params}
         self.num_stages = backbone.num_stages
-        self.network = Network(backbone, num_classes, self.params.get("bottleneck_dim"))
+        self.network = Network(backbone, num_classes, self.bottleneck_dim())
 
     @classmethod
-    def check(cls, config: RunConfig) -> None:
-        """Raise ConfigError for a bad strategy setting, before anything is loaded."""
-        positive = {"backbone_lr_mult", "bottleneck_dim", "epochs_per_stage"}
-        for key, value in config.params.items():
-            where = f"strategy_params.{cls.name}.{key}"
-            if key == "linear_mmd":
-                if not isinstance(value, bool):
-                    raise ConfigError(f"`{where}` must be true or false, got {value!r}")
-                continue
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ConfigError(f"`{where}` must be a number, got {value!r}")
-            if key in positive and value <= 0:
-                raise ConfigError(f"`{where}` must be > 0, got {value!r}")
-            if value < 0:
-                raise ConfigError(f"`{where}` must be >= 0, got {value!r}")
+    def defaults(cls) -> dict:
+        """{key: default} of the strategy's own settings."""
+        return {key: param.default for key, param in cls.settings.items()}
+
+    @classmethod
+    def search_space(cls) -> dict[str, dict]:
+        """Tuning's default search space: {dotted config key: range}."""
+        own = {f"strategy_params.{cls.name}.{key}": param.search
+               for key, param in cls.settings.items() if param.search is not None}
+        return {**{f"train.{key}": spec for key, spec in cls.train_search.items()}, **own}
+
+    def bottleneck_dim(self) -> int | None:
+        """Width of a layer between the pooled features and the head; None = none."""
+        return None
 
     def frozen_stages(self, epoch: int) -> int:
         """How many leading backbone stages are frozen in ``epoch`` (0-based)."""
@@ -140,11 +141,17 @@ class Strategy:
         return groups
 
     def loss(self, x: torch.Tensor, y: torch.Tensor, other: torch.Tensor | None,
-             start: int) -> tuple[torch.Tensor, dict]:
-        """Training loss of one batch: ``x`` inputs to stage ``start``, ``y`` (B,) labels.
+             applied: int) -> tuple[torch.Tensor, dict]:
+        """Training loss of one batch.
 
-        ``other``: a batch from the other domain (only for ``uses_other_domain``).
-        Returns the loss and extra scalars to log.
+        Args:
+            x: inputs to stage ``applied`` (the first ``applied`` stages are done).
+            y: (B,) labels.
+            other: a batch from the other domain (only for ``uses_other_domain``).
+            applied: how many leading stages ``x`` and ``other`` have been through.
+
+        Returns:
+            The loss and extra scalars to log.
         """
-        logits = self.network(x, start)
+        logits = self.network(x, applied)
         return F.cross_entropy(logits, y, label_smoothing=self.config.label_smoothing), {}

@@ -14,20 +14,35 @@ import torch
 import torch.nn.functional as F
 
 from bench.mmd import mk_mmd
-from bench.strategies.base import register
-from bench.strategies.partial import Partial
+from bench.strategies.base import Param, log_uniform, register
+from bench.strategies.partial import BACKBONE_LR_MULT, TRAINABLE_STAGES, Partial
 
 
 @register
 class DAN(Partial):
     name = "dan"
+    label = "DAN"
+    colour = "#D55E00"
+    order = 40
     uses_other_domain = True
-    defaults = {"trainable_stages": 3, "mmd_weight": 1.0, "bottleneck_dim": 128,
-                "backbone_lr_mult": 0.1, "linear_mmd": False}
+    settings = {
+        "trainable_stages": Param(3, TRAINABLE_STAGES, minimum=1),
+        "mmd_weight": Param(1.0, "weight of the MK-MMD term in the loss", minimum=0,
+                            search=log_uniform(0.1, 10.0)),
+        "bottleneck_dim": Param(128, "width of the adaptation layer MMD is computed on",
+                                minimum=1),
+        "backbone_lr_mult": Param(0.1, BACKBONE_LR_MULT, exclusive_minimum=0,
+                                  search=log_uniform(0.01, 1.0)),
+        "linear_mmd": Param(False, "linear-time MK-MMD estimate (Long et al. 2015) instead "
+                                   "of the quadratic one"),
+    }
 
-    def loss(self, x, y, other, start):
+    def bottleneck_dim(self) -> int:
+        return int(self.params["bottleneck_dim"])
+
+    def loss(self, x, y, other, applied):
         # One forward pass over both domains, so BatchNorm sees the pooled batch.
-        features = self.network.features(torch.cat([x, other]), start)
+        features = self.network.features(torch.cat([x, other]), applied)
         logits = self.network.head(features)
         n = x.shape[0]
         linear = bool(self.params["linear_mmd"])

@@ -4,22 +4,18 @@ Everything trains; the learning rate decays by ``stage_decay`` per stage from th
 down to the stem: stage i of n gets ``lr * stage_decay ** (n - i)``.
 """
 
-from bench.settings import ConfigError
-from bench.strategies.base import Strategy, register
+from bench.strategies.base import Param, Strategy, log_uniform, register
 
 
 @register
 class DiscriminativeLR(Strategy):
     name = "discriminative_lr"
-    defaults = {"stage_decay": 0.6}
-
-    @classmethod
-    def check(cls, config):
-        super().check(config)
-        decay = config.params.get("stage_decay", cls.defaults["stage_decay"])
-        if not 0 < decay <= 1:
-            raise ConfigError(f"`strategy_params.{cls.name}.stage_decay` must be in (0, 1], "
-                              f"got {decay!r}")
+    label = "Discriminative LR"
+    colour = "#CC79A7"
+    order = 60
+    settings = {"stage_decay": Param(0.6, "each earlier stage's learning rate = the next "
+                                          "stage's x this", exclusive_minimum=0, maximum=1,
+                                     search=log_uniform(0.3, 1.0))}
 
     def stage_lr_multiplier(self, stage: int) -> float:
         return float(self.params["stage_decay"]) ** (self.num_stages - stage)

@@ -9,4 +9,7 @@ from bench.strategies.base import Strategy, register
 @register
 class Scratch(Strategy):
     name = "scratch"
+    label = "Scratch"
+    colour = "#999999"
+    order = 0
     pretrained = False

@@ -14,100 +14,32 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from bench.schema import SCHEMA_PATH, base_schema, explain
+
 # ---------------------------------------------------------------- the config's checks
 
 # Snakemake merges a --configfile over config.yaml key by key, recursively. For `pairs`
 # that would add the default pairs to every other config's pairs; a config that names
-# its pairs means exactly those, so its map replaces the default one. The same holds for
-# `search_space`: a config that names a search space means exactly that one.
-REPLACED_KEYS = ("pairs", "search_space")
-for _key in REPLACED_KEYS:
-    if _key in workflow.config_settings.overwrite_config:
-        config[_key] = copy.deepcopy(workflow.config_settings.overwrite_config[_key])
-
-SCHEMA = "workflows/schemas/config.schema.yaml"  # from the repository root
-
-
-def _config_key(path):
-    """['train', 'lr'] -> 'train.lr'; list indices as [i]."""
-    key = ""
-    for part in path:
-        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
-    return key or "(top level)"
-
-
-def _allowed_keys(schema, root):
-    """Property names a (sub)schema declares, following one local $ref."""
-    names = list(schema.get("properties", {}))
-    ref = schema.get("$ref", "")
-    if ref.startswith("#/"):
-        target = root
-        for part in ref[2:].split("/"):
-            target = target[part]
-        names += list(target.get("properties", {}))
-    return names
-
-
-def _explain(error, root):
-    """One line that names the config key, the value and what is allowed."""
-    key = _config_key(list(error.absolute_path))
-    if error.validator in ("additionalProperties", "unevaluatedProperties"):
-        unexpected = sorted(set(error.instance) - set(_allowed_keys(error.schema, root)))
-        where = f"under `{key}`" if error.absolute_path else "at the top level"
-        return (f"unknown config key(s) {', '.join(map(repr, unexpected))} {where}; "
-                f"allowed: {', '.join(_allowed_keys(error.schema, root))}")
-    if error.validator == "enum":
-        return (f"config key `{key}` = {error.instance!r} is not allowed; "
-                f"allowed: {', '.join(map(str, error.validator_value))}")
-    if error.validator == "required":
-        return f"config key `{key}`: {error.message}"
-    allowed = error.schema.get("description", "")
-    return (f"config key `{key}` = {error.instance!r}: {error.message}"
-            + (f" ({allowed.strip()})" if allowed else ""))
-
-
-def _check_semantics(config):
-    """What the schema cannot express: names that must refer to other config entries."""
-    pairs = config["pairs"]
-    efficiency = config["data_efficiency"]
-    for index, pair in enumerate(efficiency["pairs"]):
-        if pair not in pairs:
-            raise WorkflowError(f"invalid config: `data_efficiency.pairs[{index}]` = {pair!r} "
-                                f"is not a pair of this config; allowed: {', '.join(pairs)}")
-        if not pairs[pair]["target_labels"]:
-            raise WorkflowError(f"invalid config: `data_efficiency.pairs[{index}]` = {pair!r} "
-                                f"has target_labels: false, and shots counts labelled target "
-                                f"examples; allowed: pairs with target_labels: true")
-    if efficiency["pairs"] and not (efficiency["strategies"] and efficiency["shots"]):
-        raise WorkflowError("invalid config: `data_efficiency.pairs` is set but "
-                            "`data_efficiency.strategies` or `data_efficiency.shots` is empty")
-    # search_space keys name a strategy and a key it takes; tuning.pairs are config pairs.
-    from bench.tuning import check_tuning_config
-
-    try:
-        check_tuning_config(config)
-    except ValueError as error:
-        raise WorkflowError(f"invalid config: {error}") from None
-
+# its pairs means exactly those, so its map replaces the default one.
+if "pairs" in workflow.config_settings.overwrite_config:
+    config["pairs"] = copy.deepcopy(workflow.config_settings.overwrite_config["pairs"])
 
 try:
-    validate(config, os.path.join(workflow.basedir, SCHEMA))
+    validate(config, str(SCHEMA_PATH))
 except WorkflowError as error:
     cause = error.__context__
     if cause is None or not hasattr(cause, "absolute_path"):
         raise
-    with open(os.path.join(workflow.basedir, SCHEMA)) as handle:
-        raise WorkflowError(f"invalid config: {_explain(cause, yaml.safe_load(handle))}") from None
+    raise WorkflowError(f"invalid config: {explain(cause, base_schema())}") from None
 
-_check_semantics(config)
-
-# Names that only the code knows (timm's models, the data set registry). The check
-# imports torch and timm, so only the main process does it, not every cluster job.
+# The rest of the rules, each written once in bench.config: the strategies' settings
+# (from the registry), names that refer to other entries, timm's models and the data
+# sets. It imports torch and timm, so only the main process checks, not cluster jobs.
 if workflow.is_main_process:
-    from bench.config import ConfigError, check_names
+    from bench.config import ConfigError, check_sweep
 
     try:
-        check_names(config)
+        check_sweep(config)
     except ConfigError as error:
         raise WorkflowError(f"invalid config: {error}") from None
 
@@ -342,7 +274,7 @@ def refresh_baseline_logged(summary, baseline, log):
 # Trial 0 is the main sweep's run at seeds[0]; trials 1..N-1, selection, tuned runs and
 # the report are tuning.smk's rules (its header has the whole picture).
 
-from bench.tuning import set_arguments, trial_hparams, tuning_settings
+from bench.tuning import search_space, set_arguments, trial_hparams, tuning_settings
 
 TUNING = tuning_settings(config)
 TUNING_DIR = f"{RESULTS}/tuning"
@@ -376,8 +308,11 @@ def tuning_cells():
     return [(pair, strategy) for pair in TUNING["pairs"] for strategy in config["strategies"]]
 
 
+SEARCH_SPACE = search_space(config)
+
+
 def searched_keys(strategy):
-    return sorted((config.get("search_space") or {}).get(strategy) or {})
+    return sorted(SEARCH_SPACE[strategy])
 
 
 def trial_sets(wildcards):

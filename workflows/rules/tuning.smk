@@ -9,7 +9,7 @@
 #   tuned run    -> tuning/runs/PAIR/STRATEGY/seedS.json        (every seed of the config)
 #   report       -> tuning/summary.csv, tuning/tables/*, tuning/figures/tuning_spread.*
 #
-# A tuned run that already exists is copied rather than trained again (bench.tuning
+# A tuned run that already exists is copied rather than trained again (python -m bench
 # tuned-run): at seeds[0] it is the selected trial's record, and with trial 0 selected
 # it is the default run at that seed. Same config and seed, same run: copying saves
 # (pairs x strategies) runs at seeds[0] and every run of a strategy whose defaults win.
@@ -93,8 +93,8 @@ rule tuned_run:
         "../envs/tlbench.yaml"
     shell:
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads}"
-        " python -m bench.tuning tuned-run --selection {input.selection:q} --seed {wildcards.seed}"
-        " --default {input.default:q} --out {output:q} --"
+        " python -m bench tuned-run --selection {input.selection:q} --seed {wildcards.seed}"
+        " --default {input.default:q} --out {output:q}"
         " --config \"$TLBENCH_CONFIG\" --pair {wildcards.pair} --strategy {wildcards.strategy}"
         " --threads {threads} --cache-dir {params.cache_dir:q} > {log:q} 2>&1"
         " || {{ tail -n 20 {log:q} >&2; exit 1; }}"
