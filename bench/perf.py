@@ -32,6 +32,7 @@ import torch.nn.functional as F
 
 from bench.activations import model_inputs
 from bench.config import load_config, run_config
+from bench.layout import run_benchmark_path
 from bench.protocol import load_pair, select_roles
 from bench.strategies import STRATEGIES
 from bench.train import Trainer
@@ -98,13 +99,18 @@ def sweep_shares(summary_csv: str | Path) -> str:
     Job seconds are the wall time of each run job as Snakemake's ``benchmark:`` file
     beside the summary recorded it (process start-up, data loading, training,
     evaluation); training seconds are the run record's own ``train_seconds``.
+
+    Args:
+        summary_csv: the sweep's ``summary.csv``; its folder holds ``benchmarks/``.
+
+    Returns:
+        A headline and a Markdown table, strategies by job seconds, most first.
     """
     summary = pd.read_csv(summary_csv, dtype={"shots": str})
     results = Path(summary_csv).parent
     job_seconds = []
     for row in summary.itertuples():
-        run = f"{row.pair}/{row.strategy}/seed{row.seed}-shots{row.shots}"
-        tsv = results / "benchmarks" / "runs" / f"{run}.tsv"
+        tsv = Path(run_benchmark_path(results, row.pair, row.strategy, row.seed, row.shots))
         job_seconds.append(pd.read_csv(tsv, sep="\t")["s"].iloc[0] if tsv.exists() else float("nan"))
     summary["job_seconds"] = job_seconds
     share = summary.groupby("strategy").agg(runs=("job_seconds", "size"),
@@ -119,7 +125,10 @@ def sweep_shares(summary_csv: str | Path) -> str:
             + share.to_markdown(floatfmt=".1f"))
 
 
-def main(argv: list[str] | None = None) -> int:
+Row = tuple[str, str, float]  # (measure, the two values, their ratio)
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.perf", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", default="config.yaml")
@@ -128,47 +137,65 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="repeats of the overhead pair")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--summary", default=None, help="a sweep's summary.csv (item 4)")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def overhead_rows(base: dict, epochs: int, repeats: int, data_cache: str) -> list[Row]:
+    """Item 1 and the memory layout: harness ÷ bare loop, channels-last ÷ NCHW (img/s).
+
+    Harness and bare loop alternate, ``repeats`` times each, best of each (timeit's
+    rule: the fastest repeat is the least disturbed one). The first training in a
+    process also pays one-off costs (oneDNN kernel selection, allocator growth), so an
+    unmeasured warm-up run comes first.
+    """
+    full_config = _config(base, "full", epochs, data_cache)
+    Trainer(full_config, progress=False).run()
+    harness, bare, nchw = 0.0, 0.0, 0.0
+    for _ in range(repeats):
+        full = Trainer(full_config, progress=False).run()
+        harness = max(harness, full["cost"]["images_per_second"])
+        steps = full["cost"]["train_images"] // full_config.batch_size
+        bare = max(bare, bare_loop_images_per_second(full_config, steps))
+        nchw = max(nchw, bare_loop_images_per_second(full_config, steps, channels_last=False))
+    return [("harness overhead: full run img/s ÷ bare loop img/s",
+             f"{harness:.1f} / {bare:.1f}", harness / bare),
+            ("layout: bare loop img/s channels-last ÷ NCHW", f"{bare:.1f} / {nchw:.1f}",
+             bare / nchw)]
+
+
+def cache_rows(base: dict, epochs: int, data_cache: str) -> list[Row]:
+    """Items 2 and 3: whole-run seconds without the frozen cache ÷ with it, cold and warm.
+
+    Each row also gives the accuracy gap to the uncached run, which must be zero.
+    """
+    rows = []
+    for strategy, params in (("feature_extraction", {}), ("partial", {"trainable_stages": 2})):
+        config = _config(base, strategy, epochs, data_cache, **params)
+        name = f"{strategy}{' k=2' if params else ''}"
+        uncached_s, uncached = _timed_run(config, cache_frozen=False)
+        # Cold: computing the activation cache is part of this run's time.
+        shutil.rmtree(Path(data_cache) / "activations", ignore_errors=True)
+        cold_s, cold = _timed_run(config, cache_frozen=True)
+        # Warm: as in the sweep, where one job per pair computed it for every seed.
+        warm_s, warm = _timed_run(config, cache_frozen=True)
+        for label, seconds, record in (("cold cache", cold_s, cold), ("warm cache", warm_s, warm)):
+            gap = 100 * abs(record["metrics"]["accuracy"] - uncached["metrics"]["accuracy"])
+            rows.append((f"{name}, {label}: uncached s ÷ cached s (accuracy gap {gap:.2f} pt)",
+                         f"{uncached_s:.2f} / {seconds:.2f}", uncached_s / seconds))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure items 1-3 (and 4 with ``--summary``) and print them as Markdown tables."""
+    args = _parse_args(argv)
     torch.set_num_threads(args.threads)
     base = load_config(args.config)
     args.epochs = args.epochs or base["train"]["epochs"]
-    rows = []
     with tempfile.TemporaryDirectory() as data_cache:
         # Warm the data set cache so neither side of a comparison pays data generation.
         load_pair(_config(base, "full", 1, data_cache))
-
-        # Overhead: harness and bare loop alternate, `--repeats` times each, best of each
-        # (timeit's rule: the fastest repeat is the least disturbed one). The first
-        # training in a process also pays one-off costs (oneDNN kernel selection,
-        # allocator growth), so an unmeasured warm-up run comes first.
-        full_config = _config(base, "full", args.epochs, data_cache)
-        Trainer(full_config, progress=False).run()
-        harness, bare, nchw = 0.0, 0.0, 0.0
-        for _ in range(args.repeats):
-            full = Trainer(full_config, progress=False).run()
-            harness = max(harness, full["cost"]["images_per_second"])
-            steps = full["cost"]["train_images"] // full_config.batch_size
-            bare = max(bare, bare_loop_images_per_second(full_config, steps))
-            nchw = max(nchw, bare_loop_images_per_second(full_config, steps, channels_last=False))
-        rows.append(("harness overhead: full run img/s ÷ bare loop img/s",
-                     f"{harness:.1f} / {bare:.1f}", harness / bare))
-        rows.append(("layout: bare loop img/s channels-last ÷ NCHW", f"{bare:.1f} / {nchw:.1f}",
-                     bare / nchw))
-
-        for strategy, params in (("feature_extraction", {}), ("partial", {"trainable_stages": 2})):
-            config = _config(base, strategy, args.epochs, data_cache, **params)
-            name = f"{strategy}{' k=2' if params else ''}"
-            uncached_s, uncached = _timed_run(config, cache_frozen=False)
-            # Cold: computing the activation cache is part of this run's time.
-            shutil.rmtree(Path(data_cache) / "activations", ignore_errors=True)
-            cold_s, cold = _timed_run(config, cache_frozen=True)
-            # Warm: as in the sweep, where one job per pair computed it for every seed.
-            warm_s, warm = _timed_run(config, cache_frozen=True)
-            for label, seconds, record in (("cold cache", cold_s, cold), ("warm cache", warm_s, warm)):
-                gap = 100 * abs(record["metrics"]["accuracy"] - uncached["metrics"]["accuracy"])
-                rows.append((f"{name}, {label}: uncached s ÷ cached s (accuracy gap {gap:.2f} pt)",
-                             f"{uncached_s:.2f} / {seconds:.2f}", uncached_s / seconds))
-
+        rows = (overhead_rows(base, args.epochs, args.repeats, data_cache)
+                + cache_rows(base, args.epochs, data_cache))
     table = pd.DataFrame(rows, columns=["measure", "values", "ratio"])
     print(f"pair {PAIR}, {args.epochs} epochs, {args.threads} thread(s), "
           f"resolution {base['resolution']}")

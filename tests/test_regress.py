@@ -95,7 +95,8 @@ def test_a_baseline_made_on_another_cpu_gets_the_other_machine_tolerance(
     """Another CPU rounds differently and moves a few test examples: a 3-point drop
     passes (with a note) against a baseline whose sidecar names another CPU, and fails
     against one made on this CPU or without a sidecar."""
-    monkeypatch.setattr(regress, "machine_description", lambda: {"cpu": "This CPU"})
+    # Where the command line looks the machine up (bench.regress re-exports it).
+    monkeypatch.setattr("bench.regress._cli.machine_description", lambda: {"cpu": "This CPU"})
     if baseline_cpu:
         (tmp_path / "baseline.meta.json").write_text(json.dumps({"machine": {"cpu": baseline_cpu}}))
     current = summary()
