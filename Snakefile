@@ -25,8 +25,8 @@ min_version("8.0")
 configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
-# First: checks the config (schema, then semantics), writes the resolved config, and
-# holds every helper the rules use and the wildcard constraints.
+# First: checks the config (schema, then what only the code knows), and holds every
+# helper the rules use and the wildcard constraints.
 include: "workflows/rules/common.smk"
 include: "workflows/rules/data.smk"
 include: "workflows/rules/runs.smk"

@@ -44,14 +44,30 @@ def _apply_overrides(config: dict, assignments: list[str]) -> dict:
     return config
 
 
+def _read_config(args: argparse.Namespace) -> dict:
+    """The config a command reads: ``--config-json`` text (what a workflow job is given,
+    all the DAG tracks) or the ``--config`` file."""
+    from bench.config import ConfigError, load_config
+
+    if args.config_json is None:
+        return load_config(args.config)
+    try:
+        config = json.loads(args.config_json)
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"--config-json is not JSON: {error}") from None
+    if not isinstance(config, dict):
+        raise ConfigError("--config-json must hold a mapping of config keys")
+    return config
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Train and measure one run; a run that fails is recorded as failed."""
-    from bench.config import ConfigError, load_config, run_config
+    from bench.config import ConfigError, run_config
     from bench.datasets.base import DatasetMissingError
     from bench.records import write_record
 
     try:
-        config = _apply_overrides(load_config(args.config), args.set)
+        config = _apply_overrides(_read_config(args), args.set)
         run_cfg = run_config(config, args.pair, args.strategy, args.seed, args.shots,
                              cache_dir=args.cache_dir, threads=args.threads)
     except ConfigError as error:
@@ -132,7 +148,7 @@ def cmd_data_prepare(args: argparse.Namespace) -> int:
     from bench.datasets import load_dataset
     from bench.datasets.base import DatasetMissingError
 
-    options = {}
+    options = json.loads(args.options) if args.options else {}
     if args.config:
         from bench.config import data_settings, load_config
 
@@ -160,17 +176,22 @@ def cmd_features(args: argparse.Namespace) -> int:
     import torch
 
     from bench.activations import cache_features
-    from bench.config import load_config
 
     torch.set_num_threads(args.threads)
-    statuses = cache_features(load_config(args.config), args.dataset, args.cache_dir)
+    statuses = cache_features(_read_config(args), args.dataset, args.cache_dir)
     print(f"{args.dataset} features: " + ", ".join(f"{split} {status}"
                                                    for split, status in statuses.items()))
     return 0
 
 
-def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
+def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default="config.yaml", help="sweep config (config.yaml schema)")
+    parser.add_argument("--config-json", default=None, metavar="JSON",
+                        help="the config as JSON text, instead of --config (workflow jobs)")
+
+
+def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_config_arguments(parser)
     parser.add_argument("--pair", required=True)
     parser.add_argument("--strategy", required=True)
     parser.add_argument("--seed", type=int, required=True)
@@ -195,7 +216,7 @@ def _add_run_parsers(sub) -> None:
     tuned.set_defaults(func=cmd_tuned_run, shots=None)
     features = sub.add_parser("features", help="cache a data set's frozen pretrained features")
     features.add_argument("dataset")
-    features.add_argument("--config", default="config.yaml", help="sweep config (config.yaml schema)")
+    _add_config_arguments(features)
     features.add_argument("--cache-dir", required=True, help="data set tensor cache folder")
     features.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
     features.set_defaults(func=cmd_features)
@@ -224,6 +245,8 @@ def _add_data_parsers(sub) -> None:
     prepare.add_argument("--cache-dir", required=True)
     prepare.add_argument("--config", default=None,
                          help="sweep config whose data.options.NAME are the builder options")
+    prepare.add_argument("--options", default=None, metavar="JSON",
+                         help="the builder options as JSON text, instead of --config")
     prepare.add_argument("--out", type=Path, default=None, help="JSON summary of the data set")
     prepare.set_defaults(func=cmd_data_prepare)
 

@@ -6,7 +6,9 @@ breaks one rule, in a temporary working directory, and checks the message.
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -81,33 +83,45 @@ def test_default_and_shipped_configs_validate(tmp_path):
         assert "Job stats" in result.stdout
 
 
+def job_configs(result: subprocess.CompletedProcess) -> dict[str, dict]:
+    """{run record path: the config its job reads} from a `--dry-run --printshellcmds`."""
+    configs = {}
+    for line in result.stdout.splitlines():
+        if "python -m bench run --config-json" in line:
+            words = shlex.split(line.strip())
+            configs[words[words.index("--out") + 1]] = json.loads(
+                words[words.index("--config-json") + 1])
+    return configs
+
+
 @pytest.mark.slow
 def test_configfile_pairs_replace_default_pairs(tmp_path):
     """A --configfile's `pairs` is the whole set of pairs, not added to config.yaml's."""
     config = {"pairs": {"only": {"source": "photos", "target": "digits", "target_labels": True}},
               "data_efficiency": {"pairs": ["only"]}, "seeds": [0]}
-    result = dry_run(tmp_path, write_config(tmp_path, config))
+    result = dry_run(tmp_path, write_config(tmp_path, config), extra=("--printshellcmds",))
     assert result.returncode == 0, result.stdout + result.stderr
-    (resolved_file,) = (tmp_path / "results" / "config").glob("resolved-*.yaml")
-    resolved = yaml.safe_load(resolved_file.read_text())
-    assert list(resolved["pairs"]) == ["only"]
+    runs = job_configs(result)
+    assert runs and all(list(job["pairs"]) == ["only"] for job in runs.values())
     assert "imagenet-synflowers" not in result.stdout
     # Other mappings still merge: config.yaml's train settings fill what the file omits.
-    assert resolved["train"]["optimizer"] == "adamw"
-    assert resolved["results_dir"] == "results"  # schema default
+    assert all(job["train"]["optimizer"] == "adamw" for job in runs.values())
 
 
 @pytest.mark.slow
-def test_resolved_config_is_named_by_content_and_never_rewritten(tmp_path):
-    """Jobs read the merged config from a file named by its content: running again with
-    the same config leaves it untouched; another config gets another file."""
-    assert dry_run(tmp_path).returncode == 0
-    (first,) = (tmp_path / "results" / "config").glob("resolved-*.yaml")
-    before = first.stat().st_mtime_ns
-    assert dry_run(tmp_path).returncode == 0
-    assert first.stat().st_mtime_ns == before
-    assert dry_run(tmp_path, write_config(tmp_path, {"seeds": [7]})).returncode == 0
-    assert len(list((tmp_path / "results" / "config").glob("resolved-*.yaml"))) == 2
+def test_each_run_job_reads_its_own_settings_and_nothing_else(tmp_path):
+    """A run job is given its config on the command line, from its params (what Snakemake
+    tracks): its own pair and strategy only, so another strategy's new setting changes
+    the settings of that strategy's runs and of no other run."""
+    before = job_configs(dry_run(tmp_path, extra=("--printshellcmds",)))
+    changed = write_config(tmp_path, {"strategy_params": {"dan": {"mmd_weight": 2.0}}})
+    after = job_configs(dry_run(tmp_path, changed, extra=("--printshellcmds",)))
+    assert before.keys() == after.keys() and len(before) > 100
+    for path, job in before.items():
+        pair, strategy = Path(path).parts[-3:-1]
+        assert list(job["pairs"]) == [pair] and list(job["strategy_params"]) == [strategy]
+        assert (after[path] != job) == (strategy == "dan"), path
+        assert not (tmp_path / "results").exists()  # a dry run writes nothing
 
 
 @pytest.mark.slow

@@ -28,6 +28,7 @@ Tolerances come from the ``regression`` mapping of a sweep config (see
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from bench.io import write_atomic
@@ -35,7 +36,7 @@ from bench.regress._baseline import baseline_cpu, machine_description
 from bench.regress._columns import RegressionInputError
 from bench.regress._compare import compare
 from bench.regress._summary import read_summary
-from bench.regress._tolerances import load_tolerances
+from bench.regress._tolerances import Tolerances, load_tolerances
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,6 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default=None,
                         help="YAML config whose `regression` key sets the tolerances "
                              "(default: built-in tolerances)")
+    parser.add_argument("--regression-json", default=None, metavar="JSON",
+                        help="the `regression` mapping as JSON text, instead of --config "
+                             "(what `snakemake regress` passes)")
     parser.add_argument("--markdown", default=None, metavar="FILE",
                         help="also write the report as Markdown (e.g. $GITHUB_STEP_SUMMARY)")
     parser.add_argument("--all", action="store_true", dest="every_run",
@@ -58,7 +62,8 @@ def run_compare(args: argparse.Namespace) -> int:
         The exit status: 0 clean, 1 regression, 2 bad input (named on stderr).
     """
     try:
-        tolerances = load_tolerances(args.config)
+        tolerances = (load_tolerances(args.config) if args.regression_json is None
+                      else Tolerances.from_config(json.loads(args.regression_json)))
         made_on, here = baseline_cpu(args.baseline), machine_description()["cpu"]
         other_machine = made_on is not None and made_on != here
         if other_machine:

@@ -1,11 +1,10 @@
-# Shared by every rule file, and nothing else. The config's checks, the resolved
-# config, the wildcard constraints, and every helper function the rules use (rule files
+# Shared by every rule file, and nothing else. The config's checks, what each job reads
+# (its params: the one channel from config to job), the wildcard constraints, and every helper function the rules use (rule files
 # hold rules only, as the snakemake-workflows catalog and `snakemake --lint` want).
 # Included first by the Snakefile; the sections below follow the rule files.
 
 import contextlib
 import copy
-import hashlib
 import json
 import os
 import sys
@@ -43,44 +42,8 @@ if workflow.is_main_process:
     except ConfigError as error:
         raise WorkflowError(f"invalid config: {error}") from None
 
-# ------------------------------------------------------------------ the resolved config
-
 RESULTS = config["results_dir"].rstrip("/")
 DATA_CACHE = f"{RESULTS}/cache/data"
-
-
-def _resolved_config():
-    """Write the merged config where jobs read it; returns its path.
-
-    The file is named by its content, so it is written once and never changed: a dry
-    run or report with another config, started beside a running sweep, cannot change
-    what that sweep's remaining jobs read.
-    """
-    text = yaml.safe_dump(config, sort_keys=False)
-    path = f"{RESULTS}/config/resolved-{hashlib.sha256(text.encode()).hexdigest()[:12]}.yaml"
-    if not os.path.exists(path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        temporary = f"{path}.tmp{os.getpid()}"
-        with open(temporary, "w") as handle:
-            handle.write(text)
-        os.replace(temporary, path)  # atomic: a reader sees the whole file or none
-    return path
-
-
-RESOLVED_CONFIG = _resolved_config()
-# Jobs get the path through the environment, not as a parameter or input of rules: the
-# path changes with any config edit, and a changed parameter or input reruns every
-# finished run (and a changed shell command, so the commands keep "$TLBENCH_CONFIG").
-# What a run's result depends on is its params.settings (run_settings) instead. Every
-# process that parses this file (snakemake, and each cluster job's snakemake) sets the
-# variable to the same content-named path; `envvars` declares it, so a remote executor
-# passes it on too.
-os.environ["TLBENCH_CONFIG"] = RESOLVED_CONFIG
-
-
-envvars:
-    "TLBENCH_CONFIG",
-
 
 # ------------------------------------------------------------- wildcards, every rule
 
@@ -117,21 +80,31 @@ def sweep_runs():
 
 
 def run_settings(pair, strategy):
-    """Every config value one run's result depends on, as stable JSON.
+    """The config one run reads, and nothing else, as stable JSON.
 
-    Used as the run rule's params: Snakemake reruns a finished run when this changes
-    (e.g. new epochs, or new DAN settings rerun only the DAN runs), and leaves it alone
-    when only other pairs or strategies change.
+    The run rule's params, and so both what `python -m bench run --config-json` reads
+    and what reruns a finished run when it changes (e.g. new epochs, or new DAN settings
+    rerun only the DAN runs; other pairs or strategies leave it alone): one channel.
     """
     spec = config["pairs"][pair]
-    relevant = {key: config[key] for key in ("backbone", "resolution", "device", "train")}
-    relevant["pair"] = spec
-    relevant["strategy_params"] = config["strategy_params"].get(strategy, {})
-    relevant["data"] = {"root": config["data"]["root"],
-                        "split_seed": config["data"]["split_seed"],
-                        "options": {name: dataset_options(name)
-                                    for name in (spec["source"], spec["target"])}}
-    return json.dumps(relevant, sort_keys=True)
+    settings = {key: config[key] for key in ("backbone", "resolution", "device", "train")}
+    settings["pairs"] = {pair: spec}
+    settings["strategy_params"] = {strategy: config["strategy_params"].get(strategy, {})}
+    settings["data"] = data_settings(spec["source"], spec["target"])
+    return json.dumps(settings, sort_keys=True)
+
+
+def features_settings(dataset):
+    """The config `python -m bench features` reads for one data set, as stable JSON."""
+    settings = {key: config[key] for key in ("backbone", "resolution", "device")}
+    settings["data"] = data_settings(dataset)
+    return json.dumps(settings, sort_keys=True)
+
+
+def data_settings(*datasets):
+    """The config's `data` section, with the builder options of ``datasets`` only."""
+    return {"root": config["data"]["root"], "split_seed": config["data"]["split_seed"],
+            "options": {name: dataset_options(name) for name in datasets}}
 
 
 def dataset_options(name):

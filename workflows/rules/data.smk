@@ -32,8 +32,7 @@ rule prepare_data:
         "OMP_NUM_THREADS={threads} python -m bench data prepare {wildcards.dataset}"
         " --resolution {params.resolution} --root {params.root:q}"
         " --split-seed {params.split_seed} --cache-dir {params.cache_dir:q}"
-        # The run jobs' config (common.smk, TLBENCH_CONFIG): its data.options.NAME apply.
-        " --config \"$TLBENCH_CONFIG\" > {log:q} 2>&1"
+        " --options {params.options:q} > {log:q} 2>&1"
         " || {{ tail -n 20 {log:q} >&2; exit 1; }}"
 
 
@@ -54,8 +53,7 @@ rule cache_features:
         f"{RESULTS}/benchmarks/features/{{dataset}}.tsv"
     params:
         cache_dir=lambda wildcards, input: os.path.dirname(input[0]),
-        options=lambda wildcards: json.dumps(dataset_options(wildcards.dataset), sort_keys=True),
-        device=config["device"],
+        settings=lambda wildcards: features_settings(wildcards.dataset),
     threads: config["resources"]["threads"]
     resources:
         mem_mb=lambda wildcards, attempt: config["resources"]["mem_mb"] * attempt,
@@ -65,6 +63,6 @@ rule cache_features:
         "../envs/tlbench.yaml"
     shell:
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads}"
-        " python -m bench features {wildcards.dataset} --config \"$TLBENCH_CONFIG\""
+        " python -m bench features {wildcards.dataset} --config-json {params.settings:q}"
         " --cache-dir {params.cache_dir:q} --threads {threads} > {log:q} 2>&1"
         " || {{ tail -n 20 {log:q} >&2; exit 1; }}"

@@ -25,13 +25,13 @@ rule regress:
         text=f"{RESULTS}/logs/regress.txt",
         markdown=f"{RESULTS}/logs/regress.md",
     params:
-        # The merged config: its `regression` key holds the tolerances.
-        config=RESOLVED_CONFIG,
+        # The tolerances: the merged config's `regression` mapping.
+        regression=json.dumps(config.get("regression") or {}, sort_keys=True),
     conda:
         "../envs/tlbench.yaml"
     shell:
         "python -m bench.regress {input.current:q} {input.baseline:q}"
-        " --config {params.config:q} --markdown {log.markdown:q} 2>&1 | tee {log.text:q}"
+        " --regression-json {params.regression:q} --markdown {log.markdown:q} 2>&1 | tee {log.text:q}"
 
 
 rule refresh_baseline:

@@ -32,7 +32,7 @@ rule run:
         # --threads caps torch's pools at the job's share of cores; the environment
         # variables cover OpenMP/MKL pools started before torch reads it.
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads}"
-        " python -m bench run --config \"$TLBENCH_CONFIG\" --pair {wildcards.pair}"
+        " python -m bench run --config-json {params.settings:q} --pair {wildcards.pair}"
         " --strategy {wildcards.strategy} --seed {wildcards.seed} {params.shots}"
         " --threads {threads} --cache-dir {params.cache_dir:q} --out {output:q} > {log:q} 2>&1"
         " || {{ tail -n 20 {log:q} >&2; exit 1; }}"

@@ -31,9 +31,8 @@ rule tuning_trial:
         cache_dir=lambda wildcards, input: os.path.dirname(input[0]),
         seed=TRIAL_SEED,
         sets=trial_sets,
-        # Reruns a trial when what it trains changes: the run's settings or its draw.
-        settings=lambda wildcards: run_settings(wildcards.pair, wildcards.strategy)
-        + json.dumps(TRIAL_HPARAMS[wildcards.strategy][int(wildcards.trial)], sort_keys=True),
+        # What the trial reads; with its draw (sets), what reruns it when changed.
+        settings=lambda wildcards: run_settings(wildcards.pair, wildcards.strategy),
     threads: config["resources"]["threads"]
     resources:
         mem_mb=lambda wildcards, attempt: config["resources"]["mem_mb"] * attempt,
@@ -43,7 +42,7 @@ rule tuning_trial:
         "../envs/tlbench.yaml"
     shell:
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads}"
-        " python -m bench run --config \"$TLBENCH_CONFIG\" --pair {wildcards.pair}"
+        " python -m bench run --config-json {params.settings:q} --pair {wildcards.pair}"
         " --strategy {wildcards.strategy} --seed {params.seed} {params.sets}"
         " --threads {threads} --cache-dir {params.cache_dir:q} --out {output:q} > {log:q} 2>&1"
         " || {{ tail -n 20 {log:q} >&2; exit 1; }}"
@@ -95,7 +94,7 @@ rule tuned_run:
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads}"
         " python -m bench tuned-run --selection {input.selection:q} --seed {wildcards.seed}"
         " --default {input.default:q} --out {output:q}"
-        " --config \"$TLBENCH_CONFIG\" --pair {wildcards.pair} --strategy {wildcards.strategy}"
+        " --config-json {params.settings:q} --pair {wildcards.pair} --strategy {wildcards.strategy}"
         " --threads {threads} --cache-dir {params.cache_dir:q} > {log:q} 2>&1"
         " || {{ tail -n 20 {log:q} >&2; exit 1; }}"
 
