@@ -1,10 +1,11 @@
 """``summary.csv`` -> the paper's figures, PNG (200 dpi) and PDF, under ``figures/``.
 
-One colour per strategy in every figure (:data:`STRATEGY_COLOURS`, Okabe–Ito, safe
-for colour-blind readers); synthetic pairs carry a † and a note under the figure.
-Intervals are the same 95% t-intervals over seeds as in the tables
+One colour per strategy in every figure (:data:`bench.presentation.STRATEGY_COLOURS`,
+Okabe–Ito, safe for colour-blind readers); synthetic pairs carry a † and a note under
+the figure. Intervals are the same 95% t-intervals over seeds as in the tables
 (:mod:`bench.stats`); only runs with status ``ok`` are plotted, and panels say
-"k/n ok" where some runs diverged or failed.
+"k/n ok" where some runs diverged or failed. The plumbing the figures share
+(style, small multiples, legend, note, saving) is :mod:`bench.plotting`.
 
     python -m bench.figures --out-dir results/figures results/summary.csv
 """
@@ -13,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,136 +22,33 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from bench.aggregate import (
+from bench.plotting import (
+    WIDTH,
+    add_note,
+    chance_line,
+    empty_figure,
+    save,
+    set_style,
+    small_multiples,
+)
+from bench.presentation import pair_label, strategy_label
+from bench.stats import mean_interval
+from bench.summary import (
     MIB,
-    SYNTHETIC_MARK,
-    ntg_table,
-    pair_label,
+    data_efficiency_runs,
+    main_runs,
+    ok_runs,
+    pairs_in,
     read_summary,
     strategies_in,
-    strategy_label,
+    synthetic_pairs,
 )
-from bench.stats import mean_interval
-
-# The one place strategy colours are defined (Okabe & Ito 2008). Scratch, the
-# baseline, is grey; the yellow is left out, too faint on white.
-STRATEGY_COLOURS = {
-    "scratch": "#999999",
-    "feature_extraction": "#E69F00",
-    "partial": "#56B4E9",
-    "full": "#0072B2",
-    "dan": "#D55E00",
-    "gradual_unfreeze": "#009E73",
-    "discriminative_lr": "#CC79A7",
-}
-# For strategies added later, until they get a colour above.
-EXTRA_COLOURS = ("#000000", "#F0E442", "#8C564B", "#17BECF")
+from bench.tables.paper import ntg_table
 
 FIGURE_NAMES = ("accuracy", "ntg_heatmap", "accuracy_vs_time", "accuracy_vs_memory",
                 "data_efficiency")
-WIDTH = 7.0  # inches: a two-column paper's full text width
-PANEL_HEIGHT = 2.1
-NOTE_CHARS = 105  # characters of 9 pt text that fit in WIDTH
-SYNTHETIC_NOTE = f"{SYNTHETIC_MARK} synthetic: generated stand-in data, not the real data set."
-
-
-def strategy_colours(strategies: list[str]) -> dict[str, str]:
-    """Colour per strategy: the fixed ones, then EXTRA_COLOURS in order for unknown ones."""
-    unknown = [s for s in strategies if s not in STRATEGY_COLOURS]
-    extra = {s: EXTRA_COLOURS[i % len(EXTRA_COLOURS)] for i, s in enumerate(sorted(unknown))}
-    return {s: STRATEGY_COLOURS.get(s, extra.get(s)) for s in strategies}
-
-
-def set_style() -> None:
-    """Seaborn paper context scaled so the smallest text (ticks, legend) is >= 9 pt."""
-    sns.set_theme(context="paper", style="whitegrid", font_scale=1.15, rc={
-        "pdf.fonttype": 42,  # embed TrueType, as journals ask, not Type 3
-        "ps.fonttype": 42,
-        "axes.titlesize": 10.5,
-        "axes.titleweight": "bold",
-        "figure.labelsize": 11,  # supxlabel/supylabel as large as axis labels, no larger
-        "grid.linewidth": 0.5,
-        "savefig.dpi": 200,
-    })
-
-
-def ok_runs(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame[(frame["status"] == "ok") & frame["accuracy"].notna()]
-
-
-def _main_runs(summary: pd.DataFrame) -> pd.DataFrame:
-    return summary[summary["shots"] == "all"]
-
-
-def _pairs(frame: pd.DataFrame) -> list[str]:
-    return list(dict.fromkeys(frame["pair"]))
-
-
-def _synthetic(frame: pd.DataFrame) -> dict[str, bool]:
-    return frame.groupby("pair", sort=False)["synthetic"].any().astype(bool).to_dict()
-
-
-def _grid(n_panels: int, ncols: int = 3, height: float = PANEL_HEIGHT,
-          sharex: bool = False, sharey: bool = True) -> tuple[Figure, np.ndarray]:
-    """A figure of ``n_panels`` small multiples; unused axes are hidden."""
-    ncols = max(1, min(ncols, n_panels))
-    nrows = math.ceil(n_panels / ncols)
-    figure = Figure(figsize=(WIDTH, height * nrows + 0.9), layout="constrained")
-    axes = figure.subplots(nrows, ncols, sharex=sharex, sharey=sharey, squeeze=False)
-    for ax in axes.flat[n_panels:]:
-        ax.set_visible(False)
-    return figure, axes
-
-
-def _legend(figure: Figure, strategies: list[str], colours: dict[str, str],
-            marker: str = "s") -> None:
-    handles = [Line2D([], [], color=colours[s], marker=marker, linestyle="", markersize=8)
-               for s in strategies]
-    figure.legend(handles, [strategy_label(s) for s in strategies], loc="outside upper center",
-                  ncols=min(4, len(strategies)), frameon=False, handletextpad=0.3,
-                  columnspacing=1.2)
-
-
-def _note(figure: Figure, frame: pd.DataFrame, extra: str = "") -> None:
-    """Footnote under the figure: † for synthetic pairs, and what else needs saying."""
-    lines = [extra] if extra else []
-    if frame["synthetic"].astype(bool).any():
-        lines.append(SYNTHETIC_NOTE)
-    if lines:
-        # Wrapped to the figure's width: a longer line would widen the saved image.
-        text = "\n".join(textwrap.fill(line, NOTE_CHARS) for line in lines)
-        figure.text(0.01, 0.0, text, ha="left", va="top", fontsize=9, color="0.25")
-
-
-def _axis_labels(figure: Figure, axes: np.ndarray, xlabel: str | None) -> None:
-    """One accuracy label for the figure, one x label; x ticks under every column's last panel."""
-    figure.supylabel("Top-1 accuracy (%)")
-    if xlabel:
-        figure.supxlabel(xlabel)
-    for column_axes in axes.T:
-        visible = [ax for ax in column_axes if ax.get_visible()]
-        visible[-1].tick_params(labelbottom=True)
-
-
-def _chance(ax: Axes, runs: pd.DataFrame) -> None:
-    """Dotted line at chance accuracy, 100 / classes, when the records say how many."""
-    if "data_num_classes" not in runs.columns or runs["data_num_classes"].isna().all():
-        return
-    classes = float(runs["data_num_classes"].max())
-    if classes > 1:
-        ax.axhline(100 / classes, color="0.3", linestyle=":", linewidth=1, zorder=0.5)
-
-
-def _empty(message: str) -> Figure:
-    """A figure that says why it is empty, so every output of the workflow exists."""
-    figure = Figure(figsize=(WIDTH, 2.0))
-    ax = figure.subplots()
-    ax.set_axis_off()
-    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=11)
-    return figure
 
 
 def _summaries(frame: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -178,55 +74,50 @@ def _yerr(rows: pd.DataFrame) -> np.ndarray:
 
 def accuracy_figure(summary: pd.DataFrame) -> Figure:
     """Bars: accuracy (%) per strategy, one panel per pair; 95% CI whiskers, seeds as dots."""
-    runs = _main_runs(summary)
-    strategies = strategies_in(runs)
-    colours = strategy_colours(strategies)
+    runs = main_runs(summary)
+    grid = small_multiples(runs)
     cells = _summaries(runs, "")
-    synthetic = _synthetic(runs)
-    pairs = _pairs(runs)
-    figure, axes = _grid(len(pairs))
-    for ax, pair in zip(axes.flat, pairs, strict=False):
-        rows = cells[cells["pair"] == pair].set_index("strategy").reindex(strategies)
-        x = np.arange(len(strategies))
-        ax.bar(x, rows["mean"].fillna(0), color=[colours[s] for s in strategies], width=0.75)
-        present = rows["mean"].notna().to_numpy()
-        ax.errorbar(x[present], rows["mean"][present], yerr=_yerr(rows[present]), fmt="none",
-                    ecolor="0.15", elinewidth=1, capsize=2.5)
-        for i, strategy in enumerate(strategies):
-            values = rows.loc[strategy, "values"]
-            if isinstance(values, np.ndarray) and len(values):
-                jitter = np.linspace(-0.15, 0.15, len(values)) if len(values) > 1 else [0.0]
-                ax.scatter(i + np.asarray(jitter), values, s=7, color="0.1", zorder=3,
-                           linewidths=0)
-            if not pd.isna(rows.loc[strategy, "n"]) and rows.loc[strategy, "n_ok"] < rows.loc[
-                    strategy, "n"]:
-                ax.annotate(f"{int(rows.loc[strategy, 'n_ok'])}/{int(rows.loc[strategy, 'n'])}"
-                            " ok", (i, 2), ha="center", va="bottom", rotation=90, fontsize=8)
-        _chance(ax, runs[runs["pair"] == pair])
-        ax.set_title(pair_label(pair, synthetic[pair]))
+    for ax, pair in grid.panels():
+        rows = cells[cells["pair"] == pair].set_index("strategy").reindex(grid.strategies)
+        _bars(ax, rows, grid.strategies, grid.colours)
+        chance_line(ax, runs[runs["pair"] == pair])
         ax.set_xticks([])
         ax.set_ylim(0, 100)
-    _axis_labels(figure, axes, None)
-    _legend(figure, strategies, colours)
-    _note(figure, runs, "Bars: mean over seeds; whiskers: 95% t-interval; dots: seeds; "
-          "dotted: chance (1 / classes).")
-    return figure
+    return grid.finish(runs, "Bars: mean over seeds; whiskers: 95% t-interval; dots: seeds; "
+                       "dotted: chance (1 / classes).", marker="s")
+
+
+def _bars(ax: Axes, rows: pd.DataFrame, strategies: list[str], colours: dict[str, str]) -> None:
+    """A bar per strategy (mean), 95% CI whiskers, a dot per seed, "k/n ok" where runs failed."""
+    x = np.arange(len(strategies))
+    ax.bar(x, rows["mean"].fillna(0), color=[colours[s] for s in strategies], width=0.75)
+    present = rows["mean"].notna().to_numpy()
+    ax.errorbar(x[present], rows["mean"][present], yerr=_yerr(rows[present]), fmt="none",
+                ecolor="0.15", elinewidth=1, capsize=2.5)
+    for i, strategy in enumerate(strategies):
+        values = rows.loc[strategy, "values"]
+        if isinstance(values, np.ndarray) and len(values):
+            jitter = np.linspace(-0.15, 0.15, len(values)) if len(values) > 1 else [0.0]
+            ax.scatter(i + np.asarray(jitter), values, s=7, color="0.1", zorder=3,
+                       linewidths=0)
+        n, n_ok = rows.loc[strategy, "n"], rows.loc[strategy, "n_ok"]
+        if not pd.isna(n) and n_ok < n:
+            ax.annotate(f"{int(n_ok)}/{int(n)} ok", (i, 2), ha="center", va="bottom",
+                        rotation=90, fontsize=8)
 
 
 def ntg_figure(summary: pd.DataFrame) -> Figure:
     """Heat map of NTG (percentage points), pair x strategy, diverging colours centred at 0."""
-    table = ntg_table(summary)
-    data = table.data
+    data = ntg_table(summary).data
     if data.empty or data["ntg_mean_pp"].isna().all():
-        return _empty("No negative transfer gap: it needs ok scratch runs and another strategy "
-                      "on the same seeds.")
-    runs = _main_runs(summary)
-    synthetic = _synthetic(runs)
-    pairs = [p for p in _pairs(runs) if p in set(data["pair"])]
+        return empty_figure("No negative transfer gap: it needs ok scratch runs and another "
+                            "strategy on the same seeds.")
+    runs = main_runs(summary)
+    synthetic = synthetic_pairs(runs)
+    pairs = [p for p in pairs_in(runs) if p in set(data["pair"])]
     strategies = [s for s in strategies_in(runs) if s in set(data["strategy"])]
     values = data.pivot(index="pair", columns="strategy", values="ntg_mean_pp").reindex(
         index=pairs, columns=strategies).astype(float)
-    rows = data.set_index(["pair", "strategy"])
     limit = max(1.0, float(np.nanmax(np.abs(values.to_numpy()))))
     figure = Figure(figsize=(WIDTH, 0.9 + 0.48 * len(pairs)), layout="constrained")
     ax = figure.subplots()
@@ -236,20 +127,8 @@ def ntg_figure(summary: pd.DataFrame) -> Figure:
                 cbar_kws={"label": "NTG (percentage points)\n> 0: negative transfer"})
     ax.set_facecolor("0.88")  # cells without a value show grey, not white (= 0)
     ax.grid(False)
-    # Annotated by hand: bold where the interval is above 0, and a count where no value.
-    for i, pair in enumerate(pairs):
-        for j, strategy in enumerate(strategies):
-            if (pair, strategy) not in rows.index:
-                continue
-            row = rows.loc[(pair, strategy)]
-            value = values.loc[pair, strategy]
-            text, weight, colour = _ntg_label(row), "normal", "0.2"
-            if not np.isnan(value):
-                weight = "bold" if row["negative_transfer"] else "normal"
-                red, green, blue, _ = cmap((value + limit) / (2 * limit))
-                colour = "white" if 0.2126 * red + 0.7152 * green + 0.0722 * blue < 0.45 else "black"
-            ax.text(j + 0.5, i + 0.5, text, ha="center", va="center", fontsize=8.5,
-                    fontweight=weight, color=colour)
+    _annotate_ntg(ax, values, data.set_index(["pair", "strategy"]),
+                  lambda value: cmap((value + limit) / (2 * limit)))
     ax.set_yticks(np.arange(len(pairs)) + 0.5,
                   [pair_label(p, synthetic[p]) for p in pairs], rotation=0)
     ax.set_xticks(np.arange(len(strategies)) + 0.5, [strategy_label(s) for s in strategies],
@@ -257,9 +136,35 @@ def ntg_figure(summary: pd.DataFrame) -> Figure:
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.tick_params(length=0)
-    _note(figure, runs, "NTG = err(strategy) − err(scratch), paired by seed: mean ± half-width "
-          "of the 95% t-interval. Bold *: the interval is above 0 (negative transfer).")
+    add_note(figure, runs, "NTG = err(strategy) − err(scratch), paired by seed: mean ± "
+             "half-width of the 95% t-interval. Bold *: the interval is above 0 (negative "
+             "transfer).")
     return figure
+
+
+def _annotate_ntg(ax: Axes, values: pd.DataFrame, rows: pd.DataFrame,
+                  colour_of: Callable[[float], tuple]) -> None:
+    """Cell text by hand: bold where the interval is above 0, and a count where no value.
+
+    Args:
+        ax: the heat map.
+        values: NTG per pair (rows) x strategy (columns), as drawn.
+        rows: the NTG table's rows, indexed by (pair, strategy).
+        colour_of: NTG -> the cell's RGBA colour, to pick legible text on it.
+    """
+    for i, pair in enumerate(values.index):
+        for j, strategy in enumerate(values.columns):
+            if (pair, strategy) not in rows.index:
+                continue
+            row = rows.loc[(pair, strategy)]
+            value = values.loc[pair, strategy]
+            weight, colour = "normal", "0.2"
+            if not np.isnan(value):
+                weight = "bold" if row["negative_transfer"] else "normal"
+                red, green, blue, _ = colour_of(value)
+                colour = "white" if 0.2126 * red + 0.7152 * green + 0.0722 * blue < 0.45 else "black"
+            ax.text(j + 0.5, i + 0.5, _ntg_label(row), ha="center", va="center", fontsize=8.5,
+                    fontweight=weight, color=colour)
 
 
 def _ntg_label(row: pd.Series) -> str:
@@ -274,8 +179,11 @@ def _ntg_label(row: pd.Series) -> str:
 
 
 def _log_axis(axis, values: pd.Series) -> None:
-    """Log scale with plain-number ticks: at 1, 2, 5 x 10^k over up to two decades, at
-    10^k beyond (so labels never collide in a narrow panel)."""
+    """Log scale with plain-number ticks.
+
+    Ticks at 1, 2, 5 x 10^k over up to two decades, at 10^k beyond, so labels never
+    collide in a narrow panel.
+    """
     values = values[values > 0]
     decades = np.log10(values.max() / values.min()) if len(values) else 0.0
     axis.axes.set_xscale("log")
@@ -299,36 +207,33 @@ def _frontier(points: pd.DataFrame) -> pd.DataFrame:
 def _cost_figure(summary: pd.DataFrame, column: str, xlabel: str, log_x: bool,
                  scale: float = 1.0) -> Figure:
     """Accuracy (%) against a cost per pair: mean ± 95% CI both ways, Pareto frontier dashed."""
-    runs = _main_runs(summary)
-    strategies = strategies_in(runs)
-    colours = strategy_colours(strategies)
+    runs = main_runs(summary)
+    grid = small_multiples(runs, sharex=True, sharey=False)
     cells = _summaries(runs, column)
     cells["x"] = cells["x"] * scale
-    synthetic = _synthetic(runs)
-    pairs = _pairs(runs)
-    figure, axes = _grid(len(pairs), sharex=True, sharey=False)
-    for ax, pair in zip(axes.flat, pairs, strict=False):
-        rows = cells[cells["pair"] == pair]
-        frontier = _frontier(rows)
-        ax.plot(frontier["x"], frontier["mean"], color="0.55", linestyle="--", linewidth=1,
-                zorder=1)
-        for row in rows.itertuples():
-            if pd.isna(row.mean):
-                continue
-            yerr = [[np.nan_to_num(row.mean - row.low)], [np.nan_to_num(row.high - row.mean)]]
-            ax.errorbar(row.x, row.mean, yerr=yerr, fmt="o", markersize=5,
-                        color=colours[row.strategy], elinewidth=1, capsize=2, zorder=2)
-        ax.set_title(pair_label(pair, synthetic[pair]))
-        # Whiskers of a noisy strategy may pass 0 or 100 %; accuracy cannot.
-        bottom, top = ax.get_ylim()
-        ax.set_ylim(max(bottom, 0), min(top, 100))
+    for ax, pair in grid.panels():
+        _cost_panel(ax, cells[cells["pair"] == pair], grid.colours)
         if log_x:
             _log_axis(ax.xaxis, cells["x"].dropna())  # all panels: they share the x axis
-    _axis_labels(figure, axes, xlabel)
-    _legend(figure, strategies, colours, marker="o")
-    _note(figure, runs, "Mean over seeds; whiskers: 95% t-interval of accuracy; dashed: Pareto "
-          "frontier (no other strategy is both cheaper and more accurate).")
-    return figure
+    return grid.finish(runs, "Mean over seeds; whiskers: 95% t-interval of accuracy; dashed: "
+                       "Pareto frontier (no other strategy is both cheaper and more accurate).",
+                       xlabel=xlabel)
+
+
+def _cost_panel(ax: Axes, rows: pd.DataFrame, colours: dict[str, str]) -> None:
+    """One pair's strategies as points with accuracy whiskers, and their Pareto frontier."""
+    frontier = _frontier(rows)
+    ax.plot(frontier["x"], frontier["mean"], color="0.55", linestyle="--", linewidth=1,
+            zorder=1)
+    for row in rows.itertuples():
+        if pd.isna(row.mean):
+            continue
+        yerr = [[np.nan_to_num(row.mean - row.low)], [np.nan_to_num(row.high - row.mean)]]
+        ax.errorbar(row.x, row.mean, yerr=yerr, fmt="o", markersize=5,
+                    color=colours[row.strategy], elinewidth=1, capsize=2, zorder=2)
+    # Whiskers of a noisy strategy may pass 0 or 100 %; accuracy cannot.
+    bottom, top = ax.get_ylim()
+    ax.set_ylim(max(bottom, 0), min(top, 100))
 
 
 def accuracy_vs_time_figure(summary: pd.DataFrame) -> Figure:
@@ -337,9 +242,12 @@ def accuracy_vs_time_figure(summary: pd.DataFrame) -> Figure:
 
 
 def accuracy_vs_memory_figure(summary: pd.DataFrame) -> Figure:
-    """Accuracy against peak memory (MiB): accelerator memory when every ok run has it
-    (GPU sweeps), host RSS otherwise (CPU sweeps); the axis label says which."""
-    ok = ok_runs(_main_runs(summary))
+    """Accuracy against peak memory (MiB).
+
+    Accelerator memory when every ok run has it (GPU sweeps), host RSS otherwise (CPU
+    sweeps); the axis label says which.
+    """
+    ok = ok_runs(main_runs(summary))
     if len(ok) and ok["peak_accelerator_bytes"].notna().all():
         column, label = "peak_accelerator_bytes", "Peak accelerator memory (MiB)"
     else:
@@ -353,116 +261,110 @@ def data_efficiency_figure(summary: pd.DataFrame) -> Figure:
     Shots sit on a log axis; `all` (the whole training split) is placed one step past the
     largest budget and joined by a dotted line, since its distance is not to scale.
     """
-    budgets = summary[summary["shots"] != "all"][["pair", "strategy"]].drop_duplicates()
+    budgets, runs = data_efficiency_runs(summary)
     if budgets.empty:
-        return _empty("No data-efficiency runs in this sweep (config key data_efficiency).")
-    runs = summary.merge(budgets, on=["pair", "strategy"])
+        return empty_figure("No data-efficiency runs in this sweep (config key data_efficiency).")
     shots = sorted(s for s in runs["shots"].unique() if s != "all")
     all_x = shots[-1] * 3.0
-    strategies = strategies_in(runs)
-    colours = strategy_colours(strategies)
-    synthetic = _synthetic(runs)
-    pairs = _pairs(runs)
-    figure, axes = _grid(len(pairs), sharex=True, sharey=True)
-    for ax, pair in zip(axes.flat, pairs, strict=False):
-        for strategy in strategies:
+    grid = small_multiples(runs, sharex=True, sharey=True)
+    for ax, pair in grid.panels():
+        for strategy in grid.strategies:
             group = runs[(runs["pair"] == pair) & (runs["strategy"] == strategy)]
-            if group.empty:
-                continue
-            points = []
-            for budget, cell in group.groupby("shots", sort=False):
-                interval = mean_interval(ok_runs(cell)["accuracy"])
-                points.append((all_x if budget == "all" else budget, interval.mean * 100,
-                               interval.low * 100, interval.high * 100, budget == "all"))
-            points = pd.DataFrame(points, columns=["x", "mean", "low", "high", "all"])
-            points = points.sort_values("x").dropna(subset=["mean"])
-            limited, full = points[~points["all"]], points[points["all"]]
-            colour = colours[strategy]
-            ax.plot(limited["x"], limited["mean"], color=colour, linewidth=1.5)
-            if len(full) and len(limited):
-                ax.plot([limited["x"].iloc[-1], all_x],
-                        [limited["mean"].iloc[-1], full["mean"].iloc[0]], color=colour,
-                        linewidth=1.2, linestyle=":")
-            ax.errorbar(points["x"], points["mean"], yerr=_yerr(points), fmt="o",
-                        markersize=4, color=colour, elinewidth=1, capsize=2)
-        _chance(ax, runs[runs["pair"] == pair])
-        ax.set_title(pair_label(pair, synthetic[pair]))
+            if not group.empty:
+                _budget_curve(ax, group, all_x, grid.colours[strategy])
+        chance_line(ax, runs[runs["pair"] == pair])
         ax.set_xscale("log")
         ax.set_xticks([*shots, all_x], [*map(str, shots), "all"])
         ax.minorticks_off()
         ax.set_ylim(0, 100)
-    _axis_labels(figure, axes, "Labelled training examples per class")
-    _legend(figure, strategies, colours, marker="o")
-    _note(figure, runs, "Mean over seeds with 95% t-intervals; all: the whole training split "
-          "(dotted segment: not to scale); grey dotted: chance (1 / classes).")
-    return figure
+    return grid.finish(runs, "Mean over seeds with 95% t-intervals; all: the whole training "
+                       "split (dotted segment: not to scale); grey dotted: chance (1 / classes).",
+                       xlabel="Labelled training examples per class")
+
+
+def _budget_curve(ax: Axes, group: pd.DataFrame, all_x: float, colour: str) -> None:
+    """One strategy's accuracy per budget: a line over the limited budgets, dotted to `all`."""
+    points = []
+    for budget, cell in group.groupby("shots", sort=False):
+        interval = mean_interval(ok_runs(cell)["accuracy"])
+        points.append((all_x if budget == "all" else budget, interval.mean * 100,
+                       interval.low * 100, interval.high * 100, budget == "all"))
+    points = pd.DataFrame(points, columns=["x", "mean", "low", "high", "all"])
+    points = points.sort_values("x").dropna(subset=["mean"])
+    limited, full = points[~points["all"]], points[points["all"]]
+    ax.plot(limited["x"], limited["mean"], color=colour, linewidth=1.5)
+    if len(full) and len(limited):
+        ax.plot([limited["x"].iloc[-1], all_x], [limited["mean"].iloc[-1], full["mean"].iloc[0]],
+                color=colour, linewidth=1.2, linestyle=":")
+    ax.errorbar(points["x"], points["mean"], yerr=_yerr(points), fmt="o", markersize=4,
+                color=colour, elinewidth=1, capsize=2)
 
 
 def tuning_spread_figure(summary: pd.DataFrame) -> Figure:
     """Validation accuracy (%) of every tuning trial, per strategy, one panel per pair.
 
-    ``summary``: the tuning summary (bench.tuning), rows with ``tuning_kind`` = trial.
     The spread of a strategy's dots is how much its result depends on its
     hyper-parameters; the default (trial 0) and the selected trial are marked.
+
+    Args:
+        summary: the tuning summary (:mod:`bench.tuning_report`); its rows with
+            ``tuning_kind`` = trial are plotted.
     """
     trials = summary[(summary["tuning_kind"] == "trial") & (summary["status"] == "ok")]
     trials = trials[trials["val_accuracy"].notna()].copy()
     if trials.empty:
-        return _empty("No finished tuning trials (config key tuning.trials).")
+        return empty_figure("No finished tuning trials (config key tuning.trials).")
     trials["val_pct"] = trials["val_accuracy"].astype(float) * 100
-    strategies = strategies_in(summary[summary["tuning_kind"] == "trial"])
-    colours = strategy_colours(strategies)
-    synthetic = _synthetic(summary)
-    pairs = _pairs(summary)
-    figure, axes = _grid(len(pairs))
-    position = {s: i for i, s in enumerate(strategies)}
-    # Trials side by side within a strategy's slot, in trial order (not random jitter), so
-    # the default's diamond and the selection's ring sit on their own dots.
-    n_max = int(trials.groupby(["pair", "strategy"]).size().max())
-    half = min(0.3, 0.1 * (n_max - 1))  # 0.2 apart, within +-0.3 of the slot's centre
-    offsets = np.linspace(-half, half, n_max)
-    trials["x"] = [position[s] + offsets[min(int(k), n_max - 1)]
-                   for s, k in zip(trials["strategy"], trials["trial"], strict=True)]
+    grid = small_multiples(summary, strategies_in(summary[summary["tuning_kind"] == "trial"]))
+    trials["x"] = _trial_positions(trials, grid.strategies)
     trials["kind"] = np.where(trials["trial"] == 0, "default", "draw")
-    for ax, pair in zip(axes.flat, pairs, strict=False):
-        cell = trials[trials["pair"] == pair]
-        for strategy, group in cell.groupby("strategy", sort=False):
-            ax.vlines(position[strategy], group["val_pct"].min(), group["val_pct"].max(),
-                      color=colours[strategy], alpha=0.35, linewidth=6, zorder=1)
-        sns.scatterplot(data=cell, x="x", y="val_pct", hue="strategy", palette=colours,
-                        style="kind", markers={"default": "D", "draw": "o"},
-                        size="kind", sizes={"default": 34, "draw": 26}, edgecolor="0.1",
-                        linewidth=0.4, legend=False, ax=ax, zorder=3)
-        chosen = cell[cell["selected"].astype(bool)]
-        ax.scatter(chosen["x"], chosen["val_pct"], marker="o", s=110, facecolor="none",
-                   edgecolor="0.1", linewidth=1.1, zorder=4)
-        _chance(ax, summary[summary["pair"] == pair])
-        ax.set_title(pair_label(pair, synthetic[pair]))
+    for ax, pair in grid.panels():
+        _trials_panel(ax, trials[trials["pair"] == pair], grid.strategies, grid.colours)
+        chance_line(ax, summary[summary["pair"] == pair])
         ax.set_xticks([])
-        ax.set_xlim(-0.6, len(strategies) - 0.4)
+        ax.set_xlim(-0.6, len(grid.strategies) - 0.4)
         ax.set_xlabel("")
         ax.set_ylabel("")
         ax.set_ylim(0, 100)
-    figure.supylabel("Validation accuracy (%)")
-    _legend(figure, strategies, colours, marker="o")
     n_trials = trials.groupby(["pair", "strategy"]).size()
     counts = (f"{n_trials.min()}" if n_trials.min() == n_trials.max()
               else f"{n_trials.min()}–{n_trials.max()}")
-    _note(figure, summary, f"Each strategy's {counts} trials (random search, the same budget "
-          "for every strategy), in trial order; diamond: its defaults (trial 0); ring: the "
-          "trial selected on validation accuracy; shaded bar: range across trials; dotted: "
-          "chance (1 / classes).")
-    return figure
+    return grid.finish(summary, f"Each strategy's {counts} trials (random search, the same "
+                       "budget for every strategy), in trial order; diamond: its defaults "
+                       "(trial 0); ring: the trial selected on validation accuracy; shaded bar: "
+                       "range across trials; dotted: chance (1 / classes).",
+                       ylabel="Validation accuracy (%)")
 
 
-def tuning_figures_main(summary_csv: str | Path, out_dir: str | Path) -> list[Path]:
-    """The tuning summary.csv -> OUT_DIR/tuning_spread.{png,pdf}; returns the files."""
-    set_style()
-    summary = read_summary(summary_csv)
-    paths = save(tuning_spread_figure(summary), Path(out_dir) / "tuning_spread")
-    print(f"{len(paths)} figure files -> {out_dir}/")
-    return paths
+def _trial_positions(trials: pd.DataFrame, strategies: list[str]) -> list[float]:
+    """x of each trial: its strategy's slot, offset by its trial index.
 
+    Trials sit side by side within the slot in trial order (not random jitter), so the
+    default's diamond and the selection's ring sit on their own dots.
+    """
+    n_max = int(trials.groupby(["pair", "strategy"]).size().max())
+    half = min(0.3, 0.1 * (n_max - 1))  # 0.2 apart, within +-0.3 of the slot's centre
+    offsets = np.linspace(-half, half, n_max)
+    return [strategies.index(s) + offsets[min(int(k), n_max - 1)]
+            for s, k in zip(trials["strategy"], trials["trial"], strict=True)]
+
+
+def _trials_panel(ax: Axes, cell: pd.DataFrame, strategies: list[str],
+                  colours: dict[str, str]) -> None:
+    """One pair's trials: a shaded range bar per strategy, a dot per trial, a ring on the chosen."""
+    for strategy, group in cell.groupby("strategy", sort=False):
+        ax.vlines(strategies.index(strategy), group["val_pct"].min(), group["val_pct"].max(),
+                  color=colours[strategy], alpha=0.35, linewidth=6, zorder=1)
+    sns.scatterplot(data=cell, x="x", y="val_pct", hue="strategy", palette=colours,
+                    style="kind", markers={"default": "D", "draw": "o"},
+                    size="kind", sizes={"default": 34, "draw": 26}, edgecolor="0.1",
+                    linewidth=0.4, legend=False, ax=ax, zorder=3)
+    chosen = cell[cell["selected"].astype(bool)]
+    ax.scatter(chosen["x"], chosen["val_pct"], marker="o", s=110, facecolor="none",
+               edgecolor="0.1", linewidth=1.1, zorder=4)
+
+
+# ------------------------------------------------------------------------------ files
 
 FIGURES: dict[str, Callable[[pd.DataFrame], Figure]] = {
     "accuracy": accuracy_figure,
@@ -471,19 +373,6 @@ FIGURES: dict[str, Callable[[pd.DataFrame], Figure]] = {
     "accuracy_vs_memory": accuracy_vs_memory_figure,
     "data_efficiency": data_efficiency_figure,
 }
-
-
-def save(figure: Figure, stem: Path) -> list[Path]:
-    """stem.png (200 dpi) and stem.pdf, each written to a temporary name and renamed."""
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for extension in ("png", "pdf"):
-        path = stem.with_suffix(f".{extension}")
-        temporary = path.with_name(f".{path.stem}.tmp{os.getpid()}.{extension}")
-        figure.savefig(temporary, bbox_inches="tight", pad_inches=0.05)
-        os.replace(temporary, path)
-        paths.append(path)
-    return paths
 
 
 def figures_main(summary_csv: str | Path, out_dir: str | Path) -> list[Path]:
@@ -497,7 +386,17 @@ def figures_main(summary_csv: str | Path, out_dir: str | Path) -> list[Path]:
     return paths
 
 
+def tuning_figures_main(summary_csv: str | Path, out_dir: str | Path) -> list[Path]:
+    """The tuning summary.csv -> OUT_DIR/tuning_spread.{png,pdf}; returns the files."""
+    set_style()
+    summary = read_summary(summary_csv)
+    paths = save(tuning_spread_figure(summary), Path(out_dir) / "tuning_spread")
+    print(f"{len(paths)} figure files -> {out_dir}/")
+    return paths
+
+
 def main(argv: list[str] | None = None) -> None:
+    """The command line: ``python -m bench.figures --out-dir OUT_DIR SUMMARY_CSV``."""
     parser = argparse.ArgumentParser(prog="python -m bench.figures", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("summary", help="summary.csv written by bench.aggregate")

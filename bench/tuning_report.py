@@ -1,6 +1,6 @@
 """Tuning outputs: ``tuning/summary.csv`` (one row per trial and per tuned run) and the
 tables ``tuning_selected`` and ``accuracy_default_vs_tuned`` (CSV, Markdown, LaTeX
-booktabs, HTML, as :mod:`bench.aggregate` writes its tables).
+booktabs, HTML, as :mod:`bench.tables` writes them).
 
     python -m bench.tuning report --out-dir results/tuning --selected SEL.json ... \
         --tuned results/tuning/runs/... --default results/runs/...
@@ -15,37 +15,43 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.aggregate import (
-    NO_INTERVAL,
-    Table,
-    count_note,
-    format_interval,
+from bench.io import read_json, write_atomic
+from bench.presentation import pair_strategy_label, strategy_rank
+from bench.stats import mean_interval, paired_differences
+from bench.summary import (
     load_records,
     ok_runs,
-    pair_label,
     pairs_in,
-    seed_count,
     strategies_in,
-    strategy_label,
-    strategy_rank,
     summary_frame,
     synthetic_pairs,
-    table_notes,
-    write_table,
 )
-from bench.io import read_json, write_atomic
-from bench.stats import mean_interval, paired_differences
+from bench.tables.cells import (
+    NO_INTERVAL,
+    accuracy_cell,
+    format_interval,
+    seed_count,
+    table_notes,
+)
+from bench.tables.render import Table, write_table
 from bench.tuning import SIGNIFICANT_DIGITS
 
 TABLE_NAMES = ("tuning_selected", "accuracy_default_vs_tuned")
 FIGURE_NAMES = ("tuning_spread",)
 
 
-
 def tuning_summary(selections: list[dict], tuned: list[dict]) -> pd.DataFrame:
-    """One row per trial and per tuned run (records as bench.aggregate flattens them),
-    with ``tuning_kind`` (trial | tuned), ``trial`` (the trial's index; for a tuned run,
-    the selected trial) and ``selected`` (the trial that was selected)."""
+    """The tuning summary: one row per trial and per tuned run.
+
+    Rows are records as :func:`bench.summary.summary_frame` flattens them, led by
+    ``tuning_kind`` (trial | tuned), ``trial`` (the trial's index; for a tuned run, the
+    selected trial) and ``selected`` (the trial that was selected).
+
+    Args:
+        selections: the selection documents (``bench.tuning select``), one per pair and
+            strategy; their trials' records are read from the paths they name.
+        tuned: the tuned runs' records.
+    """
     rows = []
     chosen = {(s["pair"], s["strategy"]): s["selected"]["trial"] for s in selections}
     for document in selections:
@@ -65,6 +71,7 @@ def tuning_summary(selections: list[dict], tuned: list[dict]) -> pd.DataFrame:
 
 
 def _value_text(value) -> str:
+    """A hyper-parameter's value as the table shows it (floats to SIGNIFICANT_DIGITS)."""
     if isinstance(value, float):
         return f"{value:.{SIGNIFICANT_DIGITS}g}"
     return str(value)
@@ -75,27 +82,36 @@ def _short_key(key: str) -> str:
     return key.rsplit(".", 1)[1]
 
 
+def _selected_row(document: dict, synthetic: dict[str, bool]) -> dict:
+    """One selection document -> the selected trial's row (``hp_*`` columns, display text)."""
+    chosen = document["selected"]
+    return {"pair": document["pair"], "synthetic": synthetic.get(document["pair"], False),
+            "strategy": document["strategy"], "trial": chosen["trial"],
+            "n_trials": len(document["trials"]),
+            "val_accuracy_pct": (np.nan if chosen["val_accuracy"] is None
+                                 else 100 * chosen["val_accuracy"]),
+            **{f"hp_{_short_key(k)}": v for k, v in chosen["hparams"].items()},
+            "hparams_text": ", ".join(  # train keys first, then the strategy's
+                f"{_short_key(k)} = {_value_text(v)}" for k, v in sorted(
+                    chosen["hparams"].items(),
+                    key=lambda item: (not item[0].startswith("train."), item[0])))}
+
+
 def selected_table(selections: list[dict], synthetic: dict[str, bool]) -> Table:
-    """Selected hyper-parameters per pair x strategy: the trial, its validation accuracy
-    (%) and its values; ``default`` marks trial 0."""
-    rows = []
-    for document in selections:
-        chosen = document["selected"]
-        rows.append({"pair": document["pair"], "synthetic": synthetic.get(document["pair"], False),
-                     "strategy": document["strategy"], "trial": chosen["trial"],
-                     "n_trials": len(document["trials"]),
-                     "val_accuracy_pct": (np.nan if chosen["val_accuracy"] is None
-                                          else 100 * chosen["val_accuracy"]),
-                     **{f"hp_{_short_key(k)}": v for k, v in chosen["hparams"].items()},
-                     "hparams_text": ", ".join(  # train keys first, then the strategy's
-                         f"{_short_key(k)} = {_value_text(v)}" for k, v in sorted(
-                             chosen["hparams"].items(),
-                             key=lambda item: (not item[0].startswith("train."), item[0])))})
-    data = pd.DataFrame(rows)
+    """Selected hyper-parameters per pair x strategy.
+
+    Each row: the selected trial (``default`` marks trial 0), its validation accuracy (%)
+    and its values.
+
+    Args:
+        selections: the selection documents, one per pair and strategy.
+        synthetic: pair -> synthetic, for the † mark.
+    """
+    data = pd.DataFrame([_selected_row(document, synthetic) for document in selections])
     data = data.assign(_pair=data["pair"].map(list(dict.fromkeys(data["pair"])).index),
                        _strategy=data["strategy"].map(strategy_rank))
     data = data.sort_values(["_pair", "_strategy"]).drop(columns=["_pair", "_strategy"])
-    index = pd.Index([f"{pair_label(r.pair, r.synthetic)} / {strategy_label(r.strategy)}"
+    index = pd.Index([pair_strategy_label(r.pair, r.synthetic, r.strategy)
                       for r in data.itertuples()], name="Pair / strategy")
     cells = pd.DataFrame({
         "Trial": [("0 (default)" if r.trial == 0 else str(r.trial)) + f" of {r.n_trials}"
@@ -119,57 +135,80 @@ def _ranks(means: pd.Series) -> pd.Series:
     return means.round(1).rank(ascending=False, method="min")
 
 
+def _default_vs_tuned_row(pair: str, strategy: str, default: pd.DataFrame,
+                          tuned: pd.DataFrame, synthetic: bool) -> tuple[dict, list[int]]:
+    """One pair and strategy: accuracy with defaults and tuned, and tuned − default.
+
+    Returns:
+        The table's row, and the seeds behind its two accuracy intervals.
+    """
+    cell = {}
+    for name, frame in (("default", default), ("tuned", tuned)):
+        group = frame[(frame["pair"] == pair) & (frame["strategy"] == strategy)]
+        cell[name] = (group, *accuracy_cell(group))
+    (d_group, d, d_ok, d_text), (t_group, t, t_ok, t_text) = cell["default"], cell["tuned"]
+    diff = mean_interval(paired_differences(ok_runs(t_group).set_index("seed")["accuracy"],
+                                            ok_runs(d_group).set_index("seed")["accuracy"]))
+    row = {
+        "pair": pair, "synthetic": synthetic, "strategy": strategy,
+        "n_default": len(d_group), "n_default_ok": d_ok,
+        "default_mean_pct": d.mean * 100, "default_ci_low_pct": d.low * 100,
+        "default_ci_high_pct": d.high * 100,
+        "n_tuned": len(t_group), "n_tuned_ok": t_ok,
+        "tuned_mean_pct": t.mean * 100, "tuned_ci_low_pct": t.low * 100,
+        "tuned_ci_high_pct": t.high * 100,
+        "diff_mean_pp": diff.mean * 100, "diff_ci_low_pp": diff.low * 100,
+        "diff_ci_high_pp": diff.high * 100, "n_paired": diff.n,
+        "default_text": d_text, "tuned_text": t_text,
+        "diff_text": format_interval(diff, signed=True),
+    }
+    return row, [d.n, t.n]
+
+
+def _rank_text(row) -> str:
+    """``2 → 1``: the rank with defaults and tuned; NO_INTERVAL where there is none."""
+    ranks = [NO_INTERVAL if pd.isna(r) else str(int(r)) for r in (row.rank_default, row.rank_tuned)]
+    return f"{ranks[0]} → {ranks[1]}"
+
+
+def _default_vs_tuned_cells(data: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The table's display cells and which are bold (rank 1 in the default and tuned columns)."""
+    index = pd.Index([pair_strategy_label(r.pair, r.synthetic, r.strategy)
+                      for r in data.itertuples()], name="Pair / strategy")
+    cells = pd.DataFrame({
+        "Default (%)": list(data["default_text"]), "Tuned (%)": list(data["tuned_text"]),
+        "Tuned − default (pp)": list(data["diff_text"]),
+        "Rank (default → tuned)": [_rank_text(r) for r in data.itertuples()],
+    }, index=index)
+    bold = pd.DataFrame(False, index=index, columns=cells.columns)
+    bold["Default (%)"] = (data["rank_default"] == 1).to_numpy()
+    bold["Tuned (%)"] = (data["rank_tuned"] == 1).to_numpy()
+    return cells, bold
+
+
 def default_vs_tuned_table(default: pd.DataFrame, tuned: pd.DataFrame) -> Table:
-    """Test accuracy (%) per pair x strategy with defaults and with tuning (mean ± 95% CI
-    over seeds), the paired difference tuned − default (percentage points), and the
-    strategy's rank within its pair under each. Bold: best per pair in each column."""
+    """Test accuracy (%) with default and with tuned hyper-parameters, per pair x strategy.
+
+    Each is a mean ± 95% CI over seeds; the paired difference tuned − default is in
+    percentage points; the strategy's rank within its pair is shown under each.
+    Bold: best per pair in each column.
+
+    Args:
+        default: the main sweep's summary (its shots = all runs are used).
+        tuned: the tuning summary's tuned runs; their pairs and strategies are the rows.
+    """
     default = default[default["shots"] == "all"]
     synthetic = synthetic_pairs(pd.concat([default, tuned]))
     rows, seeds = [], []
     for pair in pairs_in(tuned):
         for strategy in strategies_in(tuned[tuned["pair"] == pair]):
-            cell = {}
-            for name, frame in (("default", default), ("tuned", tuned)):
-                group = frame[(frame["pair"] == pair) & (frame["strategy"] == strategy)]
-                interval = mean_interval(ok_runs(group)["accuracy"])
-                seeds.append(interval.n)
-                cell[name] = (group, interval)
-            (d_group, d), (t_group, t) = cell["default"], cell["tuned"]
-            diff = mean_interval(paired_differences(ok_runs(t_group).set_index("seed")["accuracy"],
-                                                    ok_runs(d_group).set_index("seed")["accuracy"]))
-            rows.append({
-                "pair": pair, "synthetic": synthetic[pair], "strategy": strategy,
-                "n_default": len(d_group), "n_default_ok": len(ok_runs(d_group)),
-                "default_mean_pct": d.mean * 100, "default_ci_low_pct": d.low * 100,
-                "default_ci_high_pct": d.high * 100,
-                "n_tuned": len(t_group), "n_tuned_ok": len(ok_runs(t_group)),
-                "tuned_mean_pct": t.mean * 100, "tuned_ci_low_pct": t.low * 100,
-                "tuned_ci_high_pct": t.high * 100,
-                "diff_mean_pp": diff.mean * 100, "diff_ci_low_pp": diff.low * 100,
-                "diff_ci_high_pp": diff.high * 100, "n_paired": diff.n,
-                "default_text": format_interval(d) + count_note(len(ok_runs(d_group)), len(d_group)),
-                "tuned_text": format_interval(t) + count_note(len(ok_runs(t_group)), len(t_group)),
-                "diff_text": format_interval(diff, signed=True),
-            })
+            row, counts = _default_vs_tuned_row(pair, strategy, default, tuned, synthetic[pair])
+            rows.append(row)
+            seeds += counts
     data = pd.DataFrame(rows)
     data["rank_default"] = data.groupby("pair", sort=False)["default_mean_pct"].transform(_ranks)
     data["rank_tuned"] = data.groupby("pair", sort=False)["tuned_mean_pct"].transform(_ranks)
-
-    def rank_text(row) -> str:
-        ranks = [NO_INTERVAL if pd.isna(r) else str(int(r))
-                 for r in (row.rank_default, row.rank_tuned)]
-        return f"{ranks[0]} → {ranks[1]}"
-
-    index = pd.Index([f"{pair_label(r.pair, r.synthetic)} / {strategy_label(r.strategy)}"
-                      for r in data.itertuples()], name="Pair / strategy")
-    cells = pd.DataFrame({
-        "Default (%)": list(data["default_text"]), "Tuned (%)": list(data["tuned_text"]),
-        "Tuned − default (pp)": list(data["diff_text"]),
-        "Rank (default → tuned)": [rank_text(r) for r in data.itertuples()],
-    }, index=index)
-    bold = pd.DataFrame(False, index=index, columns=cells.columns)
-    bold["Default (%)"] = (data["rank_default"] == 1).to_numpy()
-    bold["Tuned (%)"] = (data["rank_tuned"] == 1).to_numpy()
+    cells, bold = _default_vs_tuned_cells(data)
     counted = bool(((data["n_default_ok"] < data["n_default"])
                     | (data["n_tuned_ok"] < data["n_tuned"])).any())
     notes = [f"Top-1 accuracy (%) on the target test set, mean ± half-width of the 95% "
@@ -186,8 +225,18 @@ def default_vs_tuned_table(default: pd.DataFrame, tuned: pd.DataFrame) -> Table:
 
 def report_main(selected: list[str], tuned: list[str], default: list[str],
                 out_dir: str | Path) -> Path:
-    """Selections, tuned-run records and default-run records -> OUT/summary.csv and
-    OUT/tables/{tuning_selected,accuracy_default_vs_tuned}.*; returns the summary path."""
+    """Write the tuning summary and its two tables.
+
+    Args:
+        selected: selection JSON files.
+        tuned: tuned-run records (files or directories).
+        default: the main sweep's run records (files or directories).
+        out_dir: writes OUT_DIR/summary.csv and
+            OUT_DIR/tables/{tuning_selected,accuracy_default_vs_tuned}.*.
+
+    Returns:
+        The path of summary.csv.
+    """
     out_dir = Path(out_dir)
     selections = [read_json(path) for path in selected]
     tuned_records = load_records(tuned)
@@ -206,6 +255,7 @@ def report_main(selected: list[str], tuned: list[str], default: list[str],
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line (``python -m bench.tuning_report``); returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m bench.tuning_report",
                                      description="Tuning summary.csv and tables from the "
                                                  "selections, tuned runs and default runs.")

@@ -13,11 +13,13 @@ workers=${1:-1}
 mutmut run --max-children "$workers" \
     "bench.stats.*" "bench.io.*" "bench.metrics.*" "bench.mmd.*" \
     "bench.datasets.base.x_shots_index*" "bench.datasets.base.xǁImageDatasetǁwith_shots*" \
-    "bench.aggregate.x_accuracy_table*" "bench.aggregate.x_ntg_table*" \
-    "bench.aggregate.x__bold_best*" "bench.aggregate.x_ok_runs*" "bench.aggregate.x_count_note*" \
-    "bench.aggregate.x_seed_count*" "bench.aggregate.x__grid*" "bench.aggregate.x__main_runs*" \
-    "bench.aggregate.x_synthetic_pairs*" "bench.aggregate.x__tidy*" \
-    "bench.aggregate.x_format_interval*" \
+    "bench.tables.paper.x_accuracy_table*" "bench.tables.paper.x_ntg_table*" \
+    "bench.tables.paper.x__ntg_rows*" "bench.tables.paper.x_accuracy_rows*" \
+    "bench.tables.paper.x__bold_best*" "bench.tables.paper.x__grid*" \
+    "bench.tables.paper.x__tidy*" "bench.summary.x_ok_runs*" "bench.summary.x_main_runs*" \
+    "bench.summary.x_synthetic_pairs*" "bench.tables.cells.x_count_note*" \
+    "bench.tables.cells.x_seed_count*" "bench.tables.cells.x_format_interval*" \
+    "bench.tables.cells.x_accuracy_cell*" \
     "bench.tuning.x_select_trial*" "bench.tuning.x_selection*" "bench.tuning.x_trial_entry*"
 
 # 2. The protocol's roles, the training loop's batches, and a sample of the Trainer's

@@ -12,6 +12,18 @@ import pandas as pd
 import pytest
 
 from bench import aggregate, stats
+from bench.presentation import SYNTHETIC_NOTE
+from bench.summary import RUN_SCHEMA, RecordError, read_summary, summary_frame
+from bench.tables.cells import seed_count
+from bench.tables.paper import (
+    TABLE_NAMES,
+    accuracy_table,
+    build_tables,
+    cost_table,
+    data_efficiency_table,
+    ntg_table,
+)
+from bench.tables.render import latex
 
 STRATEGIES = ["scratch", "feature_extraction", "partial", "full", "dan", "gradual_unfreeze",
               "discriminative_lr"]
@@ -101,7 +113,7 @@ def sweep(tmp_path) -> tuple[Path, list[dict]]:
 
 
 def test_factory_records_are_schema_valid():
-    schema = json.loads(aggregate.RUN_SCHEMA.read_text())
+    schema = json.loads(RUN_SCHEMA.read_text())
     for record in [make_record(), make_record(status="failed"), make_record(shots=5),
                    make_record(strategy="dan", status="diverged", accelerator=2**30)]:
         jsonschema.validate(record, schema)
@@ -138,7 +150,7 @@ def test_paired_differences_pair_by_seed():
 def test_summary_has_one_flat_row_per_run(sweep, tmp_path):
     runs, records = sweep
     aggregate.aggregate_main(runs, tmp_path / "out")
-    summary = aggregate.read_summary(tmp_path / "out" / "summary.csv")
+    summary = read_summary(tmp_path / "out" / "summary.csv")
     assert len(summary) == len(records)
     for column in ("accuracy", "macro_f1", "train_seconds", "peak_host_rss_bytes", "hp_lr",
                    "data_train", "version_torch", "path", "history", "status"):
@@ -155,7 +167,7 @@ def test_invalid_record_is_reported_with_its_path(sweep, tmp_path):
     record = json.loads(bad.read_text())
     record["metrics"]["accuracy"] = 84.0  # a percentage where a fraction belongs
     bad.write_text(json.dumps(record))
-    with pytest.raises(aggregate.RecordError, match="seed0-shotsall.json.*metrics.accuracy"):
+    with pytest.raises(RecordError, match="seed0-shotsall.json.*metrics.accuracy"):
         aggregate.aggregate_main(runs, tmp_path / "out")
 
 
@@ -172,13 +184,13 @@ def test_cli_exits_nonzero_on_invalid_record(tmp_path, capsys):
 
 
 def _summary(records) -> pd.DataFrame:
-    return aggregate.summary_frame(records)
+    return summary_frame(records)
 
 
 def test_every_table_in_every_format(sweep, tmp_path):
     runs, _ = sweep
     aggregate.aggregate_main(runs, tmp_path / "out")
-    for name in aggregate.TABLE_NAMES:
+    for name in TABLE_NAMES:
         for extension in ("csv", "md", "tex", "html"):
             assert (tmp_path / "out" / "tables" / f"{name}.{extension}").stat().st_size > 0
     tex = (tmp_path / "out" / "tables" / "accuracy.tex").read_text()
@@ -192,7 +204,7 @@ def test_accuracy_table_bold_best_and_synthetic_mark():
                for s, accs in {"scratch": (0.5, 0.52, 0.54), "full": (0.8, 0.82, 0.84)}.items()
                for seed, acc in enumerate(accs)]
     records += [make_record("q", "scratch", 0, accuracy=0.6, synthetic=True)]
-    table = aggregate.accuracy_table(_summary(records))
+    table = accuracy_table(_summary(records))
     assert table.cells.loc["p", "Full FT"] == "82.0 ± 5.0"
     assert table.bold.loc["p", "Full FT"] and not table.bold.loc["p", "Scratch"]
     assert table.cells.loc["q†", "Scratch"] == "60.0 ± —"  # one seed: no interval
@@ -213,12 +225,12 @@ def test_failed_and_diverged_runs_are_counted_not_dropped():
                make_record("p", "scratch", 2, accuracy=0.5)]
     summary = _summary(records)
     assert sorted(summary["status"]) == ["diverged", "failed", "ok", "ok", "ok", "ok"]
-    accuracy = aggregate.accuracy_table(summary)
+    accuracy = accuracy_table(summary)
     assert accuracy.cells.loc["p", "Full FT"] == "80.0 ± — (1/3 ok)"
     assert any("1 of n" in note or "k of n" in note for note in accuracy.notes)
-    ntg = aggregate.ntg_table(summary)
+    ntg = ntg_table(summary)
     assert ntg.cells.loc["p", "Full FT"].endswith("(1/3 paired)")
-    cost = aggregate.cost_table(summary)
+    cost = cost_table(summary)
     assert cost.cells.loc["Full FT", "Runs ok"] == "1/3"
 
 
@@ -229,7 +241,7 @@ def test_ntg_paired_by_seed_and_marked_when_interval_above_zero():
     records = [make_record("p", name, seed, accuracy=acc)
                for name, accs in {"scratch": scratch, "partial": worse, "full": better}.items()
                for seed, acc in accs.items()]
-    table = aggregate.ntg_table(_summary(records))
+    table = ntg_table(_summary(records))
     data = table.data.set_index("strategy")
     assert data.loc["partial", "ntg_mean_pp"] == pytest.approx(10.0)
     # paired: sd of (10, 9, 11) = 1 -> half-width 4.30 / sqrt(3) * 1
@@ -248,7 +260,7 @@ def test_ntg_pairs_by_seed_not_position_when_a_seed_failed():
     records = [make_record("p", "scratch", seed, accuracy=acc) for seed, acc in scratch.items()]
     records += [make_record("p", "full", 0, status="failed")]
     records += [make_record("p", "full", seed, accuracy=acc) for seed, acc in full.items()]
-    table = aggregate.ntg_table(_summary(records))
+    table = ntg_table(_summary(records))
     row = table.data.set_index("strategy").loc["full"]
     # by position, full's seeds 1, 2 would meet scratch's seeds 0, 1: -25.0 pp
     assert row["ntg_mean_pp"] == pytest.approx(-5.0)
@@ -257,7 +269,7 @@ def test_ntg_pairs_by_seed_not_position_when_a_seed_failed():
 
 
 def test_tables_without_scratch_or_shots_runs_say_so():
-    tables = {t.name: t for t in aggregate.build_tables(_summary([make_record("p", "full", 0)]))}
+    tables = {t.name: t for t in build_tables(_summary([make_record("p", "full", 0)]))}
     assert tables["ntg"].notes[0].startswith("No NTG")
     assert tables["data_efficiency"].notes[0].startswith("No data-efficiency runs")
     for table in tables.values():  # every format still renders
@@ -267,7 +279,7 @@ def test_tables_without_scratch_or_shots_runs_say_so():
 def test_cost_table_units():
     records = [make_record("p", "full", seed, accelerator=3 * 2**30) for seed in range(2)]
     records += [make_record("p", "feature_extraction", seed) for seed in range(2)]
-    cost = aggregate.cost_table(_summary(records))
+    cost = cost_table(_summary(records))
     assert cost.cells.loc["Full FT", "Peak accel. (MiB)"] == "3,072"
     assert cost.cells.loc["Feature extraction", "Peak accel. (MiB)"] == "—"
     assert cost.cells.loc["Feature extraction", "Trainable params (M)"] == "0.01"
@@ -275,7 +287,7 @@ def test_cost_table_units():
 
 def test_data_efficiency_table_puts_all_last(sweep):
     _, records = sweep
-    table = aggregate.data_efficiency_table(_summary(records))
+    table = data_efficiency_table(_summary(records))
     assert list(table.cells.columns) == ["1 shot", "5 shots", "all"]
     assert len(table.cells) == 4  # one pair x four strategies with a shots run
     assert set(table.data["shots"]) == {1, 5, "all"}
@@ -283,7 +295,7 @@ def test_data_efficiency_table_puts_all_last(sweep):
 
 
 def test_latex_escaping():
-    assert aggregate.latex("a_b 50% ± —†") == "a\\_b 50\\% $\\pm$ ---\\textsuperscript{\\dag}"
+    assert latex("a_b 50% ± —†") == "a\\_b 50\\% $\\pm$ ---\\textsuperscript{\\dag}"
 
 
 def _runs(pair: str, accuracies: dict[str, tuple[float, ...]], synthetic=False) -> list[dict]:
@@ -297,7 +309,7 @@ def test_accuracy_table_rows_keep_their_pair_out_of_alphabetical_order():
     records = _runs("q", {"scratch": (0.50, 0.52, 0.54), "partial": (0.8104, 0.8204, 0.8304),
                           "full": (0.80, 0.82, 0.84)}, synthetic=True)
     records += _runs("p", {"scratch": (0.90, 0.91, 0.92), "full": (0.60, 0.61, 0.62)})
-    table = aggregate.accuracy_table(_summary(records))
+    table = accuracy_table(_summary(records))
     assert list(table.cells.index) == ["q†", "p"] and table.cells.index.name == "Pair"
     assert list(table.data["pair"]) == ["q"] * 3 + ["p"] * 2  # the CSV in config order too
     assert table.cells.loc["q†", "Full FT"] == "82.0 ± 5.0"
@@ -321,7 +333,7 @@ def test_ntg_table_every_pair_every_column():
     records = _runs("q", {"scratch": (0.60, 0.70, 0.80), "partial": (0.50, 0.61, 0.69),
                           "full": (0.50, 0.61, 0.69)}, synthetic=True)
     records += _runs("p", {"scratch": (0.50, 0.60, 0.70), "full": (0.55, 0.65, 0.75)})
-    table = aggregate.ntg_table(_summary(records))
+    table = ntg_table(_summary(records))
     data = table.data.set_index(["pair", "strategy"])
     assert list(data.index) == [("q", "partial"), ("q", "full"), ("p", "full")]
     assert list(table.cells.index) == ["q†", "p"] and table.cells.index.name == "Pair"
@@ -334,16 +346,16 @@ def test_ntg_table_every_pair_every_column():
                                                                   abs=1e-3)
     assert not bool(data.loc[("p", "full"), "synthetic"])
     assert "(n = 3)" in table.notes[0]
-    assert table.notes[1:] == [aggregate.SYNTHETIC_NOTE]  # every seed paired: no (k/n) note
+    assert table.notes[1:] == [SYNTHETIC_NOTE]  # every seed paired: no (k/n) note
 
 
 def test_ntg_table_of_scratch_runs_alone_says_so_with_every_column():
-    table = aggregate.ntg_table(_summary(_runs("p", {"scratch": (0.5, 0.6)})))
+    table = ntg_table(_summary(_runs("p", {"scratch": (0.5, 0.6)})))
     assert table.notes[0].startswith("No NTG") and list(table.cells.index) == ["p"]
     assert table.data.empty and "ci_high_pp" in table.data.columns
 
 
 def test_seed_count_gives_one_number_or_the_range():
-    assert aggregate.seed_count([3, 3]) == "n = 3"
-    assert aggregate.seed_count([3, 2, 5, 3]) == "n = 2–5"
-    assert aggregate.seed_count([]) == "n = 0"
+    assert seed_count([3, 3]) == "n = 3"
+    assert seed_count([3, 2, 5, 3]) == "n = 2–5"
+    assert seed_count([]) == "n = 0"

@@ -6,19 +6,22 @@ import matplotlib.colors as mcolors
 import pytest
 from test_aggregate import make_record, sweep_records
 
-from bench import aggregate, figures
+from bench import figures
+from bench.plotting import set_style
+from bench.presentation import STRATEGY_COLOURS, strategy_colours, strategy_label
+from bench.summary import main_runs, strategies_in, summary_frame
 
 
 @pytest.fixture(scope="module")
 def summary():
     records = sweep_records()
     records.append(make_record("imagenet-digits", "dan", 3, status="failed"))
-    return aggregate.summary_frame(records)
+    return summary_frame(records)
 
 
 def _summary_csv(tmp_path, records):
     path = tmp_path / "summary.csv"
-    aggregate.summary_frame(records).to_csv(path, index=False)
+    summary_frame(records).to_csv(path, index=False)
     return path
 
 
@@ -34,26 +37,26 @@ def test_every_figure_as_png_and_pdf(tmp_path):
 
 
 def test_one_colour_per_strategy_everywhere(summary):
-    figures.set_style()
-    colours = figures.strategy_colours(aggregate.strategies_in(summary))
+    set_style()
+    colours = strategy_colours(strategies_in(summary))
     accuracy = figures.accuracy_figure(summary)
     bars = accuracy.axes[0].patches
-    strategies = aggregate.strategies_in(aggregate._main_runs(summary))
+    strategies = strategies_in(main_runs(summary))
     for bar, strategy in zip(bars, strategies, strict=True):
         assert mcolors.to_hex(bar.get_facecolor()) == colours[strategy].lower()
     for figure in (accuracy, figures.accuracy_vs_time_figure(summary),
                    figures.data_efficiency_figure(summary)):
         legend = figure.legends[0]
         for handle, text in zip(legend.legend_handles, legend.get_texts(), strict=True):
-            strategy = next(s for s in strategies if aggregate.strategy_label(s) == text.get_text())
+            strategy = next(s for s in strategies if strategy_label(s) == text.get_text())
             assert mcolors.to_hex(handle.get_color()) == colours[strategy].lower()
 
 
 def test_unknown_strategy_gets_its_own_colour():
-    colours = figures.strategy_colours(["scratch", "zeta", "alpha"])
-    assert colours["scratch"] == figures.STRATEGY_COLOURS["scratch"]
+    colours = strategy_colours(["scratch", "zeta", "alpha"])
+    assert colours["scratch"] == STRATEGY_COLOURS["scratch"]
     assert colours["alpha"] != colours["zeta"]
-    assert set(figures.STRATEGY_COLOURS.values()).isdisjoint({colours["alpha"], colours["zeta"]})
+    assert set(STRATEGY_COLOURS.values()).isdisjoint({colours["alpha"], colours["zeta"]})
 
 
 def test_synthetic_pairs_are_marked(summary):
@@ -65,7 +68,7 @@ def test_synthetic_pairs_are_marked(summary):
 
 def test_memory_axis_says_which_memory(summary):
     host = figures.accuracy_vs_memory_figure(summary)
-    gpu = aggregate.summary_frame([make_record("p", s, seed, accelerator=2**30 * (1 + seed))
+    gpu = summary_frame([make_record("p", s, seed, accelerator=2**30 * (1 + seed))
                                    for s in ("scratch", "full") for seed in (0, 1)])
     accelerator = figures.accuracy_vs_memory_figure(gpu)
     assert "accelerator" in accelerator.get_supxlabel()
@@ -82,7 +85,7 @@ def test_data_efficiency_places_all_at_the_right(summary):
 
 def test_figures_without_data_efficiency_or_scratch_still_exist():
     """Every workflow output must exist, so a figure without data says why it is empty."""
-    summary = aggregate.summary_frame([make_record("p", "full", seed) for seed in (0, 1)])
+    summary = summary_frame([make_record("p", "full", seed) for seed in (0, 1)])
     for name in ("ntg_heatmap", "data_efficiency"):
         figure = figures.FIGURES[name](summary)
         assert any("No " in text.get_text() for ax in figure.axes for text in ax.texts)

@@ -21,7 +21,9 @@ import pytest
 import yaml
 from sweep import CI_CONFIG, clean_ci_sweep, snakemake
 
-from bench import aggregate, figures, tuning_report
+from bench import figures, tuning_report
+from bench.summary import read_summary
+from bench.tables.paper import TABLE_NAMES
 
 
 def expected_runs(config: dict) -> set[tuple[str, str, int, str]]:
@@ -40,7 +42,7 @@ def check_tuning_outputs(config: dict, results) -> None:
     run, reused), one selection each, a tuned run per seed, two tables and a figure."""
     settings = config["tuning"]
     trials, pairs = settings["trials"], settings["pairs"]
-    summary = aggregate.read_summary(results / "tuning" / "summary.csv")
+    summary = read_summary(results / "tuning" / "summary.csv")
     trial_rows = summary[summary["tuning_kind"] == "trial"]
     tuned_rows = summary[summary["tuning_kind"] == "tuned"]
     assert len(trial_rows) == len(pairs) * len(config["strategies"]) * trials
@@ -76,9 +78,9 @@ def check_tuning_report(results) -> None:
     the best validation accuracy (ties: the lower trial), the tuned run at the trials' seed
     is that trial's record (copied), and accuracy_default_vs_tuned.csv holds each strategy's
     default and tuned mean, tuned − default paired by seed, and its rank within its pair."""
-    default = aggregate.read_summary(results / "summary.csv")
+    default = read_summary(results / "summary.csv")
     default = default[default["shots"] == "all"]
-    summary = aggregate.read_summary(results / "tuning" / "summary.csv")
+    summary = read_summary(results / "tuning" / "summary.csv")
     table = pd.read_csv(results / "tuning" / "tables" / "accuracy_default_vs_tuned.csv")
     assert len(table) == len(summary.groupby(["pair", "strategy"]))
     for row in table.itertuples():
@@ -116,14 +118,14 @@ def test_ci_sweep_end_to_end(tmp_path_factory, tmp_path):
 
     config = yaml.safe_load(CI_CONFIG.read_text())
     results = tmp_path / config["results_dir"]
-    summary = aggregate.read_summary(results / "summary.csv")
+    summary = read_summary(results / "summary.csv")
     got = [(r.pair, r.strategy, int(r.seed), str(r.shots)) for r in summary.itertuples()]
     assert len(got) == len(set(got))
     assert set(got) == expected_runs(config)
     assert set(summary["pair"]) == set(config["pairs"])
     assert set(summary["strategy"]) == set(config["strategies"])
 
-    for name in aggregate.TABLE_NAMES:
+    for name in TABLE_NAMES:
         for extension in ("csv", "md", "tex", "html"):
             assert (results / "tables" / f"{name}.{extension}").stat().st_size > 0
     for name in figures.FIGURE_NAMES:
@@ -156,7 +158,7 @@ def test_ci_sweep_end_to_end(tmp_path_factory, tmp_path):
     assert result.returncode == 0, result.stderr[-5000:]
     # Every HTML table and PNG figure is embedded (as a data URL named after the file).
     embedded = report.read_text()
-    for name in (*aggregate.TABLE_NAMES, *tuning_report.TABLE_NAMES):
+    for name in (*TABLE_NAMES, *tuning_report.TABLE_NAMES):
         assert f"{name}.html;base64," in embedded, name
     for name in (*figures.FIGURE_NAMES, *tuning_report.FIGURE_NAMES):
         assert f"{name}.png;base64," in embedded, name

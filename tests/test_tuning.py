@@ -16,6 +16,7 @@ import test_pipeline as pipeline
 import yaml
 
 from bench import aggregate, cli, tuning, tuning_report
+from bench.summary import read_summary
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = yaml.safe_load((REPO / "config.yaml").read_text())
@@ -295,7 +296,7 @@ def tuning_results(tmp_path) -> Path:
 
 def test_report_selects_on_validation_and_tabulates_tuned_minus_default_paired_by_seed(
         tuning_results):
-    summary = aggregate.read_summary(tuning_results / "tuning" / "summary.csv")
+    summary = read_summary(tuning_results / "tuning" / "summary.csv")
     selected = summary[(summary["tuning_kind"] == "trial") & summary["selected"]]
     # The best validation accuracy; the best test accuracy is trial 2, 1 and 2.
     assert selected.set_index("strategy")["trial"].to_dict() == {"scratch": 1, "partial": 0,

@@ -1,0 +1,67 @@
+"""What a table cell and a table's notes say: mean ± interval, run counts, footnotes."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import pandas as pd
+
+from bench.presentation import SYNTHETIC_NOTE
+from bench.stats import Interval, mean_interval
+from bench.summary import ok_runs
+
+NO_INTERVAL = "—"
+
+
+def format_interval(interval: Interval, scale: float = 100.0, digits: int = 1,
+                    signed: bool = False) -> str:
+    """``84.3 ± 2.1`` (scaled), ``84.3 ± —`` without an interval, ``—`` without a mean."""
+    if math.isnan(interval.mean):
+        return NO_INTERVAL
+    # A typographic minus (U+2212), as a paper sets it; LaTeX output maps it to $-$.
+    mean = f"{interval.mean * scale:{'+' if signed else ''}.{digits}f}".replace("-", "−")
+    if math.isnan(interval.half_width):
+        return f"{mean} ± {NO_INTERVAL}"
+    return f"{mean} ± {interval.half_width * scale:.{digits}f}"
+
+
+def count_note(k: int, n: int, word: str = "ok") -> str:
+    """" (2/3 ok)" when only k of n runs count; "" when all do."""
+    return "" if k == n else f" ({k}/{n} {word})"
+
+
+def accuracy_cell(group: pd.DataFrame) -> tuple[Interval, int, str]:
+    """Accuracy over a group of runs, as a table shows it.
+
+    Returns:
+        The 95% interval of accuracy over the group's ok runs, how many were ok, and
+        the cell's text, e.g. ``84.3 ± 2.1 (2/3 ok)`` (percent).
+    """
+    ok = len(ok_runs(group))
+    interval = mean_interval(ok_runs(group)["accuracy"])
+    return interval, ok, format_interval(interval) + count_note(ok, len(group))
+
+
+def seed_count(counts: Iterable[int]) -> str:
+    """The seeds per interval, for a note: ``n = 3``, or ``n = 2–3`` when they differ."""
+    counts = sorted(set(counts))
+    if not counts:
+        return "n = 0"
+    return f"n = {counts[0]}" if len(counts) == 1 else f"n = {counts[0]}–{counts[-1]}"
+
+
+def table_notes(frame: pd.DataFrame, counted: bool) -> list[str]:
+    """The notes every table shares.
+
+    Args:
+        frame: the runs (or rows) the table shows; a synthetic one adds SYNTHETIC_NOTE.
+        counted: whether some cell says "(k/n ok)"; adds the note that explains it.
+    """
+    notes = []
+    if counted:
+        notes.append("(k/n ok): only k of n runs finished ok (the rest diverged or failed; "
+                     "see summary.csv); the mean is over the ok runs.")
+    if frame["synthetic"].astype(bool).any():
+        notes.append(SYNTHETIC_NOTE)
+    return notes
