@@ -1,6 +1,6 @@
 """``summary.csv`` -> the paper's figures, PNG (200 dpi) and PDF, under ``figures/``.
 
-One colour per strategy in every figure (:data:`bench.presentation.STRATEGY_COLOURS`,
+One colour per strategy in every figure (each strategy class's ``colour``,
 Okabe–Ito, safe for colour-blind readers); synthetic pairs carry a † and a note under
 the figure. Intervals are the same 95% t-intervals over seeds as in the tables
 (:mod:`bench.stats`); only runs with status ``ok`` are plotted, and panels say

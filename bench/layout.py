@@ -15,6 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 
 ALL = "all"  # the shots label of a run on the whole training split
+# A run's name with Snakemake's wildcards: the workflow's rules match files with it.
+RUN_PATTERN = "{pair}/{strategy}/seed{seed}-shots{shots}"
 
 
 def shots_label(shots: int | str | None) -> str:
@@ -71,7 +73,7 @@ def run_name(pair: str, strategy: str, seed: int, shots: int | str | None) -> st
     Returns:
         ``"{pair}/{strategy}/seed{seed}-shots{label}"``.
     """
-    return f"{pair}/{strategy}/seed{seed}-shots{shots_label(shots)}"
+    return RUN_PATTERN.format(pair=pair, strategy=strategy, seed=seed, shots=shots_label(shots))
 
 
 def run_record_path(results_dir: str | Path, pair: str, strategy: str, seed: int,

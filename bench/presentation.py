@@ -1,36 +1,18 @@
 """How strategies and pairs are shown in every table and figure: order, names, colours, marks.
 
-The one place these are defined; the tables (:mod:`bench.tables`) and the figures
-(:mod:`bench.figures`) import them from here. A leaf: imports nothing from ``bench``.
+A strategy's place, name and colour are its class's (``order``, ``label``, ``colour`` in
+:mod:`bench.strategies`); this module reads them there, and gives strategies that are not
+registered (a summary from elsewhere) a place after them, their identifier as name and a
+spare colour. The tables (:mod:`bench.tables`) and the figures (:mod:`bench.figures`)
+import all of it from here.
 """
 
 from __future__ import annotations
 
-# Strategies in the order tables and figures show them (baseline first, then by how
-# much of the backbone trains); strategies not listed follow, alphabetically.
-STRATEGY_ORDER = ("scratch", "feature_extraction", "partial", "full", "dan",
-                  "gradual_unfreeze", "discriminative_lr")
-STRATEGY_LABELS = {
-    "scratch": "Scratch",
-    "feature_extraction": "Feature extraction",
-    "partial": "Partial FT",
-    "full": "Full FT",
-    "dan": "DAN",
-    "gradual_unfreeze": "Gradual unfreezing",
-    "discriminative_lr": "Discriminative LR",
-}
-# Okabe & Ito (2008), safe for colour-blind readers. Scratch, the baseline, is grey;
-# the yellow is left out, too faint on white.
-STRATEGY_COLOURS = {
-    "scratch": "#999999",
-    "feature_extraction": "#E69F00",
-    "partial": "#56B4E9",
-    "full": "#0072B2",
-    "dan": "#D55E00",
-    "gradual_unfreeze": "#009E73",
-    "discriminative_lr": "#CC79A7",
-}
-# For strategies added later, until they get a colour above.
+from bench.strategies import STRATEGIES, list_strategies
+
+# For strategies that are not registered: Okabe & Ito's (2008) remaining colours, then
+# two more, so that every strategy of a figure is told apart.
 EXTRA_COLOURS = ("#000000", "#F0E442", "#8C564B", "#17BECF")
 
 SYNTHETIC_MARK = "†"
@@ -38,18 +20,18 @@ SYNTHETIC_NOTE = f"{SYNTHETIC_MARK} synthetic: generated stand-in data, not the 
 
 
 def strategy_rank(strategy: str) -> tuple[int, str]:
-    """Sort key: known strategies in STRATEGY_ORDER, then the rest alphabetically."""
-    known = STRATEGY_ORDER.index(strategy) if strategy in STRATEGY_ORDER else len(STRATEGY_ORDER)
-    return known, strategy
+    """Sort key: registered strategies in their ``order``, then the rest alphabetically."""
+    order = list_strategies()
+    return (order.index(strategy) if strategy in order else len(order)), strategy
 
 
 def strategy_label(strategy: str) -> str:
     """The strategy's display name; its identifier when it has none."""
-    return STRATEGY_LABELS.get(strategy, strategy)
+    return STRATEGIES[strategy].label if strategy in STRATEGIES else strategy
 
 
 def strategy_colours(strategies: list[str]) -> dict[str, str]:
-    """Colour per strategy: the fixed ones, then EXTRA_COLOURS in order for unknown ones.
+    """Colour per strategy: its class's, then EXTRA_COLOURS in order for unknown ones.
 
     Args:
         strategies: the strategies one figure shows. Unknown ones are coloured in
@@ -58,9 +40,9 @@ def strategy_colours(strategies: list[str]) -> dict[str, str]:
     Returns:
         Strategy -> hex colour.
     """
-    unknown = [s for s in strategies if s not in STRATEGY_COLOURS]
-    extra = {s: EXTRA_COLOURS[i % len(EXTRA_COLOURS)] for i, s in enumerate(sorted(unknown))}
-    return {s: STRATEGY_COLOURS.get(s, extra.get(s)) for s in strategies}
+    unknown = sorted(s for s in strategies if s not in STRATEGIES)
+    extra = {s: EXTRA_COLOURS[i % len(EXTRA_COLOURS)] for i, s in enumerate(unknown)}
+    return {s: STRATEGIES[s].colour if s in STRATEGIES else extra[s] for s in strategies}
 
 
 def pair_label(pair: str, synthetic: bool) -> str:

@@ -8,7 +8,8 @@ from test_aggregate import make_record, sweep_records
 
 from bench import figures
 from bench.plotting import set_style
-from bench.presentation import STRATEGY_COLOURS, strategy_colours, strategy_label
+from bench.presentation import strategy_colours, strategy_label
+from bench.strategies import STRATEGIES
 from bench.summary import main_runs, strategies_in, summary_frame
 
 
@@ -54,9 +55,9 @@ def test_one_colour_per_strategy_everywhere(summary):
 
 def test_unknown_strategy_gets_its_own_colour():
     colours = strategy_colours(["scratch", "zeta", "alpha"])
-    assert colours["scratch"] == STRATEGY_COLOURS["scratch"]
+    assert colours["scratch"] == STRATEGIES["scratch"].colour
     assert colours["alpha"] != colours["zeta"]
-    assert set(STRATEGY_COLOURS.values()).isdisjoint({colours["alpha"], colours["zeta"]})
+    assert {s.colour for s in STRATEGIES.values()}.isdisjoint({colours["alpha"], colours["zeta"]})
 
 
 def test_synthetic_pairs_are_marked(summary):
@@ -89,3 +90,21 @@ def test_figures_without_data_efficiency_or_scratch_still_exist():
     for name in ("ntg_heatmap", "data_efficiency"):
         figure = figures.FIGURES[name](summary)
         assert any("No " in text.get_text() for ax in figure.axes for text in ax.texts)
+
+
+def test_a_new_strategy_class_sets_its_place_name_and_colour_in_tables_and_figures():
+    from bench.presentation import strategy_rank
+    from bench.strategies import Strategy, register
+
+    @register
+    class Probe(Strategy):
+        name, label, colour, order = "probe_strategy", "Probe FT", "#123456", 5
+
+    try:
+        ranked = sorted(["full", "probe_strategy", "feature_extraction", "scratch"],
+                        key=strategy_rank)
+        assert ranked == ["scratch", "probe_strategy", "feature_extraction", "full"]
+        assert strategy_label("probe_strategy") == "Probe FT"
+        assert strategy_colours(["probe_strategy"]) == {"probe_strategy": "#123456"}
+    finally:
+        del STRATEGIES["probe_strategy"]

@@ -13,6 +13,7 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from bench.layout import RUN_PATTERN, run_record_path, shots_label
 from bench.schema import SCHEMA_PATH, base_schema, explain
 
 # ---------------------------------------------------------------- the config's checks
@@ -57,11 +58,6 @@ wildcard_constraints:
 
 
 # ---------------------------------------------------------------------- the sweep's runs
-
-
-def shots_label(shots):
-    """Config shots (int or 'all') -> the label used in file names."""
-    return "all" if shots in (None, "all") else str(int(shots))
 
 
 def sweep_runs():
@@ -130,8 +126,11 @@ def features_marker(dataset):
 # ------------------------------------------------------------------------------ runs.smk
 
 
+RUN = RUN_PATTERN
+
+
 def run_record(pair, strategy, seed, shots):
-    return f"{RESULTS}/runs/{pair}/{strategy}/seed{seed}-shots{shots}.json"
+    return run_record_path(RESULTS, pair, strategy, seed, shots)
 
 
 def run_inputs(wildcards):

@@ -1,10 +1,8 @@
 # One job per run: (pair, strategy, seed, shots) -> one run record (JSON), written
 # atomically by `python -m bench run`, so a killed sweep leaves no half-written record
 # and a restarted `snakemake` redoes only the runs whose record is missing.
-# Helpers (run_record, run_inputs, run_settings) and wildcard constraints: common.smk.
-
-RUN = "{pair}/{strategy}/seed{seed}-shots{shots}"
-
+# Helpers (run_record, run_inputs, run_settings), RUN (bench.layout.RUN_PATTERN) and
+# wildcard constraints: common.smk.
 
 rule run:
     input:
