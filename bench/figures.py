@@ -41,10 +41,10 @@ from bench.summary import (
     main_runs,
     ok_runs,
     pairs_in,
-    read_summary,
     strategies_in,
     synthetic_pairs,
 )
+from bench.summary_file import read_summary
 from bench.tables.paper import ntg_table
 
 FIGURE_NAMES = ("accuracy", "ntg_heatmap", "accuracy_vs_time", "accuracy_vs_memory",

@@ -98,3 +98,19 @@ def run_benchmark_path(results_dir: str | Path, pair: str, strategy: str, seed: 
         pair, strategy, seed, shots: the run, as for :func:`run_name`.
     """
     return f"{results_dir}/benchmarks/runs/{run_name(pair, strategy, seed, shots)}.tsv"
+
+
+def shots_value(value) -> int | str:
+    """A summary's shots cell (5, 5.0, "5", "all", empty or NaN) -> 5 or ``"all"``.
+
+    Raises:
+        ValueError: with the offending text as its message.
+    """
+    text = "" if value is None or value != value else str(value).strip()  # NaN != NaN
+    if text in ("", "nan", "None"):
+        return ALL
+    try:
+        shots = parse_shots(text)
+    except ValueError:
+        raise ValueError(text) from None
+    return ALL if shots is None else shots

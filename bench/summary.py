@@ -119,13 +119,6 @@ def summary_frame(records: list[dict]) -> pd.DataFrame:
     return frame.reset_index(drop=True).convert_dtypes()
 
 
-def read_summary(path: str | Path) -> pd.DataFrame:
-    """summary.csv back into a frame; ``shots`` stays mixed (int or "all")."""
-    frame = pd.read_csv(path, dtype={"shots": str, "pair": str, "strategy": str})
-    frame["shots"] = frame["shots"].map(lambda s: s if s == "all" else int(s))
-    return frame
-
-
 # --------------------------------------------------------------------------- queries
 
 

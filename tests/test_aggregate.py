@@ -13,7 +13,8 @@ import pytest
 
 from bench import aggregate, stats
 from bench.presentation import SYNTHETIC_NOTE
-from bench.summary import RUN_SCHEMA, RecordError, read_summary, summary_frame
+from bench.summary import RUN_SCHEMA, RecordError, summary_frame
+from bench.summary_file import read_summary
 from bench.tables.cells import seed_count
 from bench.tables.paper import (
     TABLE_NAMES,

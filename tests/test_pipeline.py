@@ -22,7 +22,7 @@ import yaml
 from sweep import CI_CONFIG, clean_ci_sweep, snakemake
 
 from bench import figures, tuning_report
-from bench.summary import read_summary
+from bench.summary_file import read_summary
 from bench.tables.paper import TABLE_NAMES
 
 

@@ -16,7 +16,7 @@ import test_pipeline as pipeline
 import yaml
 
 from bench import aggregate, cli, tuning, tuning_report
-from bench.summary import read_summary
+from bench.summary_file import read_summary
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = yaml.safe_load((REPO / "config.yaml").read_text())

@@ -6,36 +6,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.layout import ALL, parse_shots, run_name
+from bench import summary_file
+from bench.layout import run_name, shots_value
 from bench.regress._columns import (
     ACCURACY_METRICS,
     COST_METRICS,
     KEY,
     REQUIRED_COLUMNS,
     RegressionInputError,
-    present,
 )
 
+
 # How a summary written by another tool (or by hand) may say "the whole training split".
-_MISSING_SHOTS = ("", "nan", "None")
-
-
-def _shots(value) -> int | str:
-    """A summary's shots (5, 5.0, "5", "all", empty or NaN) -> 5 or "all".
-
-    Raises:
-        ValueError: with the offending text as its message.
-    """
-    text = str(value).strip() if present(value) else ""
-    if text in _MISSING_SHOTS:
-        return ALL
-    try:
-        shots = parse_shots(text)
-    except ValueError:
-        raise ValueError(text) from None
-    return ALL if shots is None else shots
-
-
 def prepare(frame: pd.DataFrame, what: str) -> pd.DataFrame:
     """Check and normalise one summary.
 
@@ -56,7 +38,7 @@ def prepare(frame: pd.DataFrame, what: str) -> pd.DataFrame:
                                    f"(needs {', '.join(REQUIRED_COLUMNS)})")
     frame = frame.copy()
     try:
-        frame["shots"] = frame["shots"].map(_shots)
+        frame["shots"] = frame["shots"].map(shots_value)
     except ValueError as error:
         raise RegressionInputError(f"{what}: shots must be a positive integer, 'all' or "
                                    f"empty, got {error}") from None
@@ -94,8 +76,10 @@ def read_summary(path: str | Path, what: str) -> pd.DataFrame:
     if not path.is_file():
         raise RegressionInputError(f"{what} {path} does not exist")
     try:
-        frame = pd.read_csv(path, dtype={"pair": str, "strategy": str, "shots": str,
-                                         "status": str})
+        frame = summary_file.read_summary(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise RegressionInputError(f"{what} {path} is not a readable CSV: {error}") from None
+    except ValueError as error:  # a shots cell
+        raise RegressionInputError(f"{what} {path}: shots must be a positive integer, 'all' "
+                                   f"or empty, got {error}") from None
     return prepare(frame, f"{what} {path}")
