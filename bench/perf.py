@@ -27,12 +27,14 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import timm.optim
 import torch
 import torch.nn.functional as F
 
 from bench.activations import model_inputs
 from bench.config import load_config, run_config
 from bench.layout import run_benchmark_path
+from bench.models import create_backbone
 from bench.protocol import load_pair, select_roles
 from bench.strategies import STRATEGIES
 from bench.train import Trainer
@@ -55,15 +57,11 @@ def bare_loop_images_per_second(config, steps: int, channels_last: bool = True) 
     target, source = load_pair(config)
     roles = select_roles(config, target, source, uses_other=False)
     images, labels = roles["train"].images, roles["train"].labels
-    from bench.models import create_backbone
-
     backbone, _ = create_backbone(config.backbone, pretrained=True)
     strategy = STRATEGIES["full"](config, backbone, target.num_classes)
     net = strategy.network
     if channels_last:
         net = net.to(memory_format=torch.channels_last)  # as bench.train does
-    import timm.optim
-
     optimizer = timm.optim.create_optimizer_v2(strategy.param_groups(), opt=config.optimizer,
                                                lr=config.lr, weight_decay=config.weight_decay)
     net.train()

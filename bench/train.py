@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
+import timm.optim
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
@@ -166,8 +167,6 @@ class Trainer:
     def _optimizer(self, train_size: int):
         """The config's timm optimizer over the strategy's param groups, and a cosine
         schedule to zero over every step of the run."""
-        import timm.optim  # late: only runs that train need it
-
         config = self.config
         self.groups = self.strategy.param_groups()
         self.optimizer = timm.optim.create_optimizer_v2(
