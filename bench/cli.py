@@ -45,8 +45,10 @@ def _apply_overrides(config: dict, assignments: list[str]) -> dict:
 
 
 def _read_config(args: argparse.Namespace) -> dict:
-    """The config a command reads: ``--config-json`` text (what a workflow job is given,
-    all the DAG tracks) or the ``--config`` file."""
+    """The config a command reads: ``--config-json`` text or the ``--config`` file.
+
+    ``--config-json`` is what a workflow job is given, all the DAG tracks.
+    """
     from bench.config import ConfigError, load_config
 
     if args.config_json is None:

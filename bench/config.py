@@ -81,8 +81,9 @@ def _check_data_efficiency(config: dict) -> None:
 
 
 def check_names(config: dict, pairs: list[str] | None = None) -> None:
-    """Raise ConfigError unless the backbone is a timm model and every data set of
-    ``pairs`` (default: every pair of the config) is registered.
+    """Raise ConfigError unless the backbone is a timm model and every data set of ``pairs`` is registered.
+
+    ``pairs`` defaults to every pair of the config.
 
     Lists timm's models (about a second): a sweep checks once, before any job.
     """

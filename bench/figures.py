@@ -168,7 +168,7 @@ def _annotate_ntg(ax: Axes, values: pd.DataFrame, rows: pd.DataFrame,
 
 
 def _ntg_label(row: pd.Series) -> str:
-    """Cell text: "+3.2*\n±1.1"; the pairing count where there is no value."""
+    r"""Cell text: "+3.2*\n±1.1"; the pairing count where there is no value."""
     if pd.isna(row["ntg_mean_pp"]):
         return f"{int(row['n_paired'])}/{int(row['n_runs'])}\npaired"
     mean = f"{row['ntg_mean_pp']:+.1f}".replace("-", "−")
@@ -337,7 +337,7 @@ def tuning_spread_figure(summary: pd.DataFrame) -> Figure:
 
 
 def _trial_positions(trials: pd.DataFrame, strategies: list[str]) -> list[float]:
-    """x of each trial: its strategy's slot, offset by its trial index.
+    """The x of each trial: its strategy's slot, offset by its trial index.
 
     Trials sit side by side within the slot in trial order (not random jitter), so the
     default's diamond and the selection's ring sit on their own dots.

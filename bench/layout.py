@@ -82,7 +82,10 @@ def run_record_path(results_dir: str | Path, pair: str, strategy: str, seed: int
 
     Args:
         results_dir: the sweep's results folder.
-        pair, strategy, seed, shots: the run, as for :func:`run_name`.
+        pair: the run's source -> target pair, as for :func:`run_name`.
+        strategy: the run's transfer strategy, as for :func:`run_name`.
+        seed: the run's seed, as for :func:`run_name`.
+        shots: the run's examples per class, or None or ``"all"``, as for :func:`run_name`.
     """
     return f"{results_dir}/runs/{run_name(pair, strategy, seed, shots)}.json"
 
@@ -95,7 +98,10 @@ def run_benchmark_path(results_dir: str | Path, pair: str, strategy: str, seed: 
 
     Args:
         results_dir: the sweep's results folder.
-        pair, strategy, seed, shots: the run, as for :func:`run_name`.
+        pair: the run's source -> target pair, as for :func:`run_name`.
+        strategy: the run's transfer strategy, as for :func:`run_name`.
+        seed: the run's seed, as for :func:`run_name`.
+        shots: the run's examples per class, or None or ``"all"``, as for :func:`run_name`.
     """
     return f"{results_dir}/benchmarks/runs/{run_name(pair, strategy, seed, shots)}.tsv"
 

@@ -51,8 +51,10 @@ def _config(base: dict, strategy: str, epochs: int, cache_dir: str, **params):
 
 
 def bare_loop_images_per_second(config, steps: int, channels_last: bool = True) -> float:
-    """The same training steps as ``full`` with nothing around them (in bench.train's
-    channels-last layout, or NCHW to measure what that layout buys)."""
+    """The same training steps as ``full`` with nothing around them.
+
+    In bench.train's channels-last layout, or NCHW to measure what that layout buys.
+    """
     torch.manual_seed(0)
     target, source = load_pair(config)
     roles = select_roles(config, target, source, uses_other=False)

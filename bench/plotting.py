@@ -1,5 +1,7 @@
-"""What the paper's figures share: the style, small multiples (one panel per pair), the
-strategy legend, the footnote, and saving as PNG and PDF.
+"""What the paper's figures share: style, small multiples, legend, footnote, saving as PNG and PDF.
+
+The style, small multiples (one panel per pair), the strategy legend, the footnote, and
+saving as PNG and PDF.
 
 Figures are plain :class:`matplotlib.figure.Figure` objects (no pyplot state), so
 building many in one process leaks nothing.

@@ -16,8 +16,10 @@ import bench
 
 
 def library_versions() -> dict:
-    """Versions as the libraries report them (torch's includes its build, e.g. ``+cu130``,
-    which package metadata leaves out)."""
+    """Versions as the libraries report them.
+
+    torch's includes its build, e.g. ``+cu130``, which package metadata leaves out.
+    """
     import timm
     import torch
     import torchvision

@@ -67,8 +67,10 @@ class RunConfig:
 
 @dataclass(frozen=True)
 class DataSettings:
-    """The config's ``data`` section: where real data sets live, the split seed, and
-    per-data-set builder options (e.g. Office-31's image size)."""
+    """The config's ``data`` section: where real data sets live, the split seed, and builder options.
+
+    The builder options are per data set (e.g. Office-31's image size).
+    """
 
     root: str = "data"
     split_seed: int = 0

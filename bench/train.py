@@ -86,9 +86,11 @@ class Fit:
 
 
 class Trainer:
-    """One run, as named steps: build the network, prepare its inputs, make the
-    optimizer, fit (train one epoch, validate, keep the best), test, record.
-    :func:`run` is the entry point."""
+    """One run, as named steps.
+
+    The steps: build the network, prepare its inputs, make the optimizer, fit (train one
+    epoch, validate, keep the best), test, record. :func:`run` is the entry point.
+    """
 
     def __init__(self, config: RunConfig, progress: bool = True, cache_frozen: bool = True):
         self.config = config
@@ -165,8 +167,10 @@ class Trainer:
                       roles["test"].labels, applied, cache, time.perf_counter() - started)
 
     def _optimizer(self, train_size: int):
-        """The config's timm optimizer over the strategy's param groups, and a cosine
-        schedule to zero over every step of the run."""
+        """The config's timm optimizer over the strategy's param groups, and a cosine schedule.
+
+        The schedule goes to zero over every step of the run.
+        """
         config = self.config
         self.groups = self.strategy.param_groups()
         self.optimizer = timm.optim.create_optimizer_v2(
@@ -179,8 +183,10 @@ class Trainer:
         return self.optimizer, scheduler
 
     def _fit(self, inputs: Inputs, optimizer, scheduler) -> Fit:
-        """Train epoch by epoch; after each, validate and keep the best epoch's weights
-        (strictly better only: ties keep the earlier epoch). Stops at a non-finite loss."""
+        """Train epoch by epoch; after each, validate and keep the best epoch's weights.
+
+        Strictly better only: ties keep the earlier epoch. Stops at a non-finite loss.
+        """
         config, net = self.config, self.strategy.network
         generator = torch.Generator().manual_seed(config.seed)
         fit = Fit(train_seconds=inputs.seconds)
@@ -209,8 +215,11 @@ class Trainer:
         return fit
 
     def _train_one_epoch(self, inputs: Inputs, optimizer, scheduler, generator, bar):
-        """One pass over the training split: ([(loss, images)] and [mmd] of the steps
-        taken, and False when it stopped at a non-finite loss)."""
+        """One pass over the training split.
+
+        Returns ([(loss, images)] and [mmd] of the steps taken, and False when it stopped at
+        a non-finite loss).
+        """
         config, strategy, applied = self.config, self.strategy, inputs.applied
         strategy.network.train()
         losses, mmds = [], []

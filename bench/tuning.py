@@ -1,5 +1,6 @@
-"""Hyper-parameter tuning: the same random-search budget for every strategy, selected on
-validation accuracy, never on test metrics.
+"""Hyper-parameter tuning: the same random-search budget for every strategy.
+
+Trials are selected on validation accuracy, never on test metrics.
 
 Config (checked by ``workflows/schemas/config.schema.yaml`` and :func:`check_tuning_config`):
 
@@ -56,15 +57,21 @@ def strategy_keys() -> dict[str, tuple[str, ...]]:
 
 
 def tunable_keys(strategy: str) -> list[str]:
-    """Search-space keys allowed for ``strategy``: ``train.K`` for every train key, and
-    ``strategy_params.STRATEGY.K`` for the strategy's own keys."""
+    """Search-space keys allowed for ``strategy``.
+
+    ``train.K`` for every train key, and ``strategy_params.STRATEGY.K`` for the strategy's
+    own keys.
+    """
     return ([f"train.{key}" for key in TRAIN_KEYS]
             + [f"strategy_params.{strategy}.{key}" for key in strategy_keys().get(strategy, ())])
 
 
 def search_space(config: dict) -> dict[str, dict]:
-    """Every registered strategy's search space: the config's where it names the
-    strategy under ``search_space``, else the one the strategy's class declares."""
+    """Every registered strategy's search space.
+
+    The config's where it names the strategy under ``search_space``, else the one the
+    strategy's class declares.
+    """
     configured = config.get("search_space") or {}
     return {name: dict(configured[name] if name in configured else STRATEGIES[name].search_space())
             for name in list_strategies()}
@@ -121,8 +128,11 @@ def _stream(name: str) -> int:
 
 
 def draw_value(spec: dict, rng: np.random.Generator):
-    """One value of a parameter spec: log-uniform in [low, high], rounded to
-    SIGNIFICANT_DIGITS and kept inside the range; or one of ``values``, uniformly."""
+    """One value of a parameter spec.
+
+    Log-uniform in [low, high], rounded to SIGNIFICANT_DIGITS and kept inside the range;
+    or one of ``values``, uniformly.
+    """
     if spec["distribution"] == "log_uniform":
         low, high = float(spec["low"]), float(spec["high"])
         value = math.exp(rng.uniform(math.log(low), math.log(high)))
@@ -184,13 +194,15 @@ def all_trials(config: dict) -> dict:
 
 
 def yaml_value(value) -> str:
-    """A value as YAML text that ``--set KEY=VALUE`` (yaml.safe_load) reads back unchanged:
-    1e-05 would come back a string, so floats are written as YAML writes them (1.0e-05)."""
+    """A value as YAML text that ``--set KEY=VALUE`` (yaml.safe_load) reads back unchanged.
+
+    1e-05 would come back a string, so floats are written as YAML writes them (1.0e-05).
+    """
     return yaml.safe_dump(value, default_flow_style=True).split("\n", 1)[0]
 
 
 def set_arguments(strategy: str, hparams: dict) -> list[str]:
-    """hparams -> ``KEY=VALUE`` strings for ``python -m bench run --set``.
+    """Hyper-parameters (``hparams``) -> ``KEY=VALUE`` strings for ``python -m bench run --set``.
 
     ``train.K`` is set as the strategy's override ``strategy_params.STRATEGY.K``, which
     wins over ``train.K`` (a strategy such as feature_extraction overrides train.lr in
@@ -235,9 +247,12 @@ def select_trial(trials: list[dict]) -> dict:
 
 
 def trial_entry(trial: int, record: dict, path: str, searched: Iterable[str]) -> dict:
-    """What selection keeps of one trial's run record: its searched hyper-parameters (as
-    the record says the run used them), status and validation accuracy. Nothing else of
-    ``record["metrics"]`` is copied, so no test metric can reach the selection."""
+    """What selection keeps of one trial's run record.
+
+    Its searched hyper-parameters (as the record says the run used them), status and
+    validation accuracy. Nothing else of ``record["metrics"]`` is copied, so no test
+    metric can reach the selection.
+    """
     hparams = {}
     for key in searched:
         name = key.rsplit(".", 1)[1]

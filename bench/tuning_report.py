@@ -1,6 +1,8 @@
-"""Tuning outputs: ``tuning/summary.csv`` (one row per trial and per tuned run) and the
-tables ``tuning_selected`` and ``accuracy_default_vs_tuned`` (CSV, Markdown, LaTeX
-booktabs, HTML, as :mod:`bench.tables` writes them).
+"""Tuning outputs: ``tuning/summary.csv`` and the tables of tuning.
+
+``tuning/summary.csv`` has one row per trial and per tuned run; the tables are
+``tuning_selected`` and ``accuracy_default_vs_tuned`` (CSV, Markdown, LaTeX booktabs,
+HTML, as :mod:`bench.tables` writes them).
 
     python -m bench.tuning report --out-dir results/tuning --selected SEL.json ... \
         --tuned results/tuning/runs/... --default results/runs/...

@@ -83,8 +83,10 @@ BUGS = [
 
 
 def fast_tests(tests: tuple[str, ...] = ()) -> tuple[bool, str]:
-    """Run ``tests`` (default: the fast set) until the first failure; (passed?, the first
-    failing test or pytest's last line)."""
+    """Run ``tests`` (default: the fast set) until the first failure.
+
+    Returns (passed?, the first failing test or pytest's last line).
+    """
     result = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
                              *(tests or ("-m", "not slow"))], cwd=REPO, capture_output=True,
                             text=True)

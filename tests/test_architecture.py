@@ -10,6 +10,10 @@ it spells out, and one calling ``pkgutil.iter_modules`` every module of its pack
 from __future__ import annotations
 
 import ast
+import importlib.util
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "bench"
@@ -113,3 +117,19 @@ def test_the_cycle_finder_finds_a_cycle():
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert cycles(graph) == [["a", "b", "c"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_code_passes_ruff_including_the_docstring_style():
+    """``ruff check`` is clean, its "D" rules included: one docstring style (Google).
+
+    pyproject.toml sets the rules; ruff is in the ``dev`` extra, which CI installs.
+    """
+    if importlib.util.find_spec("ruff") is not None:
+        command = [sys.executable, "-m", "ruff"]
+    elif shutil.which("ruff"):
+        command = [shutil.which("ruff")]
+    else:
+        raise AssertionError("ruff is not installed: pip install -e '.[dev]'")
+    result = subprocess.run([*command, "check", "bench", "tests", "scripts"],
+                            cwd=PACKAGE.parent, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"ruff check found problems:\n{result.stdout}{result.stderr}"

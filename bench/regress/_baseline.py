@@ -103,8 +103,9 @@ def _provenance(frame: pd.DataFrame, summary: Path, configfiles: list[str] | Non
 
 
 def baseline_cpu(baseline: str | Path) -> str | None:
-    """The CPU the baseline was made on, from its sidecar (``NAME.meta.json``, written by
-    :func:`refresh_baseline`); None without one.
+    """The CPU the baseline was made on, from its sidecar; None without one.
+
+    The sidecar is ``NAME.meta.json``, written by :func:`refresh_baseline`.
 
     Raises:
         RegressionInputError: the sidecar exists but names no ``machine.cpu``.

@@ -1,6 +1,6 @@
-"""Regression check: a sweep's ``summary.csv`` against a committed baseline.
+r"""Regression check: a sweep's ``summary.csv`` against a committed baseline.
 
-    python -m bench compare results/summary.csv results/baseline/ci.csv \\
+    python -m bench compare results/summary.csv results/baseline/ci.csv \
         [--config FILE] [--markdown FILE]
 
 Runs are matched by (pair, strategy, seed, shots). A run *regresses* when

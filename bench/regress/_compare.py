@@ -42,7 +42,8 @@ def compare_run(name: str, base: pd.Series, current: pd.Series,
 
     Args:
         name: the run's name.
-        base, current: its rows in the baseline and the current summary (prepared).
+        base: its row in the baseline summary (prepared).
+        current: its row in the current summary (prepared).
         tolerances: how far each metric may move.
 
     Returns:

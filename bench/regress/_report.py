@@ -46,8 +46,11 @@ class RunResult:
 
 @dataclass
 class Comparison:
-    """The outcome of :func:`bench.regress.compare`: a verdict per run (baseline order,
-    then new runs), the tolerances it used, and notes for the report."""
+    """The outcome of :func:`bench.regress.compare`: a verdict per run, the tolerances, and notes.
+
+    A verdict per run (baseline order, then new runs), the tolerances it used, and notes
+    for the report.
+    """
 
     results: list[RunResult]
     tolerances: Tolerances

@@ -100,7 +100,9 @@ class Tolerances:
 
     @classmethod
     def from_config(cls, regression: Mapping | None) -> Tolerances:
-        """From a config's ``regression`` mapping (None or {} = the defaults)::
+        """From a config's ``regression`` mapping (None or {} = the defaults).
+
+        For example::
 
             regression:
               baseline: results/baseline/ci.csv   # read by `snakemake regress`

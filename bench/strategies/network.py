@@ -36,6 +36,7 @@ class Network(nn.Module):
 
         Args:
             x: (B, ...) activations entering stage ``applied`` (images when 0).
+            applied: how many leading backbone stages ``x`` has already been through.
 
         Returns:
             (B, D) features.

@@ -1,5 +1,6 @@
-"""The paper's tables: one :class:`~bench.tables.render.Table` type, written as CSV, Markdown,
-LaTeX (booktabs) and HTML.
+"""The paper's tables: one :class:`~bench.tables.render.Table` type, written in four formats.
+
+The formats: CSV, Markdown, LaTeX (booktabs) and HTML.
 
 - :mod:`bench.tables.render`: the Table type, its renderers and ``write_table``;
 - :mod:`bench.tables.cells`: the text of a cell (mean ± interval, run counts) and the notes;

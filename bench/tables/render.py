@@ -66,9 +66,9 @@ class Table:
         return "\n".join(lines + [_markdown(note) + "  " for note in self.notes]).rstrip() + "\n"
 
     def to_latex(self) -> str:
-        """A booktabs ``tabular`` with its footnotes, in a ``threeparttable``.
+        r"""A booktabs ``tabular`` with its footnotes, in a ``threeparttable``.
 
-        Needs ``\\usepackage{booktabs,threeparttable}``; meant for ``\\input`` inside the
+        Needs ``\usepackage{booktabs,threeparttable}``; meant for ``\input`` inside the
         paper's own ``table`` environment, which carries the caption (repeated here as a
         comment). threeparttable sets the notes to the table's width.
         """
