@@ -14,6 +14,9 @@ import torch
 
 UNLABELLED = -1
 
+# The classes of the chest X-ray sets, real (chest-xray, pneumoniamnist) and synthetic (synxray).
+XRAY_CLASSES = ("normal", "pneumonia")
+
 
 class DatasetMissingError(FileNotFoundError):
     """A real data set is not where the config says; the message says what to fetch."""
@@ -78,7 +81,10 @@ class ImageDataset:
         """Keep exactly ``shots`` training examples per class, drawn by ``seed``.
 
         ``None`` keeps the whole training split. Val and test are untouched.
-        Raises ValueError naming the smallest class when it has fewer than ``shots``.
+
+        Raises:
+            ValueError: a class has fewer than ``shots`` training examples (the message
+                names it).
         """
         if shots is None:
             return self
@@ -90,7 +96,12 @@ def shots_index(labels: torch.Tensor, shots: int, seed: int,
                 classes: tuple[str, ...] = ()) -> torch.Tensor:
     """Indices of ``shots`` examples per class, drawn without replacement by ``seed``.
 
-    Returns a sorted ``int64`` tensor of length ``shots * num_classes``.
+    Returns:
+        A sorted ``int64`` tensor of length ``shots * num_classes``.
+
+    Raises:
+        ValueError: ``shots`` < 1, the labels are unlabelled, or a class has fewer than
+            ``shots`` examples.
     """
     if shots < 1:
         raise ValueError(f"shots must be >= 1, got {shots}")

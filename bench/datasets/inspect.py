@@ -66,26 +66,10 @@ def grid_figure(dataset: ImageDataset, *, per_class: int = 8, seed: int = 0) -> 
     unlabelled set shows a plain grid of ``per_class`` columns and 6 rows. The title
     names the set and says "(synthetic)" for generated stand-ins.
     """
-    images, labels = dataset.train.images, dataset.train.labels
+    rows, names = _grid_rows(dataset, per_class, seed)
     resolution = dataset.resolution
-    generator = torch.Generator().manual_seed(seed)
-    if dataset.classes:
-        rows = [torch.nonzero(labels == label).flatten() for label in range(dataset.num_classes)]
-        rows = [row[torch.randperm(len(row), generator=generator)[:per_class]] for row in rows]
-        names = list(dataset.classes)
-    else:
-        order = torch.randperm(len(labels), generator=generator)[:6 * per_class]
-        rows = [order[i:i + per_class] for i in range(0, len(order), per_class)]
-        names = [""] * len(rows)
-
     pad = max(1, resolution // 32)
-    cell = resolution + pad
-    mosaic = np.full((len(rows) * cell + pad, per_class * cell + pad, 3), 255, np.uint8)
-    for r, row in enumerate(rows):
-        for c, index in enumerate(row.tolist()):
-            mosaic[pad + r * cell:pad + r * cell + resolution,
-                   pad + c * cell:pad + c * cell + resolution] = (
-                images[index].permute(1, 2, 0).numpy())
+    mosaic = _mosaic(dataset.train.images, rows, per_class, pad)
 
     # Lay the figure out in pixels (at 100 dpi) so each tile shows at least 96 px wide.
     zoom = max(1, round(96 / resolution))
@@ -96,8 +80,8 @@ def grid_figure(dataset: ImageDataset, *, per_class: int = 8, seed: int = 0) -> 
     axes = figure.add_axes((left / total_w, margin / total_h, width / total_w, height / total_h))
     axes.imshow(mosaic, interpolation="nearest")
     axes.set_xticks([])
-    axes.set_yticks([pad + r * cell + resolution / 2 for r in range(len(rows))], names,
-                    fontsize=11)
+    axes.set_yticks([pad + r * (resolution + pad) + resolution / 2 for r in range(len(rows))],
+                    names, fontsize=11)
     axes.tick_params(length=0)
     for spine in axes.spines.values():
         spine.set_visible(False)
@@ -106,3 +90,31 @@ def grid_figure(dataset: ImageDataset, *, per_class: int = 8, seed: int = 0) -> 
     figure.suptitle(f"{title}: {detail}, training images at {resolution} px", fontsize=13,
                     y=1 - 15 / total_h, va="top")
     return figure
+
+
+def _grid_rows(dataset: ImageDataset, per_class: int, seed: int
+               ) -> tuple[list[torch.Tensor], list[str]]:
+    """Training-image indices of each grid row, and the row labels (class names or "")."""
+    labels = dataset.train.labels
+    generator = torch.Generator().manual_seed(seed)
+    if dataset.classes:
+        rows = [torch.nonzero(labels == label).flatten() for label in range(dataset.num_classes)]
+        rows = [row[torch.randperm(len(row), generator=generator)[:per_class]] for row in rows]
+        return rows, list(dataset.classes)
+    order = torch.randperm(len(labels), generator=generator)[:6 * per_class]
+    rows = [order[i:i + per_class] for i in range(0, len(order), per_class)]
+    return rows, [""] * len(rows)
+
+
+def _mosaic(images: torch.Tensor, rows: list[torch.Tensor], per_class: int, pad: int
+            ) -> np.ndarray:
+    """The images of ``rows`` tiled on white, ``pad`` px apart: ``uint8 (H, W, 3)``."""
+    resolution = int(images.shape[-1])
+    cell = resolution + pad
+    mosaic = np.full((len(rows) * cell + pad, per_class * cell + pad, 3), 255, np.uint8)
+    for r, row in enumerate(rows):
+        for c, index in enumerate(row.tolist()):
+            mosaic[pad + r * cell:pad + r * cell + resolution,
+                   pad + c * cell:pad + c * cell + resolution] = (
+                images[index].permute(1, 2, 0).numpy())
+    return mosaic

@@ -26,6 +26,7 @@ import torch
 from PIL import Image
 
 from bench.datasets.base import UNLABELLED, ImageDataset
+from bench.datasets.registry import register
 from bench.datasets.splits import SplitSize, resize_images, split_dataset, stratified_split
 
 DIGITS_PER_CLASS: tuple[SplitSize, SplitSize, SplitSize] = (30, 20, None)
@@ -44,22 +45,29 @@ def _digits() -> tuple[np.ndarray, np.ndarray]:
     return images, digits.target.astype(np.int64)
 
 
+def sizes_digits(*, root: Path, split_seed: int,
+                 per_class: tuple[SplitSize, SplitSize, SplitSize] = DIGITS_PER_CLASS
+                 ) -> tuple[int, int, int]:
+    """(train, val, test) sizes of :func:`build_digits`, from the labels alone."""
+    _, labels = _digits()
+    return tuple(len(i) for i in stratified_split(labels, tuple(per_class), split_seed))
+
+
+@register("digits", "scikit-learn handwritten digits (real, 8x8 px, 1,797 images)",
+          num_classes=10, sizes=sizes_digits)
 def build_digits(resolution: int, *, root: Path, split_seed: int,
                  per_class: tuple[SplitSize, SplitSize, SplitSize] = DIGITS_PER_CLASS
                  ) -> ImageDataset:
-    """scikit-learn digits; ``per_class`` = (train, val, test) per class (int, fraction
-    or None for the rest)."""
+    """scikit-learn digits at ``resolution`` px.
+
+    Args:
+        per_class: (train, val, test) per class: an int count, a fraction, or None for
+            the rest (see :func:`~bench.datasets.splits.stratified_split`).
+    """
     images, labels = _digits()
     return split_dataset("digits", tuple(str(d) for d in range(10)), False,
                          resize_images(images, resolution), labels, tuple(per_class),
                          split_seed, info={"source": "sklearn.datasets.load_digits"})
-
-
-def sizes_digits(*, root: Path, split_seed: int,
-                 per_class: tuple[SplitSize, SplitSize, SplitSize] = DIGITS_PER_CLASS
-                 ) -> tuple[int, int, int]:
-    _, labels = _digits()
-    return tuple(len(i) for i in stratified_split(labels, tuple(per_class), split_seed))
 
 
 def bundled_photos() -> dict[str, np.ndarray]:
@@ -87,6 +95,14 @@ def bundled_photos() -> dict[str, np.ndarray]:
     return photos
 
 
+def sizes_photos(*, root: Path, split_seed: int, crops: tuple[int, int, int] = PHOTO_CROPS,
+                 generation_seed: int = 0) -> tuple[int, int, int]:
+    """(train, val, test) sizes of :func:`build_photos`: the crop counts."""
+    return tuple(int(n) for n in crops)
+
+
+@register("photos", "random crops of the real photographs bundled with scikit-learn and "
+          "scikit-image (unlabelled natural images)", num_classes=0, sizes=sizes_photos)
 def build_photos(resolution: int, *, root: Path, split_seed: int,
                  crops: tuple[int, int, int] = PHOTO_CROPS,
                  generation_seed: int = 0) -> ImageDataset:
@@ -108,8 +124,3 @@ def build_photos(resolution: int, *, root: Path, split_seed: int,
     labels = np.full(len(images), UNLABELLED)
     return split_dataset("photos", (), False, images, labels, tuple(crops), split_seed,
                          info={"photos": names, "generation_seed": generation_seed})
-
-
-def sizes_photos(*, root: Path, split_seed: int, crops: tuple[int, int, int] = PHOTO_CROPS,
-                 generation_seed: int = 0) -> tuple[int, int, int]:
-    return tuple(int(n) for n in crops)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import os
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -37,12 +37,12 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
-from bench.datasets.base import DatasetMissingError, ImageDataset, ImageSplit
+from bench.datasets.base import XRAY_CLASSES, DatasetMissingError, ImageDataset, ImageSplit
+from bench.datasets.registry import register
 from bench.datasets.splits import SplitSize, official_splits, resize_images, stratified_split
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 OFFICE_PER_CLASS: tuple[SplitSize, SplitSize, SplitSize] = (None, 0.1, 0.3)
-XRAY_CLASSES = ("normal", "pneumonia")
 _ROOT_KEY = "config key data.root"
 
 FLOWERS_URL = "https://www.robots.ox.ac.uk/~vgg/data/flowers/102/"
@@ -88,16 +88,21 @@ def _decode_or_none(path: Path, resolution: int) -> torch.Tensor | None:
 
 
 def _decode_workers() -> int:
-    """Decoding threads: the job's CPU budget (OMP_NUM_THREADS, set by the Snakemake
-    rules from their `threads`), else every CPU this process may use."""
+    """Decoding threads: the job's CPU budget, else every CPU this process may use.
+
+    The budget is OMP_NUM_THREADS, which the Snakemake rules set from their `threads`.
+    """
     budget = os.environ.get("OMP_NUM_THREADS", "")
     return int(budget) if budget.isdigit() and int(budget) > 0 else len(os.sched_getaffinity(0))
 
 
 def _read_split(files: Sequence[Path], labels: Sequence[int], resolution: int,
                 skipped: list[str]) -> ImageSplit:
-    """Decode ``files`` in parallel threads (PIL releases the GIL while it decodes and
-    resizes), in order; unreadable ones are appended to ``skipped`` and left out."""
+    """Decode ``files`` in order, in parallel threads; unreadable ones are left out.
+
+    Threads pay off because PIL releases the GIL while it decodes and resizes. The
+    paths of unreadable files are appended to ``skipped``.
+    """
     with ThreadPoolExecutor(_decode_workers()) as pool:
         decoded = list(pool.map(lambda path: _decode_or_none(path, resolution), files))
     images, kept = [], []
@@ -159,6 +164,7 @@ _FLOWERS_SPLITS = {"train": "trnid", "val": "valid", "test": "tstid"}
 
 
 def check_flowers102(root: Path) -> None:
+    """Raise :class:`DatasetMissingError` unless the images and both .mat files are there."""
     base = Path(root) / "flowers-102"
     for path in (base / "jpg", base / "imagelabels.mat", base / "setid.mat"):
         if not path.exists():
@@ -182,6 +188,18 @@ def _flowers_classes() -> tuple[str, ...]:
     return tuple(Flowers102.classes)
 
 
+def sizes_flowers102(*, root: Path, split_seed: int, download: bool = False
+                     ) -> tuple[int, int, int]:
+    """(train, val, test) sizes of the official splits, from ``setid.mat``."""
+    _, ids = _flowers_index(root)
+    return tuple(len(ids[split]) for split in ("train", "val", "test"))
+
+
+@register("flowers102", "Oxford 102 Flowers, official splits", num_classes=102,
+          sizes=sizes_flowers102, check=check_flowers102,
+          source_hint="torchvision Flowers102 (https://www.robots.ox.ac.uk/~vgg/data/flowers/102/, "
+          "or option download=True) in <data.root>/flowers-102/{jpg/image_*.jpg, "
+          "imagelabels.mat, setid.mat}")
 def build_flowers102(resolution: int, *, root: Path, split_seed: int,
                      download: bool = False) -> ImageDataset:
     """Oxford 102 Flowers with its official splits (``split_seed`` is not used)."""
@@ -198,17 +216,12 @@ def build_flowers102(resolution: int, *, root: Path, split_seed: int,
                            read["test"], info=_info(skipped, source=str(folder.parent)))
 
 
-def sizes_flowers102(*, root: Path, split_seed: int, download: bool = False
-                     ) -> tuple[int, int, int]:
-    _, ids = _flowers_index(root)
-    return tuple(len(ids[split]) for split in ("train", "val", "test"))
-
-
 # ---------------------------------------------------------------------------------------
 # office31
 # ---------------------------------------------------------------------------------------
 
 def check_office31(root: Path, *, domain: str) -> None:
+    """Raise :class:`DatasetMissingError` unless ``domain`` has class folders."""
     folder = Path(root) / "office31" / domain / "images"
     layout = (f"office31/{domain}/images/<class>/*.jpg, one folder per class "
               f"(back_pack, bike, ..., trash_can: 31 classes)")
@@ -230,11 +243,38 @@ def _office_files(root: Path, domain: str) -> tuple[tuple[str, ...], list[Path],
     return classes, files, np.asarray(labels, dtype=np.int64)
 
 
+def sizes_office31(*, domain: str, root: Path, split_seed: int,
+                   per_class: tuple[SplitSize, SplitSize, SplitSize] = OFFICE_PER_CLASS
+                   ) -> tuple[int, int, int]:
+    """(train, val, test) sizes of one domain's per-class splits, from the file list."""
+    classes, _, labels = _office_files(Path(root), domain)
+    return tuple(len(i) for i in stratified_split(labels, tuple(per_class), split_seed, classes))
+
+
+_OFFICE_HINT = ("Office-31 (https://faculty.cc.gatech.edu/~judy/domainadapt/, "
+                "domain_adaptation_images.tar.gz) unpacked as "
+                "<data.root>/office31/{domain}/images/<class>/*.jpg")
+
+
+def _register_domains(builder: Callable[..., ImageDataset]) -> Callable[..., ImageDataset]:
+    """Register ``builder`` once per domain, as ``office31-<domain>``."""
+    for domain in ("amazon", "webcam", "dslr"):
+        register(f"office31-{domain}", f"Office-31 {domain} domain, stratified splits",
+                 num_classes=31, sizes=sizes_office31, check=check_office31,
+                 source_hint=_OFFICE_HINT.format(domain=domain), domain=domain)(builder)
+    return builder
+
+
+@_register_domains
 def build_office31(resolution: int, *, domain: str, root: Path, split_seed: int,
                    per_class: tuple[SplitSize, SplitSize, SplitSize] = OFFICE_PER_CLASS
                    ) -> ImageDataset:
-    """One Office-31 domain; ``per_class`` = (train, val, test) per class (int count,
-    fraction, or None for the rest), drawn by ``split_seed`` over the file list."""
+    """One Office-31 domain, split per class by ``split_seed`` over the file list.
+
+    Args:
+        per_class: (train, val, test) per class: an int count, a fraction, or None for
+            the rest.
+    """
     classes, files, labels = _office_files(Path(root), domain)
     # Split the file list, not the decoded images, so a corrupt file never moves others.
     index = stratified_split(labels, tuple(per_class), split_seed, classes)
@@ -243,13 +283,6 @@ def build_office31(resolution: int, *, domain: str, root: Path, split_seed: int,
     read, skipped = _read_folders(splits, resolution)
     return official_splits(f"office31-{domain}", classes, False, read["train"], read["val"],
                            read["test"], info=_info(skipped, domain=domain))
-
-
-def sizes_office31(*, domain: str, root: Path, split_seed: int,
-                   per_class: tuple[SplitSize, SplitSize, SplitSize] = OFFICE_PER_CLASS
-                   ) -> tuple[int, int, int]:
-    classes, _, labels = _office_files(Path(root), domain)
-    return tuple(len(i) for i in stratified_split(labels, tuple(per_class), split_seed, classes))
 
 
 # ---------------------------------------------------------------------------------------
@@ -261,6 +294,7 @@ _CHEST_VAL_FRACTION = 0.1  # of each training class, when there is no val folder
 
 
 def check_chest_xray(root: Path) -> None:
+    """Raise :class:`DatasetMissingError` unless both training classes and test are there."""
     base = Path(root) / "chest_xray"
     # Both classes must be trained on; a test folder lacking a class is only reported.
     for path in (base / "train" / "NORMAL", base / "train" / "PNEUMONIA", base / "test"):
@@ -289,17 +323,22 @@ def _chest_files(root: Path, split_seed: int) -> tuple[dict[str, list[tuple[Path
     return splits, facts
 
 
+def sizes_chest_xray(*, root: Path, split_seed: int) -> tuple[int, int, int]:
+    """(train, val, test) sizes from the split folders' file lists."""
+    splits, _ = _chest_files(Path(root), split_seed)
+    return tuple(len(splits[split]) for split in ("train", "val", "test"))
+
+
+@register("chest-xray", "Kermany chest X-ray pneumonia, official split folders", num_classes=2,
+          sizes=sizes_chest_xray, check=check_chest_xray,
+          source_hint="Kermany ChestXRay2017 (https://data.mendeley.com/datasets/rscbjbr9sj/2) in "
+          "<data.root>/chest_xray/{train,val,test}/{NORMAL,PNEUMONIA}/*.jpeg")
 def build_chest_xray(resolution: int, *, root: Path, split_seed: int) -> ImageDataset:
     """Kermany chest X-rays, ``normal`` vs ``pneumonia``, official split folders."""
     splits, facts = _chest_files(Path(root), split_seed)
     read, skipped = _read_folders(splits, resolution)
     return official_splits("chest-xray", XRAY_CLASSES, False, read["train"], read["val"],
                            read["test"], info=_info(skipped, **facts))
-
-
-def sizes_chest_xray(*, root: Path, split_seed: int) -> tuple[int, int, int]:
-    splits, _ = _chest_files(Path(root), split_seed)
-    return tuple(len(splits[split]) for split in ("train", "val", "test"))
 
 
 # ---------------------------------------------------------------------------------------
@@ -313,6 +352,7 @@ def _medmnist_file(size: int) -> str:
 
 
 def check_pneumoniamnist(root: Path, *, size: int = 28) -> None:
+    """Raise :class:`DatasetMissingError` unless the npz file of ``size`` is there."""
     path = Path(root) / _medmnist_file(size)
     if not path.is_file():
         raise _missing("pneumoniamnist", Path(root), path,
@@ -331,6 +371,18 @@ def _read_npz(path: Path, keys: Sequence[str]) -> dict[str, np.ndarray]:
                          f"arrays {', '.join(keys)}: download it again") from error
 
 
+def sizes_pneumoniamnist(*, root: Path, split_seed: int, size: int = 28, download: bool = False
+                         ) -> tuple[int, int, int]:
+    """(train, val, test) sizes of the official splits, from the npz file's labels."""
+    arrays = _read_npz(Path(root) / _medmnist_file(size),
+                       ["train_labels", "val_labels", "test_labels"])
+    return tuple(len(arrays[f"{split}_labels"]) for split in ("train", "val", "test"))
+
+
+@register("pneumoniamnist", "MedMNIST PneumoniaMNIST (28 px chest X-rays), official splits",
+          num_classes=2, sizes=sizes_pneumoniamnist, check=check_pneumoniamnist,
+          source_hint="MedMNIST v2 (https://zenodo.org/records/10519652, or option "
+          "download=True) as <data.root>/pneumoniamnist.npz")
 def build_pneumoniamnist(resolution: int, *, root: Path, split_seed: int, size: int = 28,
                          download: bool = False) -> ImageDataset:
     """PneumoniaMNIST with its official splits; ``size`` picks the MedMNIST+ file."""
@@ -346,10 +398,3 @@ def build_pneumoniamnist(resolution: int, *, root: Path, split_seed: int, size: 
               for split in ("train", "val", "test")]
     return official_splits("pneumoniamnist", XRAY_CLASSES, False, *splits,
                            info={"source": str(Path(root) / file)})
-
-
-def sizes_pneumoniamnist(*, root: Path, split_seed: int, size: int = 28, download: bool = False
-                         ) -> tuple[int, int, int]:
-    arrays = _read_npz(Path(root) / _medmnist_file(size),
-                       ["train_labels", "val_labels", "test_labels"])
-    return tuple(len(arrays[f"{split}_labels"]) for split in ("train", "val", "test"))

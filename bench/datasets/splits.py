@@ -2,7 +2,7 @@
 
 The builders (:mod:`~bench.datasets.synthetic`, :mod:`~bench.datasets.offline`,
 :mod:`~bench.datasets.real`) import these from here, never from the package, which
-loads the builders lazily: so nothing in ``bench.datasets`` imports in a circle.
+imports the builders: so nothing in ``bench.datasets`` imports in a circle.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ def stratified_split(labels: Sequence[int] | np.ndarray | torch.Tensor,
                      classes: Sequence[str] = ()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-class random train / val / test indices, drawn by ``seed``.
 
+    Each class is permuted once; test takes the first examples, then val, then train,
+    so asking for fewer training examples never changes which examples are tested.
+
     Args:
         labels: ``(N,)`` integer labels; an unlabelled set (all ``UNLABELLED``) is one class.
         sizes: ``(train, val, test)`` per class, each an ``int`` (exactly that many
@@ -34,14 +37,12 @@ def stratified_split(labels: Sequence[int] | np.ndarray | torch.Tensor,
             depend on the other classes.
         classes: class names, only to name a class that is too small.
 
-    Each class is permuted once; test takes the first examples, then val, then train,
-    so asking for fewer training examples never changes which examples are tested.
-
     Returns:
         Three sorted, disjoint ``int64`` index arrays (train, val, test).
 
     Raises:
-        ValueError naming the class when it has fewer examples than an ``int`` size asks.
+        ValueError: a class has fewer examples than an ``int`` size asks (the message
+            names it), or ``sizes`` is malformed.
     """
     labels = np.asarray(labels, dtype=np.int64)
     if len(sizes) != 3 or sum(size is None for size in sizes) > 1:
@@ -51,15 +52,21 @@ def stratified_split(labels: Sequence[int] | np.ndarray | torch.Tensor,
         members = np.flatnonzero(labels == label)
         name = classes[label] if 0 <= label < len(classes) else label
         counts = _class_counts(sizes, len(members), name)
-        # One generator per (seed, class): a class's draw is independent of the others.
-        order = np.random.default_rng([seed, label + 1]).permutation(members)
-        start = 0
-        for split in (2, 1, 0):  # test, val, train
-            chosen[split].append(order[start:start + counts[split]])
-            start += counts[split]
+        for split, part in enumerate(_split_class(members, counts, seed, label)):
+            chosen[split].append(part)
     train, val, test = (np.sort(np.concatenate(parts)).astype(np.int64) if parts
                         else np.zeros(0, np.int64) for parts in chosen)
     return train, val, test
+
+
+def _split_class(members: np.ndarray, counts: Sequence[int], seed: int, label: int
+                 ) -> list[np.ndarray]:
+    """One class's (train, val, test) members: permuted once, then test, val, train taken."""
+    # One generator per (seed, class): a class's draw is independent of the others.
+    order = np.random.default_rng([seed, label + 1]).permutation(members)
+    test_end = counts[2]
+    val_end = test_end + counts[1]
+    return [order[val_end:val_end + counts[0]], order[test_end:val_end], order[:test_end]]
 
 
 def _class_counts(sizes: Sequence[SplitSize], n: int, name: object) -> list[int]:
@@ -133,8 +140,12 @@ def split_dataset(name: str, classes: Sequence[str], synthetic: bool, images: to
                   labels: Sequence[int] | np.ndarray | torch.Tensor,
                   sizes: Sequence[SplitSize], split_seed: int,
                   info: dict | None = None) -> ImageDataset:
-    """A data set without official splits: ``images`` ``uint8 (N, 3, R, R)`` and
-    ``(N,)`` labels split per class by :func:`stratified_split`."""
+    """A data set without official splits, split per class by :func:`stratified_split`.
+
+    Args:
+        images: ``uint8 (N, 3, R, R)``.
+        labels: ``(N,)`` integer labels.
+    """
     labels = torch.as_tensor(np.asarray(labels, dtype=np.int64))
     index = stratified_split(labels.numpy(), sizes, split_seed, classes)
     splits = [ImageSplit(images[torch.from_numpy(i)], labels[torch.from_numpy(i)])
@@ -144,8 +155,11 @@ def split_dataset(name: str, classes: Sequence[str], synthetic: bool, images: to
 
 def official_splits(name: str, classes: Sequence[str], synthetic: bool, train: ImageSplit,
                     val: ImageSplit, test: ImageSplit, info: dict | None = None) -> ImageDataset:
-    """An :class:`ImageDataset` from ready splits; records in ``info["classes_missing"]``
-    (and warns about) the classes :func:`class_coverage` finds missing."""
+    """An :class:`ImageDataset` from ready splits, checked for missing classes.
+
+    The classes :func:`class_coverage` finds missing are recorded in
+    ``info["classes_missing"]`` and warned about.
+    """
     info = dict(info or {})
     missing = class_coverage(classes, train.labels, val.labels, test.labels)
     if missing:
