@@ -1,10 +1,10 @@
-"""Tuning outputs: ``tuning/summary.csv`` and the tables of tuning.
+r"""Tuning outputs: ``tuning/summary.csv`` and the tables of tuning.
 
 ``tuning/summary.csv`` has one row per trial and per tuned run; the tables are
 ``tuning_selected`` and ``accuracy_default_vs_tuned`` (CSV, Markdown, LaTeX booktabs,
 HTML, as :mod:`bench.tables` writes them).
 
-    python -m bench.tuning report --out-dir results/tuning --selected SEL.json ... \
+    python -m bench.tuning_report --out-dir results/tuning --selected SEL.json ... \
         --tuned results/tuning/runs/... --default results/runs/...
 """
 
