@@ -21,7 +21,6 @@ one its class declares (:meth:`bench.strategies.Strategy.search_space`). Tables 
 :mod:`bench.tuning_report`'s.
 
     python -m bench.tuning select --pair P --strategy S --out SEL.json TRIAL0.json ...
-    python -m bench.tuning report --out-dir results/tuning --selected ... --tuned ... --default ...
     python -m bench.tuning figure --out-dir results/tuning/figures results/tuning/summary.csv
 """
 
