@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -267,7 +268,9 @@ def test_cache_round_trip(tmp_path, monkeypatch):
     def fail(resolution, *, root, split_seed, per_class=None, generation_seed=0):
         raise AssertionError("the cache should have been used")
 
-    monkeypatch.setattr(synthetic, "build_synxray", fail)
+    # The same module as the real builder, so the same code fingerprint and cache key.
+    fail.__module__ = synthetic.build_synxray.__module__
+    monkeypatch.setitem(DATASETS, "synxray", dataclasses.replace(DATASETS["synxray"], builder=fail))
     cached = load_dataset("synxray", 32, cache_dir=tmp_path, **SMALL)
     assert cached.classes == built.classes and cached.synthetic and cached.name == "synxray"
     for split in ("train", "val", "test"):

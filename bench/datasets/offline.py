@@ -61,6 +61,9 @@ def build_digits(resolution: int, *, root: Path, split_seed: int,
     """scikit-learn digits at ``resolution`` px.
 
     Args:
+        resolution: image side in pixels.
+        root: unused (the set ships with scikit-learn); every builder takes it.
+        split_seed: fixes which images go to train, val and test.
         per_class: (train, val, test) per class: an int count, a fraction, or None for
             the rest (see :func:`~bench.datasets.splits.stratified_split`).
     """

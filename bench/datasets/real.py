@@ -272,6 +272,10 @@ def build_office31(resolution: int, *, domain: str, root: Path, split_seed: int,
     """One Office-31 domain, split per class by ``split_seed`` over the file list.
 
     Args:
+        resolution: image side in pixels.
+        domain: ``amazon``, ``webcam`` or ``dslr``.
+        root: folder holding ``office31/``.
+        split_seed: fixes which images go to train, val and test.
         per_class: (train, val, test) per class: an int count, a fraction, or None for
             the rest.
     """

@@ -143,8 +143,14 @@ def split_dataset(name: str, classes: Sequence[str], synthetic: bool, images: to
     """A data set without official splits, split per class by :func:`stratified_split`.
 
     Args:
+        name: the data set's registry name.
+        classes: class names, in label order.
+        synthetic: whether the set is a generated stand-in.
         images: ``uint8 (N, 3, R, R)``.
         labels: ``(N,)`` integer labels.
+        sizes: (train, val, test) per class: an int count, a fraction, or None for the rest.
+        split_seed: fixes which images go to train, val and test.
+        info: provenance to keep with the set (``ImageDataset.info``).
     """
     labels = torch.as_tensor(np.asarray(labels, dtype=np.int64))
     index = stratified_split(labels.numpy(), sizes, split_seed, classes)
