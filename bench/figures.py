@@ -396,13 +396,15 @@ def tuning_figures_main(summary_csv: str | Path, out_dir: str | Path) -> list[Pa
 
 
 def main(argv: list[str] | None = None) -> None:
-    """The command line: ``python -m bench.figures --out-dir OUT_DIR SUMMARY_CSV``."""
+    """The command line: ``python -m bench.figures [--tuning] --out-dir OUT_DIR SUMMARY_CSV``."""
     parser = argparse.ArgumentParser(prog="python -m bench.figures", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("summary", help="summary.csv written by bench.aggregate")
     parser.add_argument("--out-dir", required=True, help="writes OUT_DIR/NAME.{png,pdf}")
+    parser.add_argument("--tuning", action="store_true",
+                        help="SUMMARY is tuning/summary.csv: draw the tuning_spread figure")
     args = parser.parse_args(argv)
-    figures_main(args.summary, args.out_dir)
+    (tuning_figures_main if args.tuning else figures_main)(args.summary, args.out_dir)
 
 
 if __name__ == "__main__":

@@ -18,10 +18,9 @@ every seed of the config use its hyper-parameters.
 
 The search space of a strategy the config does not name under ``search_space`` is the
 one its class declares (:meth:`bench.strategies.Strategy.search_space`). Tables are
-:mod:`bench.tuning_report`'s.
+:mod:`bench.tuning_report`'s, the figure ``python -m bench.figures --tuning``.
 
     python -m bench.tuning select --pair P --strategy S --out SEL.json TRIAL0.json ...
-    python -m bench.tuning figure --out-dir results/tuning/figures results/tuning/summary.csv
 """
 
 from __future__ import annotations
@@ -291,13 +290,6 @@ def cmd_select(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_figure(args: argparse.Namespace) -> int:
-    from bench.figures import tuning_figures_main  # late: matplotlib and seaborn
-
-    tuning_figures_main(args.summary, args.out_dir)
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.tuning", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -309,10 +301,6 @@ def main(argv: list[str] | None = None) -> int:
     select.add_argument("--searched", nargs="*", default=[], help="search-space keys")
     select.add_argument("--out", required=True, help="selection JSON")
     select.set_defaults(func=cmd_select)
-    figure = sub.add_parser("figure", help="the tuning_spread figure")
-    figure.add_argument("summary")
-    figure.add_argument("--out-dir", required=True)
-    figure.set_defaults(func=cmd_figure)
     args = parser.parse_args(argv)
     return args.func(args)
 

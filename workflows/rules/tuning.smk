@@ -132,5 +132,5 @@ rule tuning_figures:
     conda:
         "../envs/tlbench.yaml"
     shell:
-        "python -m bench.tuning figure --out-dir {params.out_dir:q} {input:q} > {log:q} 2>&1"
+        "python -m bench.figures --tuning --out-dir {params.out_dir:q} {input:q} > {log:q} 2>&1"
         " || {{ tail -n 20 {log:q} >&2; exit 1; }}"
