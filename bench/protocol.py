@@ -6,7 +6,8 @@ split; a strategy that adapts between domains also sees the source's training im
 Pairs with ``target_labels: false`` follow the Office-31 protocol: train on source
 labels, select on held-out *source*, test on the target, and adapt to the unlabelled
 target's training images. The trainer (:mod:`bench.train`), the speed benchmark
-(:mod:`bench.perf`) and the workflow's inputs (``workflows/rules/runs.smk``) follow it.
+(:mod:`bench.perf`) and the workflow's inputs (``run_inputs`` in
+``workflows/rules/common.smk``, through :func:`role_datasets`) follow it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,22 @@ from bench.datasets import load_dataset
 from bench.datasets.base import UNLABELLED, ImageDataset, shots_index
 from bench.settings import ConfigError, RunConfig
 from bench.strategies import STRATEGIES
+
+# Which data set each role's split comes from, per protocol (target_labels true, false).
+# A role uses that set's split of the same name; "other" (the other domain, for
+# strategies that adapt) uses its training split.
+ROLE_DATASETS = {
+    True: {"train": "target", "val": "target", "other": "source", "test": "target"},
+    False: {"train": "source", "val": "source", "other": "target", "test": "target"},
+}
+
+
+def role_datasets(source: str, target: str, target_labels: bool,
+                  uses_other: bool) -> dict[str, str]:
+    """Role -> the name of the data set it reads, for a pair (what the workflow prepares)."""
+    names = {"source": source, "target": target}
+    return {role: names[which] for role, which in ROLE_DATASETS[bool(target_labels)].items()
+            if uses_other or role != "other"}
 
 
 @dataclass(frozen=True)
@@ -59,23 +76,18 @@ def load_pair(config: RunConfig) -> tuple[ImageDataset, ImageDataset | None]:
 
 def select_roles(config: RunConfig, target: ImageDataset, source: ImageDataset | None,
                   uses_other: bool) -> dict[str, Role]:
-    """Which split plays which role under the pair's protocol."""
-    if config.target_labels:
-        index = None
-        if config.shots is not None:
-            try:
-                index = shots_index(target.train.labels, config.shots, config.seed, target.classes)
-            except ValueError as error:
-                raise ConfigError(f"`shots` = {config.shots} for pair {config.pair!r}: "
-                                  f"{error}") from error
-        roles = {"train": Role(target, "train", index), "val": Role(target, "val")}
-        if uses_other:
-            roles["other"] = Role(source, "train")
-    else:  # Office-31 protocol: source labels only, model selection on held-out source
-        roles = {"train": Role(source, "train"), "val": Role(source, "val")}
-        if uses_other:
-            roles["other"] = Role(target, "train")
-    roles["test"] = Role(target, "test")
+    """Which split plays which role under the pair's protocol (:data:`ROLE_DATASETS`)."""
+    sets = {"source": source, "target": target}
+    roles = {role: Role(sets[which], "train" if role == "other" else role)
+             for role, which in ROLE_DATASETS[config.target_labels].items()
+             if uses_other or role != "other"}
+    if config.target_labels and config.shots is not None:
+        try:
+            index = shots_index(target.train.labels, config.shots, config.seed, target.classes)
+        except ValueError as error:
+            raise ConfigError(f"`shots` = {config.shots} for pair {config.pair!r}: "
+                              f"{error}") from error
+        roles["train"] = Role(target, "train", index)
     if (roles["train"].labels == UNLABELLED).any():
         raise ValueError(f"pair {config.pair!r}: the training split has no labels")
     return roles

@@ -14,6 +14,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from bench.layout import RUN_PATTERN, run_record_path, shots_label
+from bench.protocol import role_datasets
 from bench.schema import SCHEMA_PATH, base_schema, explain
 
 # ---------------------------------------------------------------- the config's checks
@@ -140,10 +141,9 @@ def run_inputs(wildcards):
     augment = config["strategy_params"].get(wildcards.strategy, {}).get(
         "augment", config["train"]["augment"])
     if wildcards.strategy == "feature_extraction" and not augment:
-        # Labelled target: train, val and test come from the target; otherwise train
-        # and val come from the source (bench.protocol.select_roles).
-        read = [spec["target"]] if spec["target_labels"] else [spec["source"], spec["target"]]
-        inputs += [features_marker(dataset) for dataset in read]
+        read = role_datasets(spec["source"], spec["target"], spec["target_labels"],
+                             uses_other=False)
+        inputs += [features_marker(dataset) for dataset in dict.fromkeys(read.values())]
     return inputs
 
 
