@@ -49,11 +49,11 @@ from bench.regress._report import (
     RunResult,
 )
 from bench.regress._summary import prepare, read_summary
-from bench.regress._tolerances import CONFIG_KEYS, Tolerances, load_tolerances
+from bench.regress._tolerances import Tolerances, load_tolerances
 
 __all__ = [
     "ACCURACY_METRICS", "CACHE_COLUMN", "CACHE_ORDER_DEPENDENT", "CHANGED", "COLUMN_LABELS",
-    "CONFIG_KEYS", "COST_METRICS", "FAILING", "HEADLINE_NAMES", "IMPROVED", "KEY",
+    "COST_METRICS", "FAILING", "HEADLINE_NAMES", "IMPROVED", "KEY",
     "MEMORY_METRICS", "MISSING", "NEW", "PROVENANCE_COLUMNS", "REGRESSED", "REQUIRED_COLUMNS",
     "SAME", "TIME_METRICS", "VERDICT_ORDER", "Comparison", "RegressionInputError", "RunResult",
     "Tolerances", "add_arguments", "baseline_cpu", "compare", "compare_run", "load_tolerances",

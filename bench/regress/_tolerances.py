@@ -9,24 +9,23 @@ cent. docs/REGRESSION.md has the measurements behind each number, and the comman
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
 
+from bench import schema
 from bench.regress._columns import (
     ACCURACY_METRICS,
-    COST_METRICS,
     TIME_METRICS,
     RegressionInputError,
 )
+from bench.settings import ConfigError
 
-# Keys of the config's `regression` mapping this module reads; `baseline` is the
-# workflow's (the file `snakemake regress` compares against).
-CONFIG_KEYS = ("baseline", "accuracy_drop", "accuracy_drop_other_machine", "time_factor",
-               "memory_factor", "time_floor_seconds", "metrics")
+# The config schema's `regression` section, with the definitions it refers to.
+_REGRESSION_SCHEMA = {"type": "object", "$defs": schema.base_schema()["$defs"],
+                      "properties": {"regression": schema.base_schema()["properties"]["regression"]}}
 
 
 @dataclass(frozen=True)
@@ -44,9 +43,8 @@ class Tolerances:
         metrics: overrides per metric: a drop for an accuracy metric, a factor for a
             cost metric (e.g. ``{"macro_f1": 0.03, "peak_host_rss_bytes": 1.5}``).
 
-    Raises:
-        RegressionInputError: a value out of range or an unknown metric, named by its
-            config key.
+    Built by :meth:`from_config`, which checks the mapping against the config schema's
+    ``regression`` section (the one place its rules are written).
     """
 
     accuracy_drop: float = 0.01
@@ -55,29 +53,6 @@ class Tolerances:
     memory_factor: float = 1.2
     time_floor_seconds: float = 5.0
     metrics: Mapping[str, float] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        _check_fraction("regression.accuracy_drop", self.accuracy_drop)
-        _check_fraction("regression.accuracy_drop_other_machine",
-                        self.accuracy_drop_other_machine)
-        _check_factor("regression.time_factor", self.time_factor)
-        _check_factor("regression.memory_factor", self.memory_factor)
-        if not _is_number(self.time_floor_seconds) or self.time_floor_seconds < 0:
-            raise RegressionInputError(f"`regression.time_floor_seconds` must be a number "
-                                       f">= 0, got {self.time_floor_seconds!r}")
-        if not isinstance(self.metrics, Mapping):
-            raise RegressionInputError(f"`regression.metrics` must map metric names to "
-                                       f"tolerances, got {self.metrics!r}")
-        for metric, value in self.metrics.items():
-            key = f"regression.metrics.{metric}"
-            if metric in ACCURACY_METRICS:
-                _check_fraction(key, value)
-            elif metric in COST_METRICS:
-                _check_factor(key, value)
-            else:
-                raise RegressionInputError(
-                    f"unknown metric {metric!r} in `regression.metrics`; allowed: "
-                    f"{', '.join(ACCURACY_METRICS + COST_METRICS)}")
 
     def limit(self, metric: str) -> float:
         """The tolerance of one metric: a drop (accuracy metrics) or a factor (cost)."""
@@ -118,12 +93,10 @@ class Tolerances:
         """
         if regression is None:
             return cls()
-        if not isinstance(regression, Mapping):
-            raise RegressionInputError(f"`regression` must be a mapping, got {regression!r}")
-        unknown = sorted(set(regression) - set(CONFIG_KEYS))
-        if unknown:
-            raise RegressionInputError(f"unknown key(s) {', '.join(map(repr, unknown))} under "
-                                       f"`regression`; allowed: {', '.join(CONFIG_KEYS)}")
+        try:
+            schema.check({"regression": regression}, _REGRESSION_SCHEMA)
+        except ConfigError as error:
+            raise RegressionInputError(str(error)) from None
         settings = {k: v for k, v in regression.items() if k != "baseline"}
         settings["metrics"] = settings.get("metrics") or {}
         return cls(**settings)
@@ -136,22 +109,6 @@ class Tolerances:
         overrides = [f"{metric} {_format_limit(metric, value)}"
                      for metric, value in self.metrics.items()]
         return text + (f"; overrides: {', '.join(overrides)}" if overrides else "")
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _check_fraction(key: str, value) -> None:
-    if not _is_number(value) or not 0 <= value <= 1:
-        raise RegressionInputError(f"`{key}` must be a fraction in [0, 1] "
-                                   f"(0.01 = 1 percentage point), got {value!r}")
-
-
-def _check_factor(key: str, value) -> None:
-    if not _is_number(value) or value < 1:
-        raise RegressionInputError(f"`{key}` must be a factor >= 1 (current / baseline), "
-                                   f"got {value!r}")
 
 
 def _format_limit(metric: str, value: float) -> str:
