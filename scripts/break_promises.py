@@ -43,7 +43,7 @@ BUGS = [
         "if val_accuracy >= fit.best_val:"),
     Bug("office-val-on-target", "Office-31 protocol: selection on held-out source",
         "bench/protocol.py",
-        '"val": Role(source, "val")}', '"val": Role(target, "val")}'),
+        'False: {"train": "source", "val": "source"', 'False: {"train": "source", "val": "target"'),
     Bug("cache-ignores-shots", "the cache changes speed, not results (shots subsets)",
         "bench/train.py",
         "            activations = activations[role.index]\n", "            pass\n"),
