@@ -13,6 +13,7 @@ from scipy.io import savemat
 
 from bench.datasets import DATASETS, DatasetMissingError, is_available, load_dataset
 from bench.datasets.inspect import list_datasets
+from bench.datasets.real import chest_patient, chest_xray_files
 
 REAL = ["flowers102", "office31-amazon", "office31-webcam", "office31-dslr", "chest-xray",
         "pneumoniamnist"]
@@ -54,14 +55,43 @@ def office_fixture(root: Path, domain: str = "amazon", classes=("back_pack", "bi
     return folder
 
 
-def chest_fixture(root: Path, splits=("train", "val", "test"), per_class: int = 3) -> Path:
+def chest_name(label: int, patient: int, image: int, source: str = "kaggle") -> str:
+    """A file name as the download spells it: Kaggle's or Mendeley's."""
+    if source == "mendeley":
+        return f"{('NORMAL', 'BACTERIA', 'VIRUS')[label + image % 2 * label]}-{patient}-{image:04d}.jpeg"
+    if label == 0:
+        return f"{('IM', 'NORMAL2-IM')[patient % 2]}-{patient:04d}-{image:04d}.jpeg"
+    return f"person{patient}_{('bacteria', 'virus')[image % 2]}_{image}.jpeg"
+
+
+def chest_fixture(root: Path, splits=("train", "val", "test"), per_class: int = 3,
+                  images: int = 1, source: str = "kaggle") -> Path:
+    """``per_class`` patients per class and split, each with ``images`` X-rays.
+
+    Every patient's X-rays are a flat grey of its own level, so a test tells the
+    patients of a split from its decoded pixels (:func:`chest_levels`).
+    """
     base = root / "chest_xray"
-    for s, split in enumerate(splits):
+    patient = 0
+    for split in splits:
         for c, name in enumerate(("NORMAL", "PNEUMONIA")):
-            for i in range(per_class):
-                write_jpeg(base / split / name / f"person{i}_{split}.jpeg", seed=s * 50 + c * 10 + i,
-                           mode="L")
+            for _ in range(per_class):
+                patient += 1
+                for k in range(images):
+                    path = base / split / name / chest_name(c, patient, k + 1, source)
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    Image.new("L", (24, 18), chest_level(patient)).save(path, "JPEG")
     return base
+
+
+def chest_level(patient: int) -> int:
+    assert patient <= 120
+    return 10 + 2 * patient
+
+
+def chest_levels(split) -> set[int]:
+    """The grey levels, i.e. the fixture's patients, of a loaded split."""
+    return set(split.images[:, 0].flatten(1).float().mean(1).round().int().tolist())
 
 
 # ---------------------------------------------------------------------------------------
@@ -220,14 +250,19 @@ def test_office31_tiny_classes_are_reported_missing_from_a_split(tmp_path):
 # chest-xray
 # ---------------------------------------------------------------------------------------
 
-def test_chest_xray_official_split_folders(tmp_path):
-    chest_fixture(tmp_path)
+def test_chest_xray_test_folder_is_test_and_val_is_drawn_from_the_pool(tmp_path):
+    chest_fixture(tmp_path)  # 3 patients per class in each of train/, val/, test/
     dataset = load_dataset("chest-xray", 16, root=tmp_path)
     assert dataset.classes == ("normal", "pneumonia")
-    for split in (dataset.train, dataset.val, dataset.test):
-        assert split.labels.tolist() == [0, 0, 0, 1, 1, 1]
-        assert torch.equal(split.images[:, 0], split.images[:, 2])  # grayscale as RGB
-    assert DATASETS["chest-xray"].sizes(root=tmp_path, split_seed=0) == (6, 6, 6)
+    # Pool: 6 patients per class; val round(0.1 * 6) = 1 patient per class.
+    assert torch.bincount(dataset.val.labels).tolist() == [1, 1]
+    assert torch.bincount(dataset.train.labels).tolist() == [5, 5]
+    assert dataset.test.labels.tolist() == [0, 0, 0, 1, 1, 1]
+    assert chest_levels(dataset.test) == {chest_level(p) for p in range(13, 19)}
+    assert chest_levels(dataset.train) | chest_levels(dataset.val) == {
+        chest_level(p) for p in range(1, 13)}
+    assert torch.equal(dataset.test.images[:, 0], dataset.test.images[:, 2])  # grayscale as RGB
+    assert DATASETS["chest-xray"].sizes(root=tmp_path, split_seed=0) == (10, 2, 6)
 
 
 def test_chest_xray_class_missing_from_test_is_reported(tmp_path):
@@ -241,12 +276,100 @@ def test_chest_xray_class_missing_from_test_is_reported(tmp_path):
     assert dataset.test.labels.tolist() == [0, 0, 0]
 
 
-def test_chest_xray_without_val_folder_holds_out_train(tmp_path):
-    chest_fixture(tmp_path, splits=("train", "test"), per_class=10)
+def move_val_into_train(base: Path) -> None:
+    """The Mendeley layout: no val/ folder, its files in train/."""
+    for path in sorted((base / "val").rglob("*.jpeg")):
+        path.rename(base / "train" / path.parent.name / path.name)
+    for folder in sorted((base / "val").iterdir()):
+        folder.rmdir()
+    (base / "val").rmdir()
+
+
+def test_chest_xray_with_or_without_val_folder_splits_the_same_pool_alike(tmp_path):
+    kaggle = chest_fixture(tmp_path / "kaggle", per_class=10, images=2)
+    move_val_into_train(chest_fixture(tmp_path / "mendeley", per_class=10, images=2))
+    with_val = load_dataset("chest-xray", 16, root=tmp_path / "kaggle")
+    without = load_dataset("chest-xray", 16, root=tmp_path / "mendeley")
+    assert not (tmp_path / "mendeley" / "chest_xray" / "val").exists() and (kaggle / "val").is_dir()
+    pool = {chest_level(p) for p in range(1, 41)}  # train/ and val/ patients, both classes
+    for dataset in (with_val, without):
+        # 20 patients per class in the pool: 2 per class validated, with both their images.
+        assert torch.bincount(dataset.val.labels).tolist() == [4, 4]
+        assert torch.bincount(dataset.train.labels).tolist() == [36, 36]
+        assert chest_levels(dataset.val) | chest_levels(dataset.train) == pool
+        assert chest_levels(dataset.test) == {chest_level(p) for p in range(41, 61)}
+    # Same files, same patients: the split does not depend on the folder they came in.
+    assert chest_levels(with_val.val) == chest_levels(without.val)
+    facts = with_val.info["val_protocol"], without.info["val_protocol"]
+    assert [f["official_val_merged"] for f in facts] == [True, False]
+    assert [f["official_val_files"] for f in facts] == [40, 0]
+    for fact in facts:
+        assert fact["val_fraction"] == 0.1 and fact["grouped_by"] == "patient"
+        assert fact["patients"] == {"train": 36, "val": 4, "test": 20}
+        assert fact["files_without_patient_id"] == {"train": 0, "val": 0, "test": 0}
+    assert DATASETS["chest-xray"].sizes(root=tmp_path / "mendeley", split_seed=0) == (72, 8, 40)
+    wider = load_dataset("chest-xray", 16, root=tmp_path / "kaggle", val_fraction=0.25)
+    assert torch.bincount(wider.val.labels).tolist() == [10, 10]  # 5 of 20 patients per class
+    with pytest.raises(ValueError, match="fraction must be in"):
+        load_dataset("chest-xray", 16, root=tmp_path / "kaggle", val_fraction=1.0)
+
+
+@pytest.mark.parametrize("source", ["kaggle", "mendeley"])
+@pytest.mark.parametrize("split_seed", [0, 1, 2])
+def test_chest_xray_no_patient_in_both_train_and_val(tmp_path, source, split_seed):
+    base = chest_fixture(tmp_path, per_class=12, images=3, source=source)
+    if source == "mendeley":
+        move_val_into_train(base)
+        # A Mendeley patient id spans the classes: patient 1 also has a pneumonia X-ray.
+        Image.new("L", (24, 18), chest_level(1)).save(
+            base / "train" / "PNEUMONIA" / chest_name(1, 1, 9, source), "JPEG")
+    splits, info = chest_xray_files(tmp_path, split_seed)
+    patients = {split: {chest_patient(path) for path, _ in items} for split, items in splits.items()}
+    assert None not in patients["train"] | patients["val"]
+    assert not patients["train"] & patients["val"]
+    assert len(patients["val"]) == info["val_protocol"]["patients"]["val"] > 0
+    dataset = load_dataset("chest-xray", 16, root=tmp_path, split_seed=split_seed)
+    assert not chest_levels(dataset.train) & chest_levels(dataset.val)
+    assert len(dataset.val) == 3 * len(chest_levels(dataset.val)) + (
+        chest_level(1) in chest_levels(dataset.val))  # every image of a validated patient
+
+
+def test_chest_xray_split_seed_fixes_the_split(tmp_path):
+    chest_fixture(tmp_path, per_class=10, images=2)
+    dataset = load_dataset("chest-xray", 16, root=tmp_path, split_seed=0)
+    same = load_dataset("chest-xray", 16, root=tmp_path, split_seed=0)
+    other = load_dataset("chest-xray", 16, root=tmp_path, split_seed=1)
+    assert torch.equal(same.val.images, dataset.val.images)
+    assert torch.equal(same.train.images, dataset.train.images)
+    assert chest_levels(other.val) != chest_levels(dataset.val)
+    assert torch.equal(other.test.images, dataset.test.images)  # test is the test folder
+    assert chest_xray_files(tmp_path, 1) == chest_xray_files(tmp_path, 1)
+
+
+def test_chest_xray_file_without_patient_id_loads_as_its_own_group(tmp_path):
+    base = chest_fixture(tmp_path, per_class=10)
+    odd = [base / "train" / "NORMAL" / "scan.jpeg", base / "val" / "PNEUMONIA" / "IMG_0001.jpeg",
+           base / "test" / "NORMAL" / "person_x.jpeg"]
+    for i, path in enumerate(odd):
+        Image.new("L", (24, 18), 5 + i).save(path, "JPEG")
+    assert [chest_patient(path) for path in odd] == [None, None, None]
     dataset = load_dataset("chest-xray", 16, root=tmp_path)
-    assert dataset.info["val_from_train"] == 0.1
-    assert torch.bincount(dataset.val.labels).tolist() == [1, 1]
-    assert torch.bincount(dataset.train.labels).tolist() == [9, 9]
+    facts = dataset.info["val_protocol"]
+    assert sum(facts["files_without_patient_id"].values()) == 3
+    assert facts["files_without_patient_id"]["test"] == 1
+    assert len(dataset.train) + len(dataset.val) == 40 + 2 and len(dataset.test) == 21
+    assert {5, 6} <= chest_levels(dataset.train) | chest_levels(dataset.val)
+    assert DATASETS["chest-xray"].sizes(root=tmp_path, split_seed=0) == (
+        len(dataset.train), len(dataset.val), len(dataset.test))
+
+
+@pytest.mark.parametrize("name, patient", [
+    ("person1234_bacteria_3001.jpeg", "person1234"), ("person7_virus_13.jpeg", "person7"),
+    ("IM-0115-0001.jpeg", "IM-115"), ("NORMAL2-IM-0115-0001.jpeg", "NORMAL2-IM-115"),
+    ("NORMAL-1003233-0001.jpeg", "patient-1003233"), ("VIRUS-1003233-0002.jpeg", "patient-1003233"),
+    ("BACTERIA-40699-0001.jpeg", "patient-40699"), ("scan.jpeg", None), ("IM-0115.jpeg", None)])
+def test_chest_patient_ids_from_file_names(name, patient):
+    assert chest_patient(Path("train/NORMAL") / name) == patient
 
 
 def test_chest_xray_empty_class_folder_fails_naming_it(tmp_path):

@@ -18,9 +18,11 @@ examples but none in val or test is listed in ``info["classes_missing"]``.
 - ``office31-{amazon,webcam,dslr}``: ``<root>/office31/<domain>/images/<class>/*.jpg``
   (the published archive's layout); per-class splits drawn by ``split_seed``, default
   test 30% / val 10% / train the rest.
-- ``chest-xray``: Kermany's ``<root>/chest_xray/{train,val,test}/{NORMAL,PNEUMONIA}/*.jpeg``
-  with its official split folders; without a ``val`` folder, 10% of each training class
-  is held out as val.
+- ``chest-xray``: Kermany's ``<root>/chest_xray/{train,val,test}/{NORMAL,PNEUMONIA}/*.jpeg``;
+  test is the official ``test`` folder; ``val`` (16 images in Kaggle's copy, absent
+  from Mendeley's) joins ``train`` in one pool, from which option ``val_fraction``
+  (default 10%) of each class's patients is held out as val by ``split_seed``, so no
+  patient is in both train and val. ``info["val_protocol"]`` records it.
 - ``pneumoniamnist``: MedMNIST's ``<root>/pneumoniamnist.npz`` (``pneumoniamnist_{size}.npz``
   for the larger MedMNIST+ sizes), official splits; option ``download=True`` fetches it.
 """
@@ -28,6 +30,7 @@ examples but none in val or test is listed in ``info["classes_missing"]``.
 from __future__ import annotations
 
 import os
+import re
 import zipfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -39,7 +42,13 @@ from PIL import Image, ImageOps
 
 from bench.datasets.base import XRAY_CLASSES, DatasetMissingError, ImageDataset, ImageSplit
 from bench.datasets.registry import register
-from bench.datasets.splits import SplitSize, official_splits, resize_images, stratified_split
+from bench.datasets.splits import (
+    SplitSize,
+    grouped_holdout,
+    official_splits,
+    resize_images,
+    stratified_split,
+)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 OFFICE_PER_CLASS: tuple[SplitSize, SplitSize, SplitSize] = (None, 0.1, 0.3)
@@ -294,7 +303,29 @@ def build_office31(resolution: int, *, domain: str, root: Path, split_seed: int,
 # ---------------------------------------------------------------------------------------
 
 _CHEST_LAYOUT = "chest_xray/{train,val,test}/{NORMAL,PNEUMONIA}/*.jpeg"
-_CHEST_VAL_FRACTION = 0.1  # of each training class, when there is no val folder
+CHEST_VAL_FRACTION = 0.1  # of each class's patients in the train pool (train/ + val/)
+# Patient ids in the file names, each a namespace of its own: Kaggle's PNEUMONIA
+# personNNNN_{bacteria,virus}_MMMM and NORMAL [NORMAL2-]IM-NNNN-MMMM; Mendeley's
+# {NORMAL,BACTERIA,VIRUS}-NNNNNNN-MMMM, whose id spans the classes.
+_CHEST_PATIENT = (
+    (re.compile(r"person(\d+)_(?:bacteria|virus)_\d+", re.IGNORECASE), "person{}"),
+    (re.compile(r"IM-(\d+)-\d+", re.IGNORECASE), "IM-{}"),
+    (re.compile(r"NORMAL2-IM-(\d+)-\d+", re.IGNORECASE), "NORMAL2-IM-{}"),
+    (re.compile(r"(?:NORMAL|BACTERIA|VIRUS)-(\d+)-\d+", re.IGNORECASE), "patient-{}"),
+)
+
+
+def chest_patient(path: Path) -> str | None:
+    """The patient id in a Kermany chest X-ray file name, or None when it has none.
+
+    ``person1234_bacteria_5.jpeg`` -> ``person1234``; ``NORMAL2-IM-0123-0001.jpeg`` ->
+    ``NORMAL2-IM-123``; ``VIRUS-1003233-0002.jpeg`` -> ``patient-1003233``.
+    """
+    for pattern, name in _CHEST_PATIENT:
+        match = pattern.fullmatch(Path(path).stem)
+        if match:
+            return name.format(int(match.group(1)))
+    return None
 
 
 def check_chest_xray(root: Path) -> None:
@@ -306,40 +337,72 @@ def check_chest_xray(root: Path) -> None:
             raise _missing("chest-xray", Path(root), path, _CHEST_LAYOUT, CHEST_URL)
 
 
-def _chest_files(root: Path, split_seed: int) -> tuple[dict[str, list[tuple[Path, int]]], dict]:
-    """``{split: [(file, label), ...]}`` from the split folders, and facts for ``info``."""
+def _chest_folder(base: Path, split: str) -> list[tuple[Path, int]]:
+    """``[(file, label), ...]`` of one split folder's class folders that exist."""
+    return [(path, label) for label, name in enumerate(XRAY_CLASSES)
+            if (base / split / name.upper()).is_dir()
+            for path in _class_folder_files(base / split / name.upper())]
+
+
+def chest_xray_files(root: Path, split_seed: int, val_fraction: float = CHEST_VAL_FRACTION
+                     ) -> tuple[dict[str, list[tuple[Path, int]]], dict]:
+    """``{split: [(file, label), ...]}`` and the protocol's facts for ``info``.
+
+    The train pool is ``train/`` plus ``val/`` when there is one; val is drawn from it
+    by patient (:func:`bench.datasets.splits.grouped_holdout`); test is ``test/``.
+    """
     check_chest_xray(root)
     base = Path(root) / "chest_xray"
-    splits: dict[str, list[tuple[Path, int]]] = {}
-    facts: dict = {}
-    for split in ("train", "val", "test"):
-        if not (base / split).is_dir():
-            continue
-        splits[split] = [(path, label) for label, name in enumerate(XRAY_CLASSES)
-                         if (base / split / name.upper()).is_dir()
-                         for path in _class_folder_files(base / split / name.upper())]
-    if "val" not in splits:  # hold out part of train, per class, by split_seed
-        labels = [label for _, label in splits["train"]]
-        train, val, _ = stratified_split(labels, (None, _CHEST_VAL_FRACTION, 0), split_seed)
-        splits["train"], splits["val"] = ([splits["train"][i] for i in index]
-                                          for index in (train, val))
-        facts["val_from_train"] = _CHEST_VAL_FRACTION
-    return splits, facts
+    merged = _chest_folder(base, "val") if (base / "val").is_dir() else None
+    pool = _chest_folder(base, "train") + (merged or [])
+    # A file without a patient id is a group of its own (its path is unique).
+    groups = [chest_patient(path) or f"file:{path.relative_to(base).as_posix()}"
+              for path, _ in pool]
+    train, val = grouped_holdout([label for _, label in pool], groups, val_fraction, split_seed)
+    splits = {"train": [pool[i] for i in train], "val": [pool[i] for i in val],
+              "test": _chest_folder(base, "test")}
+    protocol = {"val_from": "train/ + val/" if merged is not None else "train/",
+                "val_fraction": val_fraction, "grouped_by": "patient",
+                "official_val_merged": merged is not None,
+                "official_val_files": len(merged or [])}
+    return splits, {"val_protocol": {**protocol, **_chest_patient_counts(splits)}}
 
 
-def sizes_chest_xray(*, root: Path, split_seed: int) -> tuple[int, int, int]:
-    """(train, val, test) sizes from the split folders' file lists."""
-    splits, _ = _chest_files(Path(root), split_seed)
+def _chest_patient_counts(splits: dict[str, list[tuple[Path, int]]]) -> dict:
+    """Patients per split, files without a patient id per split, patients test shares."""
+    patients = {split: {chest_patient(path) for path, _ in items} - {None}
+                for split, items in splits.items()}
+    return {"patients": {split: len(ids) for split, ids in patients.items()},
+            "files_without_patient_id": {split: sum(chest_patient(path) is None
+                                                    for path, _ in items)
+                                         for split, items in splits.items()},
+            "test_patients_also_in_train_or_val":
+                len(patients["test"] & (patients["train"] | patients["val"]))}
+
+
+def sizes_chest_xray(*, root: Path, split_seed: int, val_fraction: float = CHEST_VAL_FRACTION
+                     ) -> tuple[int, int, int]:
+    """(train, val, test) sizes from the split folders' file lists (no decoding)."""
+    splits, _ = chest_xray_files(Path(root), split_seed, val_fraction)
     return tuple(len(splits[split]) for split in ("train", "val", "test"))
 
 
-@register("chest-xray", "Kermany chest X-ray pneumonia, official split folders", num_classes=2,
-          sizes=sizes_chest_xray, check=check_chest_xray,
+@register("chest-xray", "Kermany chest X-ray pneumonia, official test, val held out by patient",
+          num_classes=2, sizes=sizes_chest_xray, check=check_chest_xray,
           source_hint="Kermany ChestXRay2017 (https://data.mendeley.com/datasets/rscbjbr9sj/2) in "
           "<data.root>/chest_xray/{train,val,test}/{NORMAL,PNEUMONIA}/*.jpeg")
-def build_chest_xray(resolution: int, *, root: Path, split_seed: int) -> ImageDataset:
-    """Kermany chest X-rays, ``normal`` vs ``pneumonia``, official split folders."""
-    splits, facts = _chest_files(Path(root), split_seed)
+def build_chest_xray(resolution: int, *, root: Path, split_seed: int,
+                     val_fraction: float = CHEST_VAL_FRACTION) -> ImageDataset:
+    """Kermany chest X-rays, ``normal`` vs ``pneumonia``; val held out by patient.
+
+    Args:
+        resolution: image side in pixels.
+        root: folder holding ``chest_xray/``.
+        split_seed: fixes which patients of the train pool are validated on.
+        val_fraction: share of each class's patients in the train pool (``train/``,
+            plus ``val/`` when the download has one) held out as val; test is ``test/``.
+    """
+    splits, facts = chest_xray_files(Path(root), split_seed, val_fraction)
     read, skipped = _read_folders(splits, resolution)
     return official_splits("chest-xray", XRAY_CLASSES, False, read["train"], read["val"],
                            read["test"], info=_info(skipped, **facts))

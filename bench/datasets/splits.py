@@ -95,6 +95,58 @@ def _class_counts(sizes: Sequence[SplitSize], n: int, name: object) -> list[int]
     return [left if count is None else count for count in counts]
 
 
+def grouped_holdout(labels: Sequence[int] | np.ndarray, groups: Sequence[str] | np.ndarray,
+                    fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Hold out ``fraction`` of each class's groups (e.g. patients), whole groups only.
+
+    A group goes wholly to one side, so no group has members in both parts. Each group
+    counts for the class most of its members have (ties: the lowest label); in each
+    class, ``round(fraction * groups)`` of its groups (at least 1, never all, none when
+    the class has a single group) are drawn by scikit-learn's ``GroupShuffleSplit``.
+
+    Args:
+        labels: ``(N,)`` integer labels.
+        groups: ``(N,)`` group names; members of a group share one name.
+        fraction: share of each class's groups held out, in (0, 1).
+        seed: the split seed. Same seed -> same indices, whatever the order of the
+            examples; each class draws from its own generator.
+
+    Returns:
+        Two sorted, disjoint ``int64`` index arrays: kept, held out.
+
+    Raises:
+        ValueError: ``fraction`` is not in (0, 1), or labels and groups differ in length.
+    """
+    from sklearn.model_selection import GroupShuffleSplit
+    if isinstance(fraction, bool) or not isinstance(fraction, int | float) or not 0 < fraction < 1:
+        raise ValueError(f"the held-out fraction must be in (0, 1), got {fraction!r}")
+    classes, group_of, group_class = _group_classes(labels, groups)
+    out = np.zeros(len(group_of), dtype=bool)
+    for stratum, label in enumerate(classes.tolist()):
+        members = np.flatnonzero(group_class[group_of] == stratum)
+        n_groups = int(np.sum(group_class == stratum))
+        n_held = min(n_groups - 1, max(1, round(fraction * n_groups)))
+        if n_held < 1:
+            continue
+        state = int(np.random.SeedSequence([seed, label + 1]).generate_state(1)[0])
+        splitter = GroupShuffleSplit(n_splits=1, test_size=n_held, random_state=state)
+        _, part = next(splitter.split(members, groups=group_of[members]))
+        out[members[part]] = True
+    return np.flatnonzero(~out).astype(np.int64), np.flatnonzero(out).astype(np.int64)
+
+
+def _group_classes(labels: Sequence[int] | np.ndarray, groups: Sequence[str] | np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The labels present, each example's group index, and each group's majority class index."""
+    classes, label_of = np.unique(np.asarray(labels, dtype=np.int64), return_inverse=True)
+    names, group_of = np.unique(np.asarray(groups, dtype=str), return_inverse=True)
+    if len(label_of) != len(group_of):
+        raise ValueError(f"{len(label_of)} labels but {len(group_of)} group names")
+    counts = np.zeros((len(names), len(classes)), dtype=np.int64)
+    np.add.at(counts, (group_of, label_of), 1)
+    return classes, group_of, counts.argmax(axis=1)
+
+
 def class_coverage(classes: Sequence[str], train: torch.Tensor, val: torch.Tensor,
                    test: torch.Tensor) -> dict[str, list[str]]:
     """Classes a split lacks, by name: ``{"train": [...], "test": [...]}``.
