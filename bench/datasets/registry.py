@@ -72,10 +72,12 @@ class DatasetSpec:
         """Hash of the source that builds this set: editing it invalidates caches.
 
         That is the builder's module or, for a builder in a subpackage (the synthetic
-        generators, which share their drawing helpers), every module of the subpackage.
+        generators, which share their drawing helpers), every module of the subpackage;
+        and the split helpers (``splits.py``) every builder uses.
         """
         path = Path(getmodule(self._target()).__file__).resolve()
         files = [path] if path.parent == _PACKAGE else sorted(path.parent.glob("*.py"))
+        files.append(_PACKAGE / "splits.py")  # the split helpers every builder uses
         digest = hashlib.sha256()
         for file in files:
             digest.update(file.read_bytes())
