@@ -92,16 +92,9 @@ def run_record_path(results_dir: str | Path, pair: str, strategy: str, seed: int
 
 def run_benchmark_path(results_dir: str | Path, pair: str, strategy: str, seed: int,
                        shots: int | str | None) -> str:
-    """Where Snakemake's ``benchmark:`` file of a run's job goes (TSV, with its wall time).
+    """Where Snakemake's ``benchmark:`` file (TSV, with its wall time) of a run's job goes.
 
-    ``{results_dir}/benchmarks/runs/{run name}.tsv``.
-
-    Args:
-        results_dir: the sweep's results folder.
-        pair: the run's source -> target pair, as for :func:`run_name`.
-        strategy: the run's transfer strategy, as for :func:`run_name`.
-        seed: the run's seed, as for :func:`run_name`.
-        shots: the run's examples per class, or None or ``"all"``, as for :func:`run_name`.
+    ``{results_dir}/benchmarks/runs/{run name}.tsv``; arguments as for :func:`run_record_path`.
     """
     return f"{results_dir}/benchmarks/runs/{run_name(pair, strategy, seed, shots)}.tsv"
 
