@@ -39,12 +39,22 @@ def mk_mmd(x: torch.Tensor, y: torch.Tensor, alphas=DEFAULT_ALPHAS,
     ``linear=False``: the unbiased quadratic-time estimator (needs M, N >= 2).
     ``linear=True``: the linear-time estimator over quadruples
     ``(x_2i, x_2i+1, y_2i, y_2i+1)``; uses the first ``2 * min(M, N) // 2`` rows of each.
+    Computed in float32 whatever the inputs' dtype and the autocast state.
     """
     if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1]:
         raise ValueError(f"x and y must be (M, D) and (N, D), got {tuple(x.shape)}, {tuple(y.shape)}")
     if min(x.shape[0], y.shape[0]) < 2:
         raise ValueError("MK-MMD needs at least 2 samples on each side")
-    x, y = x.float(), y.float()
+    # Always float32, autocast or not: under bf16 autocast (a GPU run's loss) the
+    # ``|a|^2 + |b|^2 - 2 a.b`` expansion cancels catastrophically in bf16's 8-bit mantissa,
+    # which shifts the bandwidth by ~20% and can flip the sign of a near-zero (aligned) MMD.
+    # ``.float()`` alone is not enough: autocast would cast the matmul back to bf16.
+    with torch.autocast(device_type=x.device.type, enabled=False):
+        return _mk_mmd_float32(x.float(), y.float(), alphas, linear)
+
+
+def _mk_mmd_float32(x: torch.Tensor, y: torch.Tensor, alphas, linear: bool) -> torch.Tensor:
+    """:func:`mk_mmd` on validated float32 inputs, with autocast off."""
     sigma2 = _bandwidth(torch.cat([x, y]))
     if linear:
         half = min(x.shape[0], y.shape[0]) // 2

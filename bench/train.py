@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 import numpy as np
 import timm.optim
 import torch
-import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from bench.activations import EVAL_BATCH, ActivationCache, frozen_prefix, model_inputs
+from bench.augment import random_resized_crop_flip
 from bench.datasets import DATASETS
 from bench.device import autocast, device_description, peak_host_rss_bytes, resolve_device
 from bench.metrics import classification_metrics
@@ -37,17 +37,6 @@ def _batches(n: int, batch_size: int, generator: torch.Generator):
         index = order[begin:begin + batch_size]
         if len(index) > 1:
             yield index
-
-
-def _augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Random crop (padding 1/8 of the side, reflect) and horizontal flip, per batch."""
-    pad = max(1, x.shape[-1] // 8)
-    padded = F.pad(x.float(), (pad, pad, pad, pad), mode="reflect").to(x.dtype)
-    dy, dx = torch.randint(0, 2 * pad + 1, (2,), generator=generator).tolist()
-    x = padded[..., dy:dy + x.shape[-2], dx:dx + x.shape[-1]]
-    if torch.rand(1, generator=generator).item() < 0.5:
-        x = x.flip(-1)
-    return x
 
 
 @dataclass
@@ -227,7 +216,7 @@ class Trainer:
             index = index.to(self.device)
             x = inputs.tensors["train"][index]
             if config.augment:
-                x = _augment(x, generator)
+                x = random_resized_crop_flip(x, generator)
             other = self._other_domain_batch(inputs, len(index), generator)
             with autocast(self.device):
                 loss, extras = strategy.loss(self._inputs(x, applied),
@@ -251,7 +240,7 @@ class Trainer:
         pick = torch.randint(0, len(inputs.tensors["other"]), (size,), generator=generator)
         other = inputs.tensors["other"][pick.to(self.device)]
         if self.config.augment:
-            other = _augment(other, generator)
+            other = random_resized_crop_flip(other, generator)
         return self._inputs(other, inputs.applied)
 
     def _test(self, fit: Fit, inputs: Inputs) -> dict:

@@ -91,6 +91,27 @@ def test_differentiable_and_finite_gradient():
         assert mk_mmd(x - 0.5 * x.grad / x.grad.norm(), y) < loss
 
 
+@pytest.mark.parametrize("linear", [False, True])
+def test_float32_under_bf16_autocast_in_the_aligned_regime(linear):
+    # A GPU run's loss runs under bf16 autocast; the CPU's bf16 autocast casts matmuls the
+    # same way. Two samples of one distribution (MMD near zero, where the cancellation in
+    # |a|^2 + |b|^2 - 2 a.b matters most), off-centre like pooled post-activation features.
+    g = torch.Generator().manual_seed(0)
+    x = (torch.randn(64, 32, generator=g) + 2.0).requires_grad_()
+    y = torch.randn(64, 32, generator=g) + 2.0
+    expected = mk_mmd(x, y, linear=linear)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got = mk_mmd(x.bfloat16(), y.bfloat16(), linear=linear)
+        got_fp32_inputs = mk_mmd(x, y, linear=linear)
+    assert got.dtype == got_fp32_inputs.dtype == torch.float32
+    assert got_fp32_inputs.item() == pytest.approx(expected.item(), abs=1e-4)
+    # bf16 inputs carry only their own rounding error, not the matmul's.
+    assert got.item() == pytest.approx(mk_mmd(x.bfloat16(), y.bfloat16(), linear=linear).item(),
+                                       abs=1e-6)
+    got_fp32_inputs.backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
+
+
 def test_rejects_bad_shapes():
     with pytest.raises(ValueError, match=r"\(M, D\)"):
         mk_mmd(torch.zeros(4, 3), torch.zeros(4, 2))
