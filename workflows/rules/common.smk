@@ -58,6 +58,25 @@ wildcard_constraints:
     trial=r"[1-9]\d*",  # tuning trials; trial 0 is the default run
 
 
+# ------------------------------------------------------------- resources, every job rule
+
+# What each job that trains or decodes asks of a scheduler, from the config's
+# `resources`. Memory doubles with each retry (--retries N), for cluster executors that
+# kill a job at its limit. prepare_data never uses an accelerator (gpu=False).
+def job_resources(gpu=True):
+    resources = {"mem_mb": lambda wildcards, attempt: config["resources"]["mem_mb"] * attempt,
+                 "runtime": config["resources"]["runtime"]}
+    if gpu:
+        resources["gpu"] = config["resources"]["gpu"]
+    return resources
+
+
+JOB_THREADS = config["resources"]["threads"]
+# Every shell job writes its output to its log; on failure the log's tail goes to the
+# terminal, so the job's own message (a missing data set, a bad value) is seen at once.
+ON_FAILURE_SHOW_LOG = " > {log:q} 2>&1 || {{ tail -n 20 {log:q} >&2; exit 1; }}"
+
+
 # ---------------------------------------------------------------------- the sweep's runs
 
 

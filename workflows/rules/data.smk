@@ -21,19 +21,17 @@ rule prepare_data:
         cache_dir=lambda wildcards, output: os.path.dirname(output[0]),  # marker beside cache
         # Changed options re-prepare the data set (and so rerun its runs).
         options=lambda wildcards: json.dumps(dataset_options(wildcards.dataset), sort_keys=True),
-    threads: config["resources"]["threads"]  # real data sets decode in parallel threads
+    threads: JOB_THREADS  # real data sets decode in parallel threads
     resources:
-        mem_mb=lambda wildcards, attempt: config["resources"]["mem_mb"] * attempt,
-        runtime=config["resources"]["runtime"],
+        **job_resources(gpu=False),
     conda:
         "../envs/tlbench.yaml"
     shell:
-        # On failure, echo the log's tail so the data set's message is on the terminal.
         "OMP_NUM_THREADS={threads} python -m bench data prepare {wildcards.dataset}"
         " --resolution {params.resolution} --root {params.root:q}"
         " --split-seed {params.split_seed} --cache-dir {params.cache_dir:q}"
-        " --options {params.options:q} > {log:q} 2>&1"
-        " || {{ tail -n 20 {log:q} >&2; exit 1; }}"
+        " --options {params.options:q}"
+        + ON_FAILURE_SHOW_LOG
 
 
 # Feature extraction's cache: the pretrained backbone's features of every split of a
@@ -54,15 +52,13 @@ rule cache_features:
     params:
         cache_dir=lambda wildcards, input: os.path.dirname(input[0]),
         settings=lambda wildcards: features_settings(wildcards.dataset),
-    threads: config["resources"]["threads"]
+    threads: JOB_THREADS
     resources:
-        mem_mb=lambda wildcards, attempt: config["resources"]["mem_mb"] * attempt,
-        gpu=config["resources"]["gpu"],
-        runtime=config["resources"]["runtime"],
+        **job_resources(),
     conda:
         "../envs/tlbench.yaml"
     shell:
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads}"
         " python -m bench features {wildcards.dataset} --config-json {params.settings:q}"
-        " --cache-dir {params.cache_dir:q} --threads {threads} > {log:q} 2>&1"
-        " || {{ tail -n 20 {log:q} >&2; exit 1; }}"
+        " --cache-dir {params.cache_dir:q} --threads {threads}"
+        + ON_FAILURE_SHOW_LOG

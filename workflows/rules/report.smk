@@ -18,8 +18,8 @@ rule aggregate:
     conda:
         "../envs/tlbench.yaml"
     shell:
-        "python -m bench.aggregate --out-dir {params.out_dir:q} {input:q} > {log:q} 2>&1"
-        " || {{ tail -n 20 {log:q} >&2; exit 1; }}"
+        "python -m bench.aggregate --out-dir {params.out_dir:q} {input:q}"
+        + ON_FAILURE_SHOW_LOG
 
 
 rule figures:
@@ -34,5 +34,5 @@ rule figures:
     conda:
         "../envs/tlbench.yaml"
     shell:
-        "python -m bench.figures --out-dir {params.out_dir:q} {input:q} > {log:q} 2>&1"
-        " || {{ tail -n 20 {log:q} >&2; exit 1; }}"
+        "python -m bench.figures --out-dir {params.out_dir:q} {input:q}"
+        + ON_FAILURE_SHOW_LOG

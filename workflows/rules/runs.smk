@@ -17,13 +17,9 @@ rule run:
         cache_dir=lambda wildcards, input: os.path.dirname(input[0]),  # the markers' folder
         shots=lambda wildcards: "" if wildcards.shots == "all" else f"--shots {wildcards.shots}",
         settings=lambda wildcards: run_settings(wildcards.pair, wildcards.strategy),
-    threads: config["resources"]["threads"]
+    threads: JOB_THREADS
     resources:
-        # Retries (--retries N) double the memory request, for cluster executors that
-        # kill a job at its limit.
-        mem_mb=lambda wildcards, attempt: config["resources"]["mem_mb"] * attempt,
-        gpu=config["resources"]["gpu"],
-        runtime=config["resources"]["runtime"],
+        **job_resources(),
     conda:
         "../envs/tlbench.yaml"
     shell:
@@ -32,5 +28,5 @@ rule run:
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads}"
         " python -m bench run --config-json {params.settings:q} --pair {wildcards.pair}"
         " --strategy {wildcards.strategy} --seed {wildcards.seed} {params.shots}"
-        " --threads {threads} --cache-dir {params.cache_dir:q} --out {output:q} > {log:q} 2>&1"
-        " || {{ tail -n 20 {log:q} >&2; exit 1; }}"
+        " --threads {threads} --cache-dir {params.cache_dir:q} --out {output:q}"
+        + ON_FAILURE_SHOW_LOG

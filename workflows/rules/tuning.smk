@@ -33,19 +33,17 @@ rule tuning_trial:
         sets=trial_sets,
         # What the trial reads; with its draw (sets), what reruns it when changed.
         settings=lambda wildcards: run_settings(wildcards.pair, wildcards.strategy),
-    threads: config["resources"]["threads"]
+    threads: JOB_THREADS
     resources:
-        mem_mb=lambda wildcards, attempt: config["resources"]["mem_mb"] * attempt,
-        gpu=config["resources"]["gpu"],
-        runtime=config["resources"]["runtime"],
+        **job_resources(),
     conda:
         "../envs/tlbench.yaml"
     shell:
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads}"
         " python -m bench run --config-json {params.settings:q} --pair {wildcards.pair}"
         " --strategy {wildcards.strategy} --seed {params.seed} {params.sets}"
-        " --threads {threads} --cache-dir {params.cache_dir:q} --out {output:q} > {log:q} 2>&1"
-        " || {{ tail -n 20 {log:q} >&2; exit 1; }}"
+        " --threads {threads} --cache-dir {params.cache_dir:q} --out {output:q}"
+        + ON_FAILURE_SHOW_LOG
 
 
 rule tuning_select:
@@ -61,8 +59,8 @@ rule tuning_select:
         "../envs/tlbench.yaml"
     shell:
         "python -m bench.tuning select --pair {wildcards.pair} --strategy {wildcards.strategy}"
-        " --searched {params.searched} --out {output:q} {input:q} > {log:q} 2>&1"
-        " || {{ tail -n 20 {log:q} >&2; exit 1; }}"
+        " --searched {params.searched} --out {output:q} {input:q}"
+        + ON_FAILURE_SHOW_LOG
 
 
 rule tuned_run:
@@ -83,11 +81,9 @@ rule tuned_run:
     params:
         cache_dir=lambda wildcards, input: os.path.dirname(input.data[0]),
         settings=lambda wildcards: run_settings(wildcards.pair, wildcards.strategy),
-    threads: config["resources"]["threads"]
+    threads: JOB_THREADS
     resources:
-        mem_mb=lambda wildcards, attempt: config["resources"]["mem_mb"] * attempt,
-        gpu=config["resources"]["gpu"],
-        runtime=config["resources"]["runtime"],
+        **job_resources(),
     conda:
         "../envs/tlbench.yaml"
     shell:
@@ -95,8 +91,8 @@ rule tuned_run:
         " python -m bench tuned-run --selection {input.selection:q} --seed {wildcards.seed}"
         " --default {input.default:q} --out {output:q}"
         " --config-json {params.settings:q} --pair {wildcards.pair} --strategy {wildcards.strategy}"
-        " --threads {threads} --cache-dir {params.cache_dir:q} > {log:q} 2>&1"
-        " || {{ tail -n 20 {log:q} >&2; exit 1; }}"
+        " --threads {threads} --cache-dir {params.cache_dir:q}"
+        + ON_FAILURE_SHOW_LOG
 
 
 rule tuning_report:
@@ -116,8 +112,8 @@ rule tuning_report:
         "../envs/tlbench.yaml"
     shell:
         "python -m bench.tuning_report --out-dir {params.out_dir:q} --selected {input.selected:q}"
-        " --tuned {input.tuned:q} --default {input.default:q} > {log:q} 2>&1"
-        " || {{ tail -n 20 {log:q} >&2; exit 1; }}"
+        " --tuned {input.tuned:q} --default {input.default:q}"
+        + ON_FAILURE_SHOW_LOG
 
 
 rule tuning_figures:
@@ -132,5 +128,5 @@ rule tuning_figures:
     conda:
         "../envs/tlbench.yaml"
     shell:
-        "python -m bench.figures --tuning --out-dir {params.out_dir:q} {input:q} > {log:q} 2>&1"
-        " || {{ tail -n 20 {log:q} >&2; exit 1; }}"
+        "python -m bench.figures --tuning --out-dir {params.out_dir:q} {input:q}"
+        + ON_FAILURE_SHOW_LOG
