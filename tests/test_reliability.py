@@ -330,9 +330,11 @@ def _tiny_run(tmp_path: Path, pair: dict):
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_bad_image_files_and_a_class_missing_from_test_are_counted_in_the_record(tmp_path):
     base = tmp_path / "chest_xray"
-    for split in ("train", "val", "test"):
+    # Validation is drawn from train + val (10% of each class's patients, one file
+    # each here): 20 files per class leave two per class, the bad files counted apart.
+    for split, files in (("train", 10), ("val", 10), ("test", 4)):
         for c, name in enumerate(("NORMAL", "PNEUMONIA")):
-            for i in range(4):
+            for i in range(files):
                 _jpeg(base / split / name / f"p{i}.jpeg", seed=100 * c + i, mode="L")
     _truncate(base / "train" / "NORMAL" / "p1.jpeg")
     (base / "train" / "PNEUMONIA" / "p2.jpeg").write_bytes(b"not an image")
@@ -347,7 +349,7 @@ def test_bad_image_files_and_a_class_missing_from_test_are_counted_in_the_record
     assert sorted(info["skipped_files"]) == sorted(
         [str(base / "train" / "NORMAL" / "p1.jpeg"), str(base / "train" / "PNEUMONIA" / "p2.jpeg")])
     assert info["classes_missing"] == {"test": ["pneumonia"]}
-    assert record["data"]["train"] == 6 and record["data"]["test"] == 4
+    assert record["data"]["train"] + record["data"]["val"] == 38 and record["data"]["test"] == 4
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
