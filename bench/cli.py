@@ -260,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_parsers(sub)
     _add_data_parsers(sub)
     # Listed here for --help; main() hands its arguments to bench.regress, which imports
-    # pandas (0.5 s) that every run job, parsing this same command line, would pay for.
+    # pandas, which every run job, parsing this same command line, would pay for.
     sub.add_parser("compare", help="check a summary against a baseline "
                    "(python -m bench compare --help)")
     return parser

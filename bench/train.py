@@ -116,8 +116,8 @@ class Trainer:
         backbone, self.weights = create_backbone(config.backbone, strategy_cls.pretrained)
         torch.manual_seed(config.seed)  # the head's initialisation depends on the seed alone
         self.strategy = strategy_cls(config, backbone, self.num_classes)
-        # Channels-last: cuDNN's and oneDNN's fastest convolution layout (1.8x training
-        # throughput on the CPU: docs/PERFORMANCE.md).
+        # Channels-last: cuDNN's and oneDNN's fastest convolution layout
+        # (docs/PERFORMANCE.md has the measurement).
         self.strategy.network.to(self.device).to(memory_format=torch.channels_last)
         if self.cuda:
             torch.backends.cudnn.benchmark = True
