@@ -61,3 +61,41 @@ def paired_differences(a: pd.Series, b: pd.Series) -> pd.Series:
     """
     joined = pd.concat({"a": a, "b": b}, axis=1, join="inner").dropna()
     return (joined["a"] - joined["b"]).rename(None)
+
+
+def paired_p_greater(a: pd.Series, b: pd.Series) -> tuple[float, int]:
+    """One-sided paired t-test of mean(a − b) > 0, paired by index label (e.g. seed).
+
+    The same p as ``scipy.stats.ttest_rel(a, b, alternative="greater")`` on the labels
+    in both (a one-sample t-test of the differences against 0, n − 1 degrees of
+    freedom). Its t is undefined when every difference is the same; then p is 0 when
+    that difference is positive and 1 otherwise (a constant gap leaves no doubt).
+
+    Returns:
+        The p-value (NaN with fewer than two pairs) and the number of pairs.
+    """
+    differences = paired_differences(a, b).to_numpy(dtype=float)
+    n = len(differences)
+    if n < 2:
+        return math.nan, n
+    if np.ptp(differences) <= 1e-12:  # equal up to float rounding: t would be noise
+        return (0.0 if differences.mean() > 1e-12 else 1.0), n
+    result = stats.ttest_1samp(differences, 0.0, alternative="greater")
+    return float(result.pvalue), n
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm's step-down adjusted p-values (family-wise error control); NaN stays NaN.
+
+    Sorted ascending p(1) <= ... <= p(m) over the m non-NaN values, the adjusted
+    p(i) = max over j <= i of min(1, (m − j + 1) p(j)): reject where it is below alpha,
+    which is Holm's procedure. Valid under any dependence between the tests.
+    """
+    p = np.asarray(p_values, dtype=float)
+    adjusted = np.full(p.shape, math.nan)
+    tested = np.flatnonzero(~np.isnan(p))
+    order = tested[np.argsort(p[tested], kind="stable")]
+    m = len(order)
+    scaled = np.minimum(1.0, (m - np.arange(m)) * p[order])
+    adjusted[order] = np.maximum.accumulate(scaled) if m else scaled
+    return adjusted

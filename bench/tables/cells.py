@@ -15,14 +15,17 @@ NO_INTERVAL = "—"
 
 
 def format_interval(interval: Interval, scale: float = 100.0, digits: int = 1,
-                    signed: bool = False) -> str:
-    """``84.3 ± 2.1`` (scaled), ``84.3 ± —`` without an interval, ``—`` without a mean."""
+                    signed: bool = False, bare: bool = False) -> str:
+    """``84.3 ± 2.1`` (scaled), ``84.3 ± —`` without an interval, ``—`` without a mean.
+
+    With ``bare``, a mean without an interval (one seed) is the plain mean, ``84.3``.
+    """
     if math.isnan(interval.mean):
         return NO_INTERVAL
     # A typographic minus (U+2212), as a paper sets it; LaTeX output maps it to $-$.
     mean = f"{interval.mean * scale:{'+' if signed else ''}.{digits}f}".replace("-", "−")
     if math.isnan(interval.half_width):
-        return f"{mean} ± {NO_INTERVAL}"
+        return mean if bare else f"{mean} ± {NO_INTERVAL}"
     return f"{mean} ± {interval.half_width * scale:.{digits}f}"
 
 
@@ -31,8 +34,12 @@ def count_note(k: int, n: int, word: str = "ok") -> str:
     return "" if k == n else f" ({k}/{n} {word})"
 
 
-def accuracy_cell(group: pd.DataFrame) -> tuple[Interval, int, str]:
+def accuracy_cell(group: pd.DataFrame, bare: bool = False) -> tuple[Interval, int, str]:
     """Accuracy over a group of runs, as a table shows it.
+
+    Args:
+        group: the runs (ok or not) of one cell.
+        bare: one seed shows the plain mean, not ``84.3 ± —`` (:func:`format_interval`).
 
     Returns:
         The 95% interval of accuracy over the group's ok runs, how many were ok, and
@@ -40,7 +47,7 @@ def accuracy_cell(group: pd.DataFrame) -> tuple[Interval, int, str]:
     """
     ok = len(ok_runs(group))
     interval = mean_interval(ok_runs(group)["accuracy"])
-    return interval, ok, format_interval(interval) + count_note(ok, len(group))
+    return interval, ok, format_interval(interval, bare=bare) + count_note(ok, len(group))
 
 
 def seed_count(counts: Iterable[int]) -> str:

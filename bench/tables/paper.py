@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from bench.presentation import pair_label, pair_strategy_label, strategy_label
-from bench.stats import mean_interval, paired_differences
+from bench.stats import holm, mean_interval, paired_differences, paired_p_greater
 from bench.summary import (
     MIB,
     data_efficiency_runs,
@@ -30,6 +30,12 @@ from bench.tables.cells import (
     table_notes,
 )
 from bench.tables.render import Table
+from bench.tables.significance import (
+    ALPHA,
+    bold_note,
+    seeds_only_note,
+    significance_marks,
+)
 
 TABLE_NAMES = ("accuracy", "ntg", "cost", "data_efficiency")
 
@@ -45,25 +51,32 @@ def build_tables(summary: pd.DataFrame) -> list[Table]:
 
 def accuracy_rows(runs: pd.DataFrame, by: list[str],
                   synthetic: dict[str, bool]) -> tuple[pd.DataFrame, list[int]]:
-    """Accuracy (%) per group of runs: mean, 95% interval, run counts and the cell's text.
+    """Accuracy (%) per group of runs: mean, 95% interval, run counts, marks and the text.
 
     Args:
         runs: the runs to group.
-        by: the grouping columns, ``pair`` first (e.g. pair, strategy, shots).
+        by: the grouping columns, ``pair`` first and ``strategy`` second (e.g. pair,
+            strategy, shots); a comparison for bold holds all but ``strategy`` fixed.
         synthetic: pair -> synthetic, for the rows' ``synthetic`` column.
 
     Returns:
-        One row per group (in first-seen order), and the seeds behind each interval.
+        One row per group (in first-seen order) with the columns of
+        :func:`bench.tables.significance.significance_marks`, and the seeds behind
+        each interval.
     """
     columns = ["pair", "synthetic", *by[1:], "n_runs", "n_ok", "accuracy_mean_pct",
                "ci_low_pct", "ci_high_pct", "text"]
     rows, seeds = [], []
     for key, group in runs.groupby(by, sort=False):
-        interval, n_ok, text = accuracy_cell(group)
+        interval, n_ok, text = accuracy_cell(group, bare=True)
         seeds.append(interval.n)
         rows.append([key[0], synthetic[key[0]], *key[1:], len(group), n_ok, interval.mean * 100,
                      interval.low * 100, interval.high * 100, text])
-    return pd.DataFrame(rows, columns=columns), seeds
+    data = pd.DataFrame(rows, columns=columns)
+    fixed = [column for column in by if column != "strategy"]
+    marks = significance_marks(runs, fixed)
+    data = data.merge(marks, on=[*fixed, "strategy"], how="left", validate="one_to_one")
+    return data.astype({"bold": bool, "beats_chance": bool}), seeds
 
 
 def _grid(data: pd.DataFrame, pairs: list[str], strategies: list[str], column: str,
@@ -78,45 +91,112 @@ def _grid(data: pd.DataFrame, pairs: list[str], strategies: list[str], column: s
     return grid
 
 
-def _bold_best(means: pd.DataFrame, digits: int = 1) -> pd.DataFrame:
-    """Per row, True where the mean, rounded as shown, equals the row's best (ties all bold)."""
-    shown = means.round(digits)
-    return shown.eq(shown.max(axis=1), axis=0) & shown.notna()
+P_COLUMNS = ("p_vs_best", "p_value", "q_value")
 
 
 def _tidy(data: pd.DataFrame) -> pd.DataFrame:
-    """The CSV form: numbers only (the display text is for the formatted tables)."""
-    return data.drop(columns=["text"]).round(4)
+    """The CSV form: numbers only (the display text is for the formatted tables).
+
+    Rounded to 4 decimals, but for p- and q-values, which keep every digit.
+    """
+    tidy = data.drop(columns=["text"], errors="ignore")
+    return tidy.round({c: 4 for c in tidy.columns if c not in P_COLUMNS})
 
 
 # ------------------------------------------------------------------------------ tables
 
 
+def accuracy_note(seeds: list[int], what: str) -> str:
+    """The first note of an accuracy table: ``what`` (e.g. "Top-1 accuracy (%) on ...")."""
+    if seeds and max(seeds) <= 1:
+        return f"{what}: one seed (n = 1), the plain mean, no interval."
+    return (f"{what}: mean ± half-width of the 95% t-interval over seeds ({seed_count(seeds)}); "
+            f"one seed: the plain mean, no interval.")
+
+
+OVERALL_NOTE = ("Mean: per strategy, the mean of its per-pair mean accuracies. Mean rank: its "
+                "rank within each pair (1 = best mean accuracy; ties share the average "
+                "rank), averaged over the pairs. Both over the pairs the strategy ran "
+                "on; (k/n pairs) where that is fewer than all. Not bold: no test compares them.")
+
+
+def overall_rows(data: pd.DataFrame, pairs: list[str], strategies: list[str]) -> pd.DataFrame:
+    """Per strategy: its mean accuracy and mean rank over pairs (VTAB/DomainBed convention).
+
+    Args:
+        data: :func:`accuracy_rows` by pair and strategy.
+        pairs: the pairs, the table's rows.
+        strategies: the strategies, the table's columns.
+
+    Returns:
+        One row per strategy: ``accuracy_mean_pct`` (mean over pairs), ``rank`` (mean
+        rank; within a pair 1 = best mean, ties share the average rank) and ``n_pairs``
+        (the pairs it has a mean on).
+    """
+    means = data.pivot(index="pair", columns="strategy", values="accuracy_mean_pct")
+    means = means.reindex(index=pairs, columns=strategies).astype(float)
+    ranks = means.rank(axis=1, ascending=False, method="average")
+    return pd.DataFrame({"strategy": strategies, "accuracy_mean_pct": means.mean().to_numpy(),
+                         "rank": ranks.mean().to_numpy(),
+                         "n_pairs": means.notna().sum().to_numpy()})
+
+
+def _overall_cells(overall: pd.DataFrame, n_pairs: int) -> pd.DataFrame:
+    """The table's "Mean" and "Mean rank" rows (strategy labels as columns)."""
+    def text(value: float, digits: int, n: int) -> str:
+        return _number(value, digits) + ("" if pd.isna(value) else count_note(n, n_pairs,
+                                                                                  "pairs"))
+    rows = {"Mean": [text(r.accuracy_mean_pct, 1, r.n_pairs) for r in overall.itertuples()],
+            "Mean rank": [text(r.rank, 2, r.n_pairs) for r in overall.itertuples()]}
+    return pd.DataFrame.from_dict(rows, orient="index",
+                                  columns=[strategy_label(s) for s in overall["strategy"]])
+
+
 def accuracy_table(summary: pd.DataFrame) -> Table:
-    """Table 1: top-1 accuracy (%) per pair x strategy, mean ± 95% CI over seeds, shots=all."""
+    """Table 1: top-1 accuracy (%) per pair x strategy, mean ± 95% CI over seeds, shots=all.
+
+    Bold by significance (:mod:`bench.tables.significance`); under the pairs, each
+    strategy's mean accuracy and mean rank over pairs (:func:`overall_rows`).
+    """
     runs = main_runs(summary)
     synthetic = synthetic_pairs(runs)
     pairs, strategies = pairs_in(runs), strategies_in(runs)
     data, seeds = accuracy_rows(runs, ["pair", "strategy"], synthetic)
+    overall = overall_rows(data, pairs, strategies)
     row_labels = [pair_label(p, synthetic[p]) for p in pairs]
-    cells = _grid(data, pairs, strategies, "text", row_labels)
-    means = _grid(data, pairs, strategies, "accuracy_mean_pct", row_labels, fill=np.nan)
+    summary_cells = _overall_cells(overall, len(pairs))
+    cells = pd.concat([_grid(data, pairs, strategies, "text", row_labels), summary_cells])
+    bold = _grid(data.assign(bold=data["bold"].astype(float)), pairs, strategies, "bold",
+                 row_labels, fill=np.nan) == 1.0
+    bold = pd.concat([bold, pd.DataFrame(False, index=summary_cells.index,
+                                         columns=summary_cells.columns)])
     cells.index.name = "Pair"
     counted = bool((data["n_ok"] < data["n_runs"]).any())
-    notes = [f"Top-1 accuracy (%) on the target test set: mean ± half-width of the 95% "
-             f"t-interval over seeds ({seed_count(seeds)}); {NO_INTERVAL}: one seed, "
-             "no interval. Bold: best per pair.", *table_notes(runs, counted)]
-    return Table("accuracy", "Target test accuracy by pair and strategy", _tidy(data),
-                 cells, _bold_best(means.astype(float)), notes)
+    notes = [accuracy_note(seeds, "Top-1 accuracy (%) on the target test set"),
+             bold_note(seeds, "per pair"), OVERALL_NOTE, seeds_only_note(runs),
+             *table_notes(runs, counted)]
+    tidy = pd.concat([data.assign(rank=data.groupby("pair", sort=False)["accuracy_mean_pct"]
+                                  .rank(ascending=False, method="average")),
+                      overall.assign(pair="mean over pairs", synthetic=any(synthetic.values()),
+                                     bold=False)], ignore_index=True)
+    return Table("accuracy", "Target test accuracy by pair and strategy", _tidy(tidy),
+                 cells, bold, notes)
 
 
 NTG_COLUMNS = ["pair", "synthetic", "strategy", "n_runs", "n_paired", "ntg_mean_pp",
-               "ci_low_pp", "ci_high_pp", "negative_transfer", "text"]
+               "ci_low_pp", "ci_high_pp", "negative_transfer", "p_value", "q_value",
+               "significant", "text"]
 
 
 def _ntg_rows(runs: pd.DataFrame, strategies: list[str],
               synthetic: dict[str, bool]) -> tuple[pd.DataFrame, list[int]]:
-    """NTG per pair x strategy (columns NTG_COLUMNS), and the seeds behind each interval."""
+    """NTG per pair x strategy (columns NTG_COLUMNS), and the seeds behind each interval.
+
+    ``negative_transfer``: the whole 95% interval lies above 0 (uncorrected; the NTG
+    figure marks it). ``p_value``: the one-sided paired t-test of NTG > 0;
+    ``q_value`` (Holm over the whole table) and ``significant`` (q < ALPHA) are left
+    for :func:`ntg_table`, as are the star and the count in ``text``.
+    """
     rows, seeds = [], []
     for pair in pairs_in(runs):
         in_pair = ok_runs(runs[runs["pair"] == pair])
@@ -128,21 +208,45 @@ def _ntg_rows(runs: pd.DataFrame, strategies: list[str],
             error = 1 - ok_runs(group).set_index("seed")["accuracy"]
             interval = mean_interval(paired_differences(error, scratch_error))
             seeds.append(interval.n)
-            text = format_interval(interval, signed=True)
-            if interval.above_zero():
-                text += "*"
+            p_value, _ = paired_p_greater(error.astype(float), scratch_error.astype(float))
             rows.append([pair, synthetic[pair], strategy, len(group), interval.n,
                          interval.mean * 100, interval.low * 100, interval.high * 100,
-                         interval.above_zero(),
-                         text + count_note(interval.n, len(group), "paired")])
+                         interval.above_zero(), p_value, np.nan, False,
+                         format_interval(interval, signed=True, bare=True)])
     return pd.DataFrame(rows, columns=NTG_COLUMNS), seeds
+
+
+def _ntg_marks(data: pd.DataFrame) -> pd.DataFrame:
+    """Holm's q over the table's p-values; ``significant`` where q < ALPHA; star and count."""
+    data = data.copy()
+    data["q_value"] = holm(data["p_value"].to_numpy(dtype=float))
+    data["significant"] = data["q_value"] < ALPHA  # NaN (fewer than two seeds) is False
+    data["text"] = [text + ("*" if significant else "") + count_note(n, runs, "paired")
+                    for text, significant, n, runs in zip(data["text"], data["significant"],
+                                                          data["n_paired"], data["n_runs"],
+                                                          strict=True)]
+    return data
+
+
+def ntg_note(data: pd.DataFrame, seeds: list[int]) -> str:
+    """What the NTG table shows, its test and its multiplicity correction."""
+    tests = int(data["p_value"].notna().sum())
+    return (f"Negative transfer gap NTG = err(strategy) − err(scratch) on the target test set, "
+            f"in percentage points, paired by seed: mean ± half-width of the 95% t-interval "
+            f"({seed_count(seeds)}; one seed: the plain mean). NTG > 0: worse than training "
+            f"from scratch. Bold*: negative transfer, q < {ALPHA}: q is the p-value of a "
+            f"one-sided paired t-test of NTG > 0 on the per-seed errors (scipy.stats.ttest_rel, "
+            f"alternative=greater), Holm-adjusted across the table's {tests} tests "
+            f"(family-wise error {ALPHA:.0%}); fewer than two paired seeds: no test. ntg.csv "
+            f"has both p_value and q_value.")
 
 
 def ntg_table(summary: pd.DataFrame) -> Table:
     """Table 2: negative transfer gap NTG = err(strategy) − err(scratch), paired by seed.
 
     In percentage points; > 0 means the strategy is worse than training from scratch.
-    Marked (bold, *) where the whole 95% interval lies above 0.
+    Marked (bold, *) where the one-sided paired test of NTG > 0 has q < ALPHA after
+    Holm's correction across the whole table (:func:`bench.stats.holm`).
     """
     runs = main_runs(summary)
     synthetic = synthetic_pairs(runs)
@@ -156,16 +260,14 @@ def ntg_table(summary: pd.DataFrame) -> Table:
         notes = ["No NTG: it needs scratch runs and at least one other strategy, both ok, "
                  "on the same seeds."]
     else:
+        data = _ntg_marks(data)
         cells = _grid(data, pairs, strategies, "text", row_labels)
-        flags = data.assign(flag=data["negative_transfer"].astype(float))
+        flags = data.assign(flag=data["significant"].astype(float))
         bold = _grid(flags, pairs, strategies, "flag", row_labels, fill=np.nan) == 1.0
-        notes = [f"Negative transfer gap NTG = err(strategy) − err(scratch) on the target test "
-                 f"set, in percentage points, paired by seed: mean ± half-width of the 95% "
-                 f"t-interval ({seed_count(seeds)}). NTG > 0: worse than training from "
-                 f"scratch. Bold*: the whole interval is above 0 (negative transfer).",
+        notes = [ntg_note(data, seeds),
                  "(k/n paired): only k of n seeds have both this strategy's and scratch's run "
                  "ok." if (data["n_paired"] < data["n_runs"]).any() else "",
-                 *table_notes(runs, counted=False)]
+                 seeds_only_note(runs), *table_notes(runs, counted=False)]
     cells.index.name = "Pair"
     return Table("ntg", "Negative transfer gap by pair and strategy", _tidy(data), cells,
                  bold, [note for note in notes if note])
@@ -229,14 +331,12 @@ def data_efficiency_table(summary: pd.DataFrame) -> Table:
     """Table 4: accuracy (%) per pair x strategy x shots per class, mean ± 95% CI.
 
     Covers the (pair, strategy) combinations with a limited-shots run; their ``all``
-    column is the main sweep's run. Bold: best strategy per pair and budget.
+    column is the main sweep's run. Bold by significance among the strategies of a
+    pair and budget (:mod:`bench.tables.significance`).
     """
     budgets, runs = data_efficiency_runs(summary)
     synthetic = synthetic_pairs(summary)
     data, seeds = accuracy_rows(runs, ["pair", "strategy", "shots"], synthetic)
-    shown = data["accuracy_mean_pct"].round(1)
-    best = data.assign(shown=shown).groupby(["pair", "shots"], sort=False)["shown"].transform("max")
-    data["best"] = shown.eq(best)
     shots = sorted(data["shots"].unique(), key=lambda k: math.inf if k == "all" else k)
     keys = list(budgets.itertuples(index=False, name=None))
     index = pd.Index([pair_strategy_label(p, synthetic[p], s) for p, s in keys],
@@ -244,14 +344,14 @@ def data_efficiency_table(summary: pd.DataFrame) -> Table:
     header = ["all" if k == "all" else f"{k} shot{'' if k == 1 else 's'}" for k in shots]
     cells = pd.DataFrame(_by_budget(data, "text", NO_INTERVAL, keys, shots), index=index,
                          columns=header)
-    bold = pd.DataFrame(_by_budget(data, "best", False, keys, shots), index=index, columns=header)
+    bold = pd.DataFrame(_by_budget(data, "bold", False, keys, shots), index=index, columns=header)
     if data.empty:
         notes = ["No data-efficiency runs (config key data_efficiency) in this sweep."]
     else:
-        notes = [f"Top-1 accuracy (%) on the target test set against labelled training "
-                 f"examples per class: mean ± half-width of the 95% t-interval over seeds "
-                 f"({seed_count(seeds)}); all: the whole training split. Bold: best strategy "
-                 f"per pair and budget.",
+        notes = [accuracy_note(seeds, "Top-1 accuracy (%) on the target test set against "
+                               "labelled training examples per class (all: the whole "
+                               "training split)"),
+                 bold_note(seeds, "per pair and budget"), seeds_only_note(runs),
                  *table_notes(runs, bool((data["n_ok"] < data["n_runs"]).any()))]
     return Table("data_efficiency", "Data efficiency: accuracy against shots per class",
-                 _tidy(data.drop(columns=["best"])), cells, bold, notes)
+                 _tidy(data), cells, bold, notes)

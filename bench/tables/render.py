@@ -21,6 +21,7 @@ LATEX_REPLACEMENTS = {
     "{": "\\{", "}": "\\}", "~": "\\textasciitilde{}", "^": "\\textasciicircum{}",
     "±": "$\\pm$", "—": "---", "–": "--", "−": "$-$", SYNTHETIC_MARK: "\\textsuperscript{\\dag}",
     "×": "$\\times$", ">": "$>$", "<": "$<$",  # OT1 fonts set bare < > as ¡ ¿
+    "≥": "$\\geq$", "≤": "$\\leq$",
 }
 
 
