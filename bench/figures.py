@@ -19,10 +19,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import scikit_posthocs
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.transforms import Transform, offset_copy
 
 from bench.plotting import (
     WIDTH,
@@ -33,7 +35,8 @@ from bench.plotting import (
     set_style,
     small_multiples,
 )
-from bench.presentation import pair_label, strategy_label
+from bench.presentation import pair_label, strategy_colours, strategy_label
+from bench.ranking import RankTest, rank_test
 from bench.stats import mean_interval
 from bench.summary import (
     MIB,
@@ -48,7 +51,7 @@ from bench.summary_file import read_summary
 from bench.tables.paper import ntg_table
 
 FIGURE_NAMES = ("accuracy", "ntg_heatmap", "accuracy_vs_time", "accuracy_vs_memory",
-                "data_efficiency")
+                "data_efficiency", "critical_difference")
 
 
 def _summaries(frame: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -364,6 +367,69 @@ def _trials_panel(ax: Axes, cell: pd.DataFrame, strategies: list[str],
                edgecolor="0.1", linewidth=1.1, zorder=4)
 
 
+def critical_difference_figure(summary: pd.DataFrame) -> Figure:
+    """Critical-difference diagram (Demšar 2006): the strategies' average ranks over pairs.
+
+    Rank 1 = best mean accuracy within a pair (main sweep, ok runs); a thick bar joins
+    strategies whose ranks the Nemenyi test does not tell apart (:mod:`bench.ranking`).
+    Wide and short: height <= 0.6 x width, the note included.
+    """
+    test = rank_test(summary)
+    if test.n_pairs < 2 or test.k < 2:
+        return empty_figure(
+            "No critical-difference diagram: it needs 2 or more pairs with an ok run of\n"
+            f"every strategy, and 2 or more strategies (this sweep: {test.n_pairs} and "
+            f"{test.k}).")
+    figure = Figure(figsize=(WIDTH, 2.0), layout="constrained")
+    ax = figure.subplots()
+    labels = {s: strategy_label(s) for s in test.average_ranks.index}
+    colours = strategy_colours(list(test.average_ranks.index))
+    drawn = scikit_posthocs.critical_difference_diagram(
+        test.average_ranks.rename(labels), test.nemenyi.rename(index=labels, columns=labels),
+        alpha=test.alpha, ax=ax,
+        color_palette={labels[s]: colours[s] for s in labels},
+        label_fmt_left="{label} ({rank:.2f})", label_fmt_right="({rank:.2f}) {label}",
+        label_props={"fontsize": 9.5}, elbow_props={"linewidth": 1.2},
+        crossbar_props={"color": "0.15", "linewidth": 3, "solid_capstyle": "round"},
+        text_h_margin=0.15)
+    # One row per label below the axis (the bars stack above them): the height follows.
+    rows = -min(text.get_position()[1] for text in drawn["labels"])
+    figure.set_size_inches(WIDTH, min(3.2, 1.0 + 0.28 * rows))
+    ax.set_ylim(-rows - 0.6, 0.3)
+    ax.grid(False)
+    ax.set_xlim(0.5, test.k + 0.5)
+    ax.set_xticks(range(1, test.k + 1))
+    _cd_bracket(ax, test.cd)
+    figure.suptitle("Average rank over pairs (1 = most accurate)", fontsize=10.5,
+                    fontweight="normal")
+    runs = main_runs(summary)
+    add_note(figure, runs[runs["pair"].isin(test.accuracy.index)], _rank_note(test))
+    return figure
+
+
+def _cd_bracket(ax: Axes, cd: float) -> None:
+    """The critical difference as a bracket from rank 1, above the axis's tick labels."""
+    def above(points: float) -> Transform:
+        return offset_copy(ax.transData, fig=ax.figure, y=points, units="points")
+
+    ax.plot([1, 1 + cd], [0, 0], transform=above(24), color="0.15", linewidth=1.5,
+            marker="|", markersize=7, clip_on=False)
+    ax.text(1 + cd / 2, 0, f"CD = {cd:.2f}", transform=above(28), ha="center", va="bottom",
+            fontsize=9.5, clip_on=False)
+
+def _rank_note(test: RankTest) -> str:
+    """The note under the diagram: the tests, N, k and what the bars mean."""
+    p = "n/a" if math.isnan(test.p_value) else f"{test.p_value:.2g}"
+    chi2 = "n/a" if math.isnan(test.statistic) else f"{test.statistic:.2f}"
+    left_out = (f" ({len(test.left_out)} pair(s) without an ok run of every strategy left "
+                "out)" if test.left_out else "")
+    return (f"Ranks of mean accuracy over seeds within each pair (1 = best, ties averaged), "
+            f"averaged over N = {test.n_pairs} pairs{left_out}; k = {test.k} strategies. "
+            f"Friedman χ²({test.k - 1}) = {chi2}, p = {p}. Thick bars join strategies the "
+            f"Nemenyi post-hoc test does not tell apart (α = {test.alpha:g}); CD = "
+            f"{test.cd:.2f}: the critical difference of average ranks.")
+
+
 # ------------------------------------------------------------------------------ files
 
 FIGURES: dict[str, Callable[[pd.DataFrame], Figure]] = {
@@ -372,6 +438,7 @@ FIGURES: dict[str, Callable[[pd.DataFrame], Figure]] = {
     "accuracy_vs_time": accuracy_vs_time_figure,
     "accuracy_vs_memory": accuracy_vs_memory_figure,
     "data_efficiency": data_efficiency_figure,
+    "critical_difference": critical_difference_figure,
 }
 
 

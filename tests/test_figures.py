@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import matplotlib.colors as mcolors
 import pytest
+from PIL import Image
 from test_aggregate import make_record, sweep_records
 
 from bench import figures
-from bench.plotting import set_style
+from bench.plotting import save, set_style
 from bench.presentation import strategy_colours, strategy_label
 from bench.strategies import STRATEGIES
 from bench.summary import main_runs, strategies_in, summary_frame
@@ -87,9 +88,40 @@ def test_data_efficiency_places_all_at_the_right(summary):
 def test_figures_without_data_efficiency_or_scratch_still_exist():
     """Every workflow output must exist, so a figure without data says why it is empty."""
     summary = summary_frame([make_record("p", "full", seed) for seed in (0, 1)])
-    for name in ("ntg_heatmap", "data_efficiency"):
+    for name in ("ntg_heatmap", "data_efficiency", "critical_difference"):
         figure = figures.FIGURES[name](summary)
         assert any("No " in text.get_text() for ax in figure.axes for text in ax.texts)
+
+
+def test_critical_difference_diagram_is_wide_and_short_as_png_and_pdf(tmp_path):
+    set_style()
+    pairs = [("imagenet-digits", False), ("synoffice-a-w", True), ("synflowers", True),
+             ("office-a-d", False)]
+    summary = summary_frame(sweep_records(pairs=pairs, seeds=(0, 1)))
+    figure = figures.critical_difference_figure(summary)
+    width, height = figure.get_size_inches()
+    assert height <= 0.6 * width
+    texts = [text.get_text() for text in figure.axes[0].texts]
+    strategies = strategies_in(summary)
+    assert all(any(strategy_label(s) in text for text in texts) for s in strategies)
+    assert any(text.startswith("CD = ") for text in texts)
+    note = " ".join(text.get_text() for text in figure.texts)
+    for words in ("Friedman χ²(6)", "N = 4 pairs", "k = 7 strategies", "Nemenyi", "synthetic"):
+        assert words in note.replace("\n", " ")
+    png, pdf = save(figure, tmp_path / "critical_difference")
+    assert pdf.read_bytes().startswith(b"%PDF")
+    with Image.open(png) as image:  # as saved: the note under the figure included
+        assert image.height <= 0.6 * image.width
+
+
+def test_critical_difference_needs_two_pairs_and_two_strategies():
+    one_pair = summary_frame([make_record("p", s, seed) for s in ("scratch", "full")
+                              for seed in (0, 1)])
+    one_strategy = summary_frame([make_record(p, "full", 0) for p in ("p", "q")])
+    for summary in (one_pair, one_strategy):
+        figure = figures.critical_difference_figure(summary)
+        message = " ".join(text.get_text() for ax in figure.axes for text in ax.texts)
+        assert message.startswith("No critical-difference diagram")
 
 
 def test_a_new_strategy_class_sets_its_place_name_and_colour_in_tables_and_figures():

@@ -180,6 +180,7 @@ FIGURES = {
     "accuracy_vs_time": "Accuracy vs training time",
     "accuracy_vs_memory": "Accuracy vs peak memory",
     "data_efficiency": "Data efficiency",
+    "critical_difference": "Critical difference of average ranks",
 }
 # Absolute: Snakemake resolves a caption from the file of each rule that names the
 # output, and `rule all` (in the Snakefile) names the tuning outputs too.
