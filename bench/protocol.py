@@ -7,7 +7,7 @@ Pairs with ``target_labels: false`` follow the Office-31 protocol: train on sour
 labels, select on held-out *source*, test on the target, and adapt to the unlabelled
 target's training images. The trainer (:mod:`bench.train`), the speed benchmark
 (:mod:`bench.perf`) and the workflow's inputs (``run_inputs`` in
-``workflows/rules/common.smk``, through :func:`role_datasets`) follow it.
+``workflows/rules/common.smk``, through :func:`bench.roles.role_datasets`) follow it.
 """
 
 from __future__ import annotations
@@ -18,24 +18,9 @@ import torch
 
 from bench.datasets import load_dataset
 from bench.datasets.base import UNLABELLED, ImageDataset, shots_index
+from bench.roles import ROLE_DATASETS
 from bench.settings import ConfigError, RunConfig
 from bench.strategies import STRATEGIES
-
-# Which data set each role's split comes from, per protocol (target_labels true, false).
-# A role uses that set's split of the same name; "other" (the other domain, for
-# strategies that adapt) uses its training split.
-ROLE_DATASETS = {
-    True: {"train": "target", "val": "target", "other": "source", "test": "target"},
-    False: {"train": "source", "val": "source", "other": "target", "test": "target"},
-}
-
-
-def role_datasets(source: str, target: str, target_labels: bool,
-                  uses_other: bool) -> dict[str, str]:
-    """Role -> the name of the data set it reads, for a pair (what the workflow prepares)."""
-    names = {"source": source, "target": target}
-    return {role: names[which] for role, which in ROLE_DATASETS[bool(target_labels)].items()
-            if uses_other or role != "other"}
 
 
 @dataclass(frozen=True)

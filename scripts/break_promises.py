@@ -42,7 +42,7 @@ BUGS = [
         "bench/train.py", "if val_accuracy > fit.best_val:",
         "if val_accuracy >= fit.best_val:"),
     Bug("office-val-on-target", "Office-31 protocol: selection on held-out source",
-        "bench/protocol.py",
+        "bench/roles.py",
         'False: {"train": "source", "val": "source"', 'False: {"train": "source", "val": "target"'),
     Bug("cache-ignores-shots", "the cache changes speed, not results (shots subsets)",
         "bench/train.py",

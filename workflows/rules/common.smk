@@ -14,7 +14,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from bench.layout import RUN_PATTERN, run_record_path, shots_label
-from bench.protocol import role_datasets
+from bench.roles import role_datasets
 from bench.schema import SCHEMA_PATH, base_schema, explain
 
 # ---------------------------------------------------------------- the config's checks
@@ -266,15 +266,23 @@ def refresh_baseline_logged(summary, baseline, log):
 # Trial 0 is the main sweep's run at seeds[0]; trials 1..N-1, selection, tuned runs and
 # the report are tuning.smk's rules (its header has the whole picture).
 
-from bench.tuning import search_space, set_arguments, trial_hparams, tuning_settings
-
-TUNING = tuning_settings(config)
 TUNING_DIR = f"{RESULTS}/tuning"
 TRIAL_SEED = config["seeds"][0]
-# Draws of trials 1..N-1 per strategy, the same for every pair (trial 0, the defaults,
-# is the default run's record and needs no draw).
-TRIAL_HPARAMS = {strategy: {k: trial_hparams(config, strategy, k) for k in range(1, TUNING["trials"])}
-                 for strategy in config["strategies"]}
+TUNING = {"trials": 0, "seed": 0, "pairs": []}
+SEARCH_SPACE, TRIAL_HPARAMS = {}, {}
+# The search spaces are the strategy classes' (bench.strategies imports torch): only a
+# sweep with tuning on imports them, so every other parse (a dry run, each cluster job)
+# stays quick.
+if config["tuning"]["trials"] > 0:
+    from bench.tuning import search_space, set_arguments, trial_hparams, tuning_settings
+
+    TUNING = tuning_settings(config)
+    SEARCH_SPACE = search_space(config)
+    # Draws of trials 1..N-1 per strategy, the same for every pair (trial 0, the
+    # defaults, is the default run's record and needs no draw).
+    TRIAL_HPARAMS = {strategy: {k: trial_hparams(config, strategy, k)
+                                for k in range(1, TUNING["trials"])}
+                     for strategy in config["strategies"]}
 
 
 def trial_record(pair, strategy, trial):
@@ -298,9 +306,6 @@ def tuned_record(pair, strategy, seed):
 
 def tuning_cells():
     return [(pair, strategy) for pair in TUNING["pairs"] for strategy in config["strategies"]]
-
-
-SEARCH_SPACE = search_space(config)
 
 
 def searched_keys(strategy):
