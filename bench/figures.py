@@ -140,14 +140,14 @@ def ntg_figure(summary: pd.DataFrame) -> Figure:
     ax.set_ylabel("")
     ax.tick_params(length=0)
     add_note(figure, runs, "NTG = err(strategy) − err(scratch), paired by seed: mean ± "
-             "half-width of the 95% t-interval. Bold *: the interval is above 0 (negative "
-             "transfer).")
+             "half-width of the 95% t-interval. Bold *: negative transfer, Holm-adjusted "
+             "q < 0.05 (one-sided paired t-test of NTG > 0), as in the NTG table.")
     return figure
 
 
 def _annotate_ntg(ax: Axes, values: pd.DataFrame, rows: pd.DataFrame,
                   colour_of: Callable[[float], tuple]) -> None:
-    """Cell text by hand: bold where the interval is above 0, and a count where no value.
+    """Cell text by hand: bold where significant (Holm's q), and a count where no value.
 
     Args:
         ax: the heat map.
@@ -163,7 +163,7 @@ def _annotate_ntg(ax: Axes, values: pd.DataFrame, rows: pd.DataFrame,
             value = values.loc[pair, strategy]
             weight, colour = "normal", "0.2"
             if not np.isnan(value):
-                weight = "bold" if row["negative_transfer"] else "normal"
+                weight = "bold" if row["significant"] else "normal"
                 red, green, blue, _ = colour_of(value)
                 colour = "white" if 0.2126 * red + 0.7152 * green + 0.0722 * blue < 0.45 else "black"
             ax.text(j + 0.5, i + 0.5, _ntg_label(row), ha="center", va="center", fontsize=8.5,
@@ -175,7 +175,7 @@ def _ntg_label(row: pd.Series) -> str:
     if pd.isna(row["ntg_mean_pp"]):
         return f"{int(row['n_paired'])}/{int(row['n_runs'])}\npaired"
     mean = f"{row['ntg_mean_pp']:+.1f}".replace("-", "−")
-    star = "*" if row["negative_transfer"] else ""
+    star = "*" if row["significant"] else ""
     if pd.isna(row["ci_high_pp"]):
         return f"{mean}{star}"
     return f"{mean}{star}\n±{(row['ci_high_pp'] - row['ci_low_pp']) / 2:.1f}"

@@ -36,6 +36,7 @@ from bench.tables.cells import (
     table_notes,
 )
 from bench.tables.render import Table, write_table
+from bench.tables.significance import bold_note, significance_marks
 from bench.tuning import SIGNIFICANT_DIGITS
 
 TABLE_NAMES = ("tuning_selected", "accuracy_default_vs_tuned")
@@ -167,6 +168,24 @@ def _default_vs_tuned_row(pair: str, strategy: str, default: pd.DataFrame,
     return row, [d.n, t.n]
 
 
+def _bold_columns(data: pd.DataFrame, default: pd.DataFrame,
+                  tuned: pd.DataFrame) -> pd.DataFrame:
+    """``bold_default`` and ``bold_tuned``: bold by significance within each pair.
+
+    Per column, :func:`bench.tables.significance.significance_marks` over the table's
+    strategies of the pair: the best and every strategy not significantly worse (paired
+    by seed), nothing at chance; ``p_vs_best_default`` and ``p_vs_best_tuned`` its p.
+    """
+    for name, runs in (("default", default), ("tuned", tuned)):
+        shown = runs.merge(data[["pair", "strategy"]], on=["pair", "strategy"])
+        marks = significance_marks(shown, ["pair"])[["pair", "strategy", "p_vs_best", "bold"]]
+        data = data.merge(marks.rename(columns={"p_vs_best": f"p_vs_best_{name}",
+                                                "bold": f"bold_{name}"}),
+                          on=["pair", "strategy"], how="left", validate="one_to_one")
+        data[f"bold_{name}"] = data[f"bold_{name}"].eq(True)
+    return data
+
+
 def _rank_text(row) -> str:
     """``2 → 1``: the rank with defaults and tuned; NO_INTERVAL where there is none."""
     ranks = [NO_INTERVAL if pd.isna(r) else str(int(r)) for r in (row.rank_default, row.rank_tuned)]
@@ -174,7 +193,7 @@ def _rank_text(row) -> str:
 
 
 def _default_vs_tuned_cells(data: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The table's display cells and which are bold (rank 1 in the default and tuned columns)."""
+    """The table's display cells and which are bold (:func:`_bold_columns`)."""
     index = pd.Index([pair_strategy_label(r.pair, r.synthetic, r.strategy)
                       for r in data.itertuples()], name="Pair / strategy")
     cells = pd.DataFrame({
@@ -183,8 +202,8 @@ def _default_vs_tuned_cells(data: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFr
         "Rank (default → tuned)": [_rank_text(r) for r in data.itertuples()],
     }, index=index)
     bold = pd.DataFrame(False, index=index, columns=cells.columns)
-    bold["Default (%)"] = (data["rank_default"] == 1).to_numpy()
-    bold["Tuned (%)"] = (data["rank_tuned"] == 1).to_numpy()
+    bold["Default (%)"] = data["bold_default"].to_numpy(dtype=bool)
+    bold["Tuned (%)"] = data["bold_tuned"].to_numpy(dtype=bool)
     return cells, bold
 
 
@@ -193,7 +212,7 @@ def default_vs_tuned_table(default: pd.DataFrame, tuned: pd.DataFrame) -> Table:
 
     Each is a mean ± 95% CI over seeds; the paired difference tuned − default is in
     percentage points; the strategy's rank within its pair is shown under each.
-    Bold: best per pair in each column.
+    Bold, in each column: by significance within the pair (:func:`_bold_columns`).
 
     Args:
         default: the main sweep's summary (its shots = all runs are used).
@@ -210,6 +229,7 @@ def default_vs_tuned_table(default: pd.DataFrame, tuned: pd.DataFrame) -> Table:
     data = pd.DataFrame(rows)
     data["rank_default"] = data.groupby("pair", sort=False)["default_mean_pct"].transform(_ranks)
     data["rank_tuned"] = data.groupby("pair", sort=False)["tuned_mean_pct"].transform(_ranks)
+    data = _bold_columns(data, default, tuned)
     cells, bold = _default_vs_tuned_cells(data)
     counted = bool(((data["n_default_ok"] < data["n_default"])
                     | (data["n_tuned_ok"] < data["n_tuned"])).any())
@@ -217,9 +237,10 @@ def default_vs_tuned_table(default: pd.DataFrame, tuned: pd.DataFrame) -> Table:
              f"t-interval over seeds ({seed_count(seeds)}; {NO_INTERVAL}: one seed), with the "
              f"config's default hyper-parameters and with those selected on validation "
              f"accuracy. Tuned − default: paired by seed, in percentage points. Rank: place of "
-             f"the strategy within its pair (1 = best). Bold: best per pair.",
-             *table_notes(data, counted)]
-    tidy = data.drop(columns=["default_text", "tuned_text", "diff_text"]).round(4)
+             f"the strategy within its pair (1 = best).",
+             bold_note(seeds, "per pair, in each column"), *table_notes(data, counted)]
+    tidy = data.drop(columns=["default_text", "tuned_text", "diff_text"])
+    tidy = tidy.round({c: 4 for c in tidy.columns if not c.startswith("p_vs_best")})
     return Table("accuracy_default_vs_tuned",
                  "Target test accuracy with default and with tuned hyper-parameters",
                  tidy, cells, bold, notes)

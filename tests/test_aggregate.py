@@ -312,8 +312,10 @@ def test_accuracy_table_rows_keep_their_pair_out_of_alphabetical_order():
                           "full": (0.80, 0.82, 0.84)}, synthetic=True)
     records += _runs("p", {"scratch": (0.90, 0.91, 0.92), "full": (0.60, 0.61, 0.62)})
     table = accuracy_table(_summary(records))
-    assert list(table.cells.index) == ["q†", "p"] and table.cells.index.name == "Pair"
-    assert list(table.data["pair"]) == ["q"] * 3 + ["p"] * 2  # the CSV in config order too
+    assert list(table.cells.index) == ["q†", "p", "Mean", "Mean rank"]
+    assert table.cells.index.name == "Pair"
+    # the CSV in config order too, then each strategy's mean over pairs
+    assert list(table.data["pair"]) == ["q"] * 3 + ["p"] * 2 + ["mean over pairs"] * 3
     assert table.cells.loc["q†", "Full FT"] == "82.0 ± 5.0"
     assert table.cells.loc["p", "Scratch"] == "91.0 ± 2.5"
     bold = table.bold.to_dict(orient="index")

@@ -11,6 +11,7 @@ import pytest
 from scipy import stats as scipy_stats
 from test_aggregate import make_record
 
+from bench.figures import ntg_figure
 from bench.stats import holm, paired_p_greater
 from bench.summary import summary_frame
 from bench.tables.paper import accuracy_table, data_efficiency_table, ntg_table
@@ -69,6 +70,7 @@ def test_one_seed_prints_plain_means_and_bolds_only_the_highest():
                                           "full": (0.07,)}}))
     assert table.cells.loc["p"].tolist()[:3] == ["50.0", "80.0", "81.0"]
     assert "±" not in table.to_markdown().split("\n\n")[1]  # the grid: no "± —"
+    assert "| 50.0 " in table.to_markdown()  # as printed: not re-read as the number 50
     assert table.bold.loc["p"].tolist() == [False, False, True]
     assert not table.bold.loc["q"].any()  # 8.0 is the highest, but under chance (10%)
     assert "one seed (n = 1), the plain mean" in table.notes[0]
@@ -102,6 +104,9 @@ def test_mean_and_mean_rank_rows_match_a_hand_computation(tmp_path):
     assert table.cells.loc["Mean"].tolist() == ["50.0", "70.0", "70.0"]
     assert table.cells.loc["Mean rank"].tolist() == ["2.67", "1.50", "1.83"]  # 8/3 4.5/3 5.5/3
     assert not table.bold.loc[["Mean", "Mean rank"]].any(axis=None)
+    # one seed: the highest mean is bold (ties as shown all bold); p3: Partial FT, 65.0
+    assert table.bold.loc[["p1", "p2", "p3"]].to_numpy().tolist() == [
+        [False, False, True], [False, True, True], [False, True, False]]
     overall = table.data[table.data["pair"] == "mean over pairs"].set_index("strategy")
     assert overall["accuracy_mean_pct"].to_dict() == pytest.approx(
         {"scratch": 50.0, "partial": 70.0, "full": 70.0})
@@ -121,7 +126,7 @@ def test_mean_rows_count_the_pairs_a_strategy_missed():
     # partial: (70 + 75) / 2 over two pairs; ranks 2 and 1.5 (p3 ranks scratch 1, full 2)
     assert table.cells.loc["Mean", "Partial FT"] == "72.5 (2/3 pairs)"
     assert table.cells.loc["Mean rank", "Partial FT"] == "1.75 (2/3 pairs)"
-    assert table.cells.loc["Mean rank", "Full FT"] == "1.83"  # (1 + 1.5 + 3) / 3
+    assert table.cells.loc["Mean rank", "Full FT"] == "1.50"  # (1 + 1.5 + 2) / 3
 
 
 def test_notes_say_intervals_cover_seeds_only_and_the_test_set_size():
@@ -140,7 +145,9 @@ def test_holm_matches_a_hand_computation():
     q = holm([0.01, 0.04, math.nan, 0.03, 0.005])
     assert q[[0, 1, 3, 4]] == pytest.approx([0.03, 0.06, 0.06, 0.02])
     assert math.isnan(q[2])
-    assert holm([0.5, 0.9]).tolist() == [0.9, 0.9]  # monotone, capped at 1 by then
+    # sorted 0.5 0.9 (m = 2) -> x2 1.0, x1 0.9 -> running max 1.0: capped, then monotone
+    assert holm([0.9, 0.5]).tolist() == [1.0, 1.0]
+    assert holm([0.6, 0.7]).tolist() == [1.0, 1.0]  # 2 x 0.6 = 1.2: capped at 1
     assert holm([]).size == 0
 
 
@@ -199,3 +206,16 @@ def test_paired_p_greater_is_ttest_rel_by_seed():
     assert paired_p_greater(a + 0.05, a) == (0.0, 4)  # the same gap every seed (to 1e-16)
     assert paired_p_greater(a, a) == (1.0, 4)
     assert math.isnan(paired_p_greater(a.iloc[:1], b)[0])
+
+
+def test_ntg_figure_marks_the_cells_the_table_marks_holm_not_the_raw_interval():
+    frame = summary(NTG_RUNS)
+    data = ntg_table(frame).data
+    assert (data["negative_transfer"] & ~data["significant"]).any()  # the two differ here
+    texts = ntg_figure(frame).axes[0].texts
+    assert len(texts) == len(data)
+    starred = sorted(text.get_text().split("\n")[0] for text in texts
+                     if text.get_fontweight() == "bold")
+    assert all(label.endswith("*") for label in starred)
+    marked = data[data["significant"]]
+    assert starred == sorted(f"{mean:+.1f}*".replace("-", "−") for mean in marked["ntg_mean_pp"])

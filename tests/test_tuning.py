@@ -16,6 +16,7 @@ import test_pipeline as pipeline
 import yaml
 
 from bench import aggregate, cli, tuning, tuning_report
+from bench.summary import summary_frame
 from bench.summary_file import read_summary
 
 REPO = Path(__file__).resolve().parents[1]
@@ -319,3 +320,21 @@ def test_pipeline_check_of_the_tuning_report_holds_and_catches_a_wrong_number(tu
     table.to_csv(path, index=False)
     with pytest.raises(AssertionError):
         pipeline.check_tuning_report(tuning_results)
+
+
+def test_default_vs_tuned_bolds_by_significance_paired_by_seed():
+    """Bold, per column: the best and every strategy not significantly worse (paired
+    one-sided t-test by seed), as in the accuracy table, not only the highest mean."""
+    def frame(runs: dict[str, tuple[float, ...]]) -> pd.DataFrame:
+        return summary_frame([records.make_record("p", strategy, seed, accuracy=accuracy)
+                              for strategy, accuracies in runs.items()
+                              for seed, accuracy in enumerate(accuracies)])
+    default = frame({"scratch": (0.50, 0.52, 0.54), "partial": (0.79, 0.83, 0.83),
+                     "full": (0.80, 0.82, 0.84)})  # best − partial: +1, −1, +1 pp
+    tuned = frame({"scratch": (0.85, 0.86, 0.87), "partial": (0.775, 0.800, 0.822),
+                   "full": (0.80, 0.82, 0.84)})  # scratch better on every seed
+    table = tuning_report.default_vs_tuned_table(default, tuned)
+    assert table.bold["Default (%)"].tolist() == [False, True, True]  # scratch, partial, full
+    assert table.bold["Tuned (%)"].tolist() == [True, False, False]
+    assert table.data["rank_default"].tolist() == [3, 2, 1]  # partial ranks 2, yet bold
+    assert "not significantly worse" in " ".join(table.notes)

@@ -192,8 +192,8 @@ def _ntg_rows(runs: pd.DataFrame, strategies: list[str],
               synthetic: dict[str, bool]) -> tuple[pd.DataFrame, list[int]]:
     """NTG per pair x strategy (columns NTG_COLUMNS), and the seeds behind each interval.
 
-    ``negative_transfer``: the whole 95% interval lies above 0 (uncorrected; the NTG
-    figure marks it). ``p_value``: the one-sided paired t-test of NTG > 0;
+    ``negative_transfer``: the whole 95% interval lies above 0 (uncorrected).
+    ``p_value``: the one-sided paired t-test of NTG > 0;
     ``q_value`` (Holm over the whole table) and ``significant`` (q < ALPHA) are left
     for :func:`ntg_table`, as are the star and the count in ``text``.
     """
@@ -233,7 +233,7 @@ def ntg_note(data: pd.DataFrame, seeds: list[int]) -> str:
     tests = int(data["p_value"].notna().sum())
     return (f"Negative transfer gap NTG = err(strategy) − err(scratch) on the target test set, "
             f"in percentage points, paired by seed: mean ± half-width of the 95% t-interval "
-            f"({seed_count(seeds)}; one seed: the plain mean). NTG > 0: worse than training "
+            f"({seed_count(seeds)}). One seed: the plain mean. NTG > 0: worse than training "
             f"from scratch. Bold*: negative transfer, q < {ALPHA}: q is the p-value of a "
             f"one-sided paired t-test of NTG > 0 on the per-seed errors (scipy.stats.ttest_rel, "
             f"alternative=greater), Holm-adjusted across the table's {tests} tests "

@@ -63,7 +63,9 @@ class Table:
                             for v, b in zip(grid[column], self.bold[column], strict=True)]
         grid.index = [_markdown(str(i)) for i in grid.index]
         grid.index.name = _markdown(self.cells.index.name or "")
-        lines = [f"**{_markdown(self.caption)}**", "", grid.to_markdown(), ""]
+        # disable_numparse: cells print as formatted ("10.0"), not re-read as numbers ("10")
+        lines = [f"**{_markdown(self.caption)}**", "", grid.to_markdown(disable_numparse=True),
+                 ""]
         return "\n".join(lines + [_markdown(note) + "  " for note in self.notes]).rstrip() + "\n"
 
     def to_latex(self) -> str:

@@ -90,9 +90,8 @@ def significance_marks(runs: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 def bold_note(seeds: list[int], within: str) -> str:
     """What bold means in an accuracy table; ``within``: the comparison, e.g. "per pair"."""
     if seeds and max(seeds) <= 1:
-        return (f"One seed: plain means, no interval. Bold: the highest mean {within} (ties "
-                f"as shown all bold); nothing bold where no mean is above chance "
-                f"(1 / number of classes).")
+        return (f"Bold: the highest mean {within} (one seed: no test; ties as shown all "
+                f"bold); nothing bold where no mean is above chance (1 / number of classes).")
     return (f"Bold: the best strategy {within} (highest mean) and every strategy not "
             f"significantly worse than it: one-sided paired t-test of best − strategy > 0 "
             f"on the per-seed accuracies (scipy.stats.ttest_rel, alternative=greater), "
