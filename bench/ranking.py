@@ -22,6 +22,7 @@ import pandas as pd
 import scikit_posthocs
 from scipy import stats as scipy_stats
 
+from bench.stats import average_ranks
 from bench.summary import main_runs, ok_runs, pairs_in, strategies_in
 
 ALPHA = 0.05
@@ -76,19 +77,6 @@ def accuracy_table(summary: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(index=pairs_in(runs), dtype=float)
     means = ok.groupby(["pair", "strategy"])["accuracy"].mean().astype(float).unstack()
     return means.reindex(index=pairs_in(runs), columns=strategies_in(ok))
-
-
-def average_ranks(accuracy: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
-    """Ranks within each pair (row), 1 = highest accuracy, ties averaged; and their means.
-
-    Args:
-        accuracy: pair (rows) x strategy (columns), no missing values.
-
-    Returns:
-        The ranks (same shape), and the average rank per strategy.
-    """
-    ranks = accuracy.rank(axis=1, ascending=False, method="average")
-    return ranks, ranks.mean(axis=0)
 
 
 def friedman(ranks: pd.DataFrame) -> tuple[float, float]:

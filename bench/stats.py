@@ -99,3 +99,17 @@ def holm(p_values) -> np.ndarray:
     scaled = np.minimum(1.0, (m - np.arange(m)) * p[order])
     adjusted[order] = np.maximum.accumulate(scaled) if m else scaled
     return adjusted
+
+
+def average_ranks(accuracy: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """Ranks within each pair (row), 1 = highest accuracy, ties averaged; and their means.
+
+    Args:
+        accuracy: pair (rows) x strategy (columns); a missing value gets no rank, and
+            the others in its row are ranked among themselves.
+
+    Returns:
+        The ranks (same shape), and the average rank per strategy.
+    """
+    ranks = accuracy.rank(axis=1, ascending=False, method="average")
+    return ranks, ranks.mean(axis=0)

@@ -24,8 +24,9 @@ from bench.regress._columns import (
 from bench.settings import ConfigError
 
 # The config schema's `regression` section, with the definitions it refers to.
-_REGRESSION_SCHEMA = {"type": "object", "$defs": schema.base_schema()["$defs"],
-                      "properties": {"regression": schema.base_schema()["properties"]["regression"]}}
+_CONFIG_SCHEMA = schema.base_schema()
+_REGRESSION_SCHEMA = {"type": "object", "$defs": _CONFIG_SCHEMA["$defs"],
+                      "properties": {"regression": _CONFIG_SCHEMA["properties"]["regression"]}}
 
 
 @dataclass(frozen=True)

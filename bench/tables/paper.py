@@ -11,7 +11,13 @@ import numpy as np
 import pandas as pd
 
 from bench.presentation import pair_label, pair_strategy_label, strategy_label
-from bench.stats import holm, mean_interval, paired_differences, paired_p_greater
+from bench.stats import (
+    average_ranks,
+    holm,
+    mean_interval,
+    paired_differences,
+    paired_p_greater,
+)
 from bench.summary import (
     MIB,
     data_efficiency_runs,
@@ -135,9 +141,9 @@ def overall_rows(data: pd.DataFrame, pairs: list[str], strategies: list[str]) ->
     """
     means = data.pivot(index="pair", columns="strategy", values="accuracy_mean_pct")
     means = means.reindex(index=pairs, columns=strategies).astype(float)
-    ranks = means.rank(axis=1, ascending=False, method="average")
+    _, mean_ranks = average_ranks(means)
     return pd.DataFrame({"strategy": strategies, "accuracy_mean_pct": means.mean().to_numpy(),
-                         "rank": ranks.mean().to_numpy(),
+                         "rank": mean_ranks.to_numpy(),
                          "n_pairs": means.notna().sum().to_numpy()})
 
 
