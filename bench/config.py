@@ -17,7 +17,7 @@ import timm
 import yaml
 
 from bench import schema
-from bench.datasets import DATASETS
+from bench.datasets import DATASETS, define
 from bench.models import OFFLINE_BACKBONE
 from bench.settings import (  # noqa: F401  (re-exported: the config's public face)
     TRAIN_KEYS,
@@ -95,12 +95,39 @@ def check_names(config: dict, pairs: list[str] | None = None) -> None:
                           f"allowed: {OFFLINE_BACKBONE} (weights on disk) or any name of "
                           f"timm.list_models() (weights downloaded)"
                           + (f"; did you mean {', '.join(near)}?" if near else ""))
-    for pair in config["pairs"] if pairs is None else pairs:
+    _check_datasets(config, list(config["pairs"]) if pairs is None else pairs)
+
+
+def _check_datasets(config: dict, pairs: list[str]) -> None:
+    """Every data set of ``pairs`` is registered or defined, and a defined one's files are there.
+
+    A config-defined set (``data.sets``) is checked to its folder's top level or its
+    CSV's rows (cheap); a registered set's files are checked by the job preparing it.
+    ``data.roots`` may name only data sets.
+    """
+    data = data_settings(config)
+    known = [*DATASETS, *data.sets]
+    for name in data.roots:
+        if name not in known:
+            raise ConfigError(f"config key `data.roots.{name}` names no data set; "
+                              f"allowed: {', '.join(known)}")
+    for pair in pairs:
         for role in ("source", "target"):
             name = config["pairs"][pair][role]
-            if name not in DATASETS:
+            if name not in known:
                 raise ConfigError(f"config key `pairs.{pair}.{role}` = {name!r} is not a "
-                                  f"data set; allowed: {', '.join(DATASETS)}")
+                                  f"data set; allowed: {', '.join(known)} (or define it "
+                                  f"under `data.sets`)")
+            if name in data.sets:
+                _check_defined(name, data)
+
+
+def _check_defined(name: str, data: DataSettings) -> None:
+    """A config-defined set: a known builder and options, and its files as it says."""
+    try:
+        define(name, data.sets[name]).check(Path(data.root_of(name)))
+    except (ValueError, OSError) as error:  # DatasetMissingError is an OSError
+        raise ConfigError(str(error)) from None
 
 
 def _check_cell(config: dict, pair: str, strategy: str, seed: int, shots: int | None) -> None:
@@ -144,6 +171,6 @@ def run_config(config: dict, pair: str, strategy: str, seed: int,
         lr=float(train["lr"]), weight_decay=float(train["weight_decay"]),
         augment=bool(train["augment"]), label_smoothing=float(train["label_smoothing"]),
         params=params, device=config.get("device", "auto"), data_root=data.root,
-        split_seed=data.split_seed, data_options=data.options, cache_dir=cache_dir,
-        threads=threads,
+        split_seed=data.split_seed, data_options=data.options, data_roots=data.roots,
+        cache_dir=cache_dir, threads=threads,
     )

@@ -16,6 +16,7 @@ from snakemake.utils import validate
 from bench.layout import RUN_PATTERN, run_record_path, shots_label
 from bench.roles import role_datasets
 from bench.schema import SCHEMA_PATH, base_schema, explain
+from bench.settings import data_settings as bench_data_settings
 
 # ---------------------------------------------------------------- the config's checks
 
@@ -118,14 +119,35 @@ def features_settings(dataset):
 
 
 def data_settings(*datasets):
-    """The config's `data` section, with the builder options of ``datasets`` only."""
-    return {"root": config["data"]["root"], "split_seed": config["data"]["split_seed"],
-            "options": {name: dataset_options(name) for name in datasets}}
+    """The config's `data` section, with what it says of ``datasets`` only.
+
+    Their builder options, and those of them the config defines (`data.sets`) or
+    gives a folder of their own (`data.roots`): editing another data set's entry
+    reruns no job of these.
+    """
+    data = config["data"]
+    return {"root": data["root"], "split_seed": data["split_seed"],
+            "options": {name: dataset_options(name) for name in datasets},
+            "sets": {name: data["sets"][name] for name in datasets if name in data["sets"]},
+            "roots": {name: data["roots"][name] for name in datasets if name in data["roots"]}}
 
 
 def dataset_options(name):
     """Builder options of one data set (config data.options.NAME), {} when none."""
     return config["data"]["options"].get(name, {})
+
+
+def prepare_arguments(name):
+    """The folder data set ``name`` is read from, and its load_dataset keywords as JSON.
+
+    What `bench data prepare` takes as --root and --options: the data set's own root
+    (data.roots.NAME, else data.root), its builder options and, for a set the config
+    defines, its definition; bench.settings folds them as a run does.
+    """
+    kwargs = bench_data_settings({"data": data_settings(name)}).load_kwargs(name)
+    root = kwargs.pop("root")
+    kwargs.pop("split_seed")
+    return root, json.dumps(kwargs, sort_keys=True)
 
 
 # ------------------------------------------------------------------------------ data.smk
