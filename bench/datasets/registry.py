@@ -182,9 +182,12 @@ def define(name: str, definition: Mapping) -> DatasetSpec:
                    check=partial(spec.check, **bound), definition={"builder": family, **options})
 
 
-def is_available(name: str, root: str | Path = "data") -> bool:
-    """True when ``name`` can be loaded: offline, or its files are under ``root``."""
-    spec = get_spec(name)
+def is_available(name: str | DatasetSpec, root: str | Path = "data") -> bool:
+    """True when ``name`` can be loaded: offline, or its files are under ``root``.
+
+    ``name`` may be a spec (a config-defined set's, from :func:`define`).
+    """
+    spec = name if isinstance(name, DatasetSpec) else get_spec(name)
     if spec.check is None:
         return True
     try:
