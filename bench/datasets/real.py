@@ -3,9 +3,8 @@
 None of them is fetched by the default configuration or the tests. Each ``check_*``
 raises :class:`DatasetMissingError` naming the files expected, where to download them
 and the config key (``data.root``) that points at them; ``build_*`` decodes every image
-once (JPEGs at reduced DCT scale when much larger than needed), converts it to RGB
-(grayscale replicated), resizes the shorter side to the resolution with antialiasing
-and centre-crops it square. ``sizes_*`` counts split sizes without decoding.
+once with :mod:`~bench.datasets.decode` (RGB, shorter side resized with antialiasing,
+centre-cropped square). ``sizes_*`` counts split sizes without decoding.
 
 Bad data: an unreadable or truncated image is skipped and listed in
 ``info["skipped_files"]``; a class whose files are all unreadable fails naming the
@@ -24,7 +23,8 @@ examples but none in val or test is listed in ``info["classes_missing"]``.
   (default 10%) of each class's patients is held out as val by ``split_seed``, so no
   patient is in both train and val. ``info["val_protocol"]`` records it.
 - ``pneumoniamnist``: MedMNIST's ``<root>/pneumoniamnist.npz`` (``pneumoniamnist_{size}.npz``
-  for the larger MedMNIST+ sizes), official splits; option ``download=True`` fetches it.
+  for the larger MedMNIST+ sizes), official splits, read with numpy; option
+  ``download=True`` fetches it with the ``medmnist`` package (the ``[medmnist]`` extra).
 """
 
 from __future__ import annotations
