@@ -18,7 +18,7 @@ import yaml
 
 from bench import schema
 from bench.datasets import DATASETS
-from bench.models import OFFLINE_BACKBONE
+from bench.models import OFFLINE_NAMES, check_backbone
 from bench.settings import (  # noqa: F401  (re-exported: the config's public face)
     TRAIN_KEYS,
     ConfigError,
@@ -81,20 +81,26 @@ def _check_data_efficiency(config: dict) -> None:
 
 
 def check_names(config: dict, pairs: list[str] | None = None) -> None:
-    """Raise ConfigError unless the backbone is a timm model and every data set of ``pairs`` is registered.
+    """Raise ConfigError unless the backbone is a stageable timm model and the data sets exist.
 
-    ``pairs`` defaults to every pair of the config.
+    Every data set of ``pairs`` (default: every pair of the config) must be registered.
 
-    Lists timm's models (about a second): a sweep checks once, before any job.
+    Lists timm's models and builds the backbone once with random weights at the
+    config's resolution to cut it into stages (a second or two, once per process): a
+    sweep checks once, before any job.
     """
     backbone = config["backbone"]
     known = timm.list_models()
     if backbone not in known:
         near = difflib.get_close_matches(str(backbone), known, n=3)
         raise ConfigError(f"config key `backbone` = {backbone!r} is not a timm model name; "
-                          f"allowed: {OFFLINE_BACKBONE} (weights on disk) or any name of "
+                          f"allowed: {OFFLINE_NAMES} (weights on disk) or any name of "
                           f"timm.list_models() (weights downloaded)"
                           + (f"; did you mean {', '.join(near)}?" if near else ""))
+    try:
+        check_backbone(backbone, config["resolution"])
+    except ValueError as error:
+        raise ConfigError(f"config key `backbone`: {error}") from None
     for pair in config["pairs"] if pairs is None else pairs:
         for role in ("source", "target"):
             name = config["pairs"][pair][role]
