@@ -157,3 +157,18 @@ def test_download_without_network_names_the_offline_backbones(monkeypatch):
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(RuntimeError, match="offline backbone, efficientnet_lite0"):
         create_backbone("resnet18", pretrained=True, resolution=32)
+
+
+def test_timms_dropout_in_the_head_follows_the_backbones_mode():
+    """GhostNet's forward_head drops out by the model's own training flag; it must follow
+    the backbone's mode also when the stages before run elsewhere (a cached prefix)."""
+    backbone, _ = create_backbone("ghostnet_050", pretrained=False, resolution=32)
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        backbone.train()
+        after_stem = backbone.prefix(x, 1)
+        backbone.eval()
+        assert torch.equal(backbone(after_stem, 1), backbone(after_stem, 1))
+        backbone.prefix(x, 1)
+        backbone.train()
+        assert not torch.equal(backbone(after_stem, 1), backbone(after_stem, 1))
