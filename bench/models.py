@@ -291,9 +291,8 @@ class Backbone(nn.Module):
         # timm's forward_head(pre_logits=True) pools (and, for some families, normalises
         # or projects); what it uses is registered here so that it moves with the rest.
         staged = {id(m) for stage in self.stages for m in stage.modules()}
-        self.pool_modules = nn.ModuleDict(
-            {n: c for n, c in model.named_children() if id(c) not in staged and not
-             any(id(m) in staged for m in c.modules())})
+        self.pool_modules = nn.ModuleDict({n: c for n, c in model.named_children()
+                                           if not any(id(m) in staged for m in c.modules())})
         self._model = (model,)  # a tuple: not registered (its modules are registered above)
         self.mean, self.std = tuple(mean), tuple(std)
 
