@@ -18,7 +18,7 @@ import yaml
 
 from bench import schema
 from bench.datasets import DATASETS, define
-from bench.models import OFFLINE_BACKBONE
+from bench.models import OFFLINE_NAMES, check_backbone
 from bench.settings import (  # noqa: F401  (re-exported: the config's public face)
     TRAIN_KEYS,
     ConfigError,
@@ -80,21 +80,30 @@ def _check_data_efficiency(config: dict) -> None:
                           "`data_efficiency.shots` is empty")
 
 
-def check_names(config: dict, pairs: list[str] | None = None) -> None:
-    """Raise ConfigError unless the backbone is a timm model and every data set of ``pairs`` is registered.
+def check_names(config: dict, pairs: list[str] | None = None, stages: bool = True) -> None:
+    """Raise ConfigError unless the backbone is a stageable timm model and the data sets exist.
 
-    ``pairs`` defaults to every pair of the config.
+    Every data set of ``pairs`` (default: every pair of the config) must be registered
+    or defined.
 
-    Lists timm's models (about a second): a sweep checks once, before any job.
+    Lists timm's models and, with ``stages``, builds the backbone once with random
+    weights at the config's resolution to cut it into stages (a second or two): a sweep
+    checks once, before any job, and its run jobs skip it (``stages=False``), since a
+    run builds the backbone anyway and records a failure to stage it.
     """
     backbone = config["backbone"]
     known = timm.list_models()
     if backbone not in known:
         near = difflib.get_close_matches(str(backbone), known, n=3)
         raise ConfigError(f"config key `backbone` = {backbone!r} is not a timm model name; "
-                          f"allowed: {OFFLINE_BACKBONE} (weights on disk) or any name of "
+                          f"allowed: {OFFLINE_NAMES} (weights on disk) or any name of "
                           f"timm.list_models() (weights downloaded)"
                           + (f"; did you mean {', '.join(near)}?" if near else ""))
+    if stages:
+        try:
+            check_backbone(backbone, config["resolution"])
+        except ValueError as error:
+            raise ConfigError(f"config key `backbone`: {error}") from None
     _check_datasets(config, list(config["pairs"]) if pairs is None else pairs)
 
 
@@ -156,7 +165,7 @@ def run_config(config: dict, pair: str, strategy: str, seed: int,
     """
     schema.check(config, sweep_schema())
     _check_cell(config, pair, strategy, seed, shots)
-    check_names(config, [pair])
+    check_names(config, [pair], stages=False)
     spec = config["pairs"][pair]
     overrides = (config.get("strategy_params") or {}).get(strategy) or {}
     train = {**config["train"], **{k: v for k, v in overrides.items() if k in TRAIN_KEYS}}

@@ -113,7 +113,8 @@ class Trainer:
         np.random.seed(config.seed)
         strategy_cls = STRATEGIES[config.strategy]
         roles = self._roles()
-        backbone, self.weights = create_backbone(config.backbone, strategy_cls.pretrained)
+        backbone, self.weights = create_backbone(config.backbone, strategy_cls.pretrained,
+                                                 config.resolution)
         torch.manual_seed(config.seed)  # the head's initialisation depends on the seed alone
         self.strategy = strategy_cls(config, backbone, self.num_classes)
         # Channels-last: cuDNN's and oneDNN's fastest convolution layout

@@ -125,7 +125,7 @@ def _dan_loss(mmd_weight: float) -> tuple[torch.Tensor, torch.Tensor]:
     config["strategy_params"]["dan"] = {"mmd_weight": mmd_weight}
     run = run_config(config, "synoffice-a-w", "dan", 0)
     torch.manual_seed(0)
-    backbone, _ = create_backbone(run.backbone, pretrained=False)
+    backbone, _ = create_backbone(run.backbone, pretrained=False, resolution=run.resolution)
     dan = STRATEGIES["dan"](run, backbone, num_classes=3)
     generator = torch.Generator().manual_seed(1)
     x, other = torch.randn(2, 4, 3, 32, 32, generator=generator)

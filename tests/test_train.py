@@ -100,7 +100,7 @@ def _trained(strategy: str, cache_dir: str, epochs: int = 2, **params) -> tuple[
 
 
 def _pretrained_stages():
-    backbone, _ = create_backbone("efficientnet_lite0", pretrained=True)
+    backbone, _ = create_backbone("efficientnet_lite0", pretrained=True, resolution=32)
     return [stage.state_dict() for stage in backbone.stages]
 
 
