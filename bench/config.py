@@ -14,9 +14,9 @@ import difflib
 from pathlib import Path
 
 import timm
-import yaml
 
 from bench import schema
+from bench.config_layers import layered_config
 from bench.datasets import DATASETS
 from bench.models import OFFLINE_BACKBONE
 from bench.settings import (  # noqa: F401  (re-exported: the config's public face)
@@ -30,20 +30,17 @@ from bench.strategies import STRATEGIES, list_strategies, settings_schema
 from bench.tuning import check_tuning_config
 
 
-def load_config(path: str | Path) -> dict:
-    """The mapping a YAML config file holds.
+def load_config(*paths: str | Path) -> dict:
+    """The sweep config of ``paths`` layered over the repository's config.yaml.
+
+    Layered as the Snakefile layers ``--configfile`` (:func:`bench.config_layers.layered_config`):
+    ``load_config("workflows/configs/ci.yaml")`` is the config the CI sweep's jobs see, and
+    a complete config file reads as itself.
 
     Raises:
-        ConfigError: the file is missing or does not hold a mapping.
+        ConfigError: a file is missing or does not hold a mapping.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {path} does not exist")
-    with path.open() as handle:
-        config = yaml.safe_load(handle)
-    if not isinstance(config, dict):
-        raise ConfigError(f"{path} must hold a mapping of config keys, got {type(config).__name__}")
-    return config
+    return layered_config(paths)
 
 
 def sweep_schema() -> dict:
