@@ -25,8 +25,10 @@ class HelpFormatter(argparse.HelpFormatter):
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
-        if (action.required or action.default in (None, False, [], argparse.SUPPRESS)
-                or "%(default)" in text or "default:" in text):
+        # Identity, not `in`: a default of 0 equals False and is worth showing.
+        unset = any(action.default is value for value in (None, False, argparse.SUPPRESS))
+        if (action.required or unset or action.default == [] or "%(default)" in text
+                or "default:" in text):
             return text
         return f"{text} (default: %(default)s)"
 

@@ -71,7 +71,8 @@ class _PrintVersion(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
 
     def __call__(self, parser, namespace, values, option_string=None):
-        parser.exit(message=f"tlbench {tlbench_version()}\n")
+        print(f"tlbench {tlbench_version()}")
+        parser.exit()
 
 
 # ------------------------------------------------------------------ argument types
