@@ -118,11 +118,17 @@ def _json_mapping(text: str) -> dict:
 # ------------------------------------------------------------------------ configs
 
 
-def _apply_overrides(config: dict, assignments: list[tuple[str, object]]) -> dict:
-    """``--set train.lr=0.1`` style overrides, applied after the config files."""
+def _checked_assignment(text: str) -> str:
+    """``--set``'s ``KEY=VALUE``, checked when parsed, kept as text (:func:`_apply_overrides`)."""
+    _assignment(text)
+    return text
+
+
+def _apply_overrides(config: dict, assignments: list[str]) -> dict:
+    """``train.lr=0.1`` style overrides (``--set``), applied after the config files."""
     from bench.settings import ConfigError
 
-    for key, value in assignments:
+    for key, value in map(_assignment, assignments):
         node = config
         *parents, leaf = key.split(".")
         for part in parents:
@@ -191,8 +197,7 @@ def cmd_tuned_run(args: argparse.Namespace) -> int:
         print(f"trial {document['selected']['trial']} selected: seed {args.seed} is {source}, "
               f"copied -> {args.out}")
         return 0
-    selected = set_arguments(document["strategy"], document["selected"]["hparams"])
-    args.set = [*args.set, *map(_assignment, selected)]
+    args.set = [*args.set, *set_arguments(document["strategy"], document["selected"]["hparams"])]
     return cmd_run(args)
 
 
@@ -343,7 +348,7 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache-dir", metavar="DIR", help="data set tensor cache folder (default: no cache, "
                                             "every data set is built afresh)")
     _add_threads(parser)
-    parser.add_argument("--set", action="append", default=[], type=_assignment,
+    parser.add_argument("--set", action="append", default=[], type=_checked_assignment,
                         metavar="KEY=VALUE", help="override a config key after the config "
                         "files, e.g. train.lr=0.01; VALUE is YAML (repeatable)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
