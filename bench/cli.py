@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -410,7 +411,7 @@ def _add_data_set_arguments(parser: argparse.ArgumentParser) -> None:
 DATA_EPILOG = """\
 examples:
   %(prog)s list --long
-  %(prog)s show synflowers --out synflowers.png --option per_class=[4,2,2]
+  %(prog)s show synflowers --out synflowers.png --option 'per_class=[4,2,2]'
   %(prog)s show flowers102 --out flowers.png --download
   %(prog)s prepare digits --resolution 32 --cache-dir results/cache/data \\
       --config workflows/configs/ci.yaml"""
@@ -486,3 +487,7 @@ def main(argv: list[str] | None = None, prog: str = "tlbench") -> int:
         command = " ".join(filter(None, (args.command, getattr(args, "data_command", None))))
         print(f"{prog} {command}: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `tlbench data list | head`: the reader left; not an error
+        # Python's documented recipe: stdout to devnull, so the exit's flush stays silent.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
