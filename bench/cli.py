@@ -191,7 +191,10 @@ def cmd_tuned_run(args: argparse.Namespace) -> int:
     from bench.io import read_json, write_atomic
     from bench.tuning import set_arguments, tuned_run_source
 
-    document = read_json(args.selection)
+    try:
+        document = read_json(args.selection)
+    except (OSError, ValueError) as error:  # missing, or not JSON
+        raise InputError(f"--selection {args.selection}: {error}") from None
     source = tuned_run_source(document, args.seed, args.default)
     if source is not None:
         write_atomic(args.out, Path(source).read_text())
@@ -285,8 +288,9 @@ def cmd_data_prepare(args: argparse.Namespace) -> int:
     base = args.options or {}
     if args.config:
         from bench.config_layers import layered_config
+        from bench.settings import data_settings
 
-        base = (layered_config(args.config).get("data") or {}).get("options", {}).get(args.name, {})
+        base = data_settings(layered_config(args.config)).options.get(args.name) or {}
     dataset = _loading(args, load_dataset, resolution=args.resolution, root=args.root,
                        split_seed=args.split_seed, cache_dir=args.cache_dir,
                        **_data_options(args, base))

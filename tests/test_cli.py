@@ -104,6 +104,16 @@ def test_run_layers_a_sweep_config_over_config_yaml(tmp_path, capsys):
     one_line_error(capsys, "--set train.lr", "'train' is not a mapping")
 
 
+def test_prepare_reads_options_from_the_layered_config_then_option(tmp_path, capsys):
+    argv = ["data", "prepare", "digits", "--resolution", "8", "--cache-dir", str(tmp_path),
+            "--config", str(CI_CONFIG), "--out", str(tmp_path / "digits.json")]
+    assert main(argv) == 0
+    assert json.loads((tmp_path / "digits.json").read_text())["train"] == 10 * 10  # ci.yaml's
+    assert main([*argv, "--option", "per_class=[3, 2, 2]"]) == 0
+    assert json.loads((tmp_path / "digits.json").read_text())["train"] == 10 * 3
+    assert "digits: 30/20/20 train/val/test at 8 px" in capsys.readouterr().out
+
+
 # ------------------------------------------------------------------------------ help
 
 
