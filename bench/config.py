@@ -14,9 +14,9 @@ import difflib
 from pathlib import Path
 
 import timm
-import yaml
 
 from bench import schema
+from bench.config_layers import layered_config
 from bench.datasets import DATASETS, define
 from bench.models import OFFLINE_NAMES, check_backbone
 from bench.settings import (  # noqa: F401  (re-exported: the config's public face)
@@ -30,20 +30,17 @@ from bench.strategies import STRATEGIES, list_strategies, settings_schema
 from bench.tuning import check_tuning_config
 
 
-def load_config(path: str | Path) -> dict:
-    """The mapping a YAML config file holds.
+def load_config(*paths: str | Path) -> dict:
+    """The sweep config of ``paths`` layered over the repository's config.yaml.
+
+    Layered as the Snakefile layers ``--configfile`` (:func:`bench.config_layers.layered_config`):
+    ``load_config("workflows/configs/ci.yaml")`` is the config the CI sweep's jobs see, and
+    a complete config file reads as itself.
 
     Raises:
-        ConfigError: the file is missing or does not hold a mapping.
+        ConfigError: a file is missing or does not hold a mapping.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {path} does not exist")
-    with path.open() as handle:
-        config = yaml.safe_load(handle)
-    if not isinstance(config, dict):
-        raise ConfigError(f"{path} must hold a mapping of config keys, got {type(config).__name__}")
-    return config
+    return layered_config(paths)
 
 
 def sweep_schema() -> dict:
@@ -180,6 +177,9 @@ def run_config(config: dict, pair: str, strategy: str, seed: int,
         lr=float(train["lr"]), weight_decay=float(train["weight_decay"]),
         augment=bool(train["augment"]), label_smoothing=float(train["label_smoothing"]),
         params=params, device=config.get("device", "auto"), data_root=data.root,
-        split_seed=data.split_seed, data_options=data.options, data_roots=data.roots,
-        cache_dir=cache_dir, threads=threads,
+        split_seed=data.split_seed, data_roots=data.roots, cache_dir=cache_dir, threads=threads,
+        # The pair's own sets only, as a workflow job gets them: a run by hand from a
+        # sweep config then records the job's config_hash.
+        data_options={name: data.options.get(name, {})
+                      for name in (spec["source"], spec["target"])},
     )

@@ -4,7 +4,6 @@
 # Included first by the Snakefile; the sections below follow the rule files.
 
 import contextlib
-import copy
 import json
 import os
 import sys
@@ -13,6 +12,7 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from bench.config_layers import layer
 from bench.layout import RUN_PATTERN, run_record_path, shots_label
 from bench.roles import role_datasets
 from bench.schema import SCHEMA_PATH, base_schema, explain
@@ -20,11 +20,12 @@ from bench.settings import data_settings as bench_data_settings
 
 # ---------------------------------------------------------------- the config's checks
 
-# Snakemake merges a --configfile over config.yaml key by key, recursively. For `pairs`
-# that would add the default pairs to every other config's pairs; a config that names
-# its pairs means exactly those, so its map replaces the default one.
-if "pairs" in workflow.config_settings.overwrite_config:
-    config["pairs"] = copy.deepcopy(workflow.config_settings.overwrite_config["pairs"])
+# Snakemake merged the --configfile files over config.yaml key by key, recursively. For
+# `pairs` that would add the default pairs to every other config's pairs; a config that
+# names its pairs means exactly those. bench.config_layers.layer is that merge with that
+# exception, and `python -m bench --config FILE` layers with it too: a run of any sweep
+# repeated by hand reads the config its job read.
+config.update(layer(config, workflow.config_settings.overwrite_config))
 
 try:
     validate(config, str(SCHEMA_PATH))
