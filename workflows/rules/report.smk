@@ -36,3 +36,21 @@ rule figures:
     shell:
         "python -m bench.figures --out-dir {params.out_dir:q} {input:q}"
         + ON_FAILURE_SHOW_LOG
+
+
+# The source-model axis: transfer accuracy per backbone against its ImageNet top-1
+# (bench.backbone_report); only when the config's `backbones` names another model.
+rule backbone_report:
+    input:
+        backbone_records(),
+    output:
+        **backbone_outputs(),
+    log:
+        f"{RESULTS}/logs/backbone_report.log",
+    params:
+        out_dir=RESULTS,
+    conda:
+        "../envs/tlbench.yaml"
+    shell:
+        "python -m bench.backbone_report --out-dir {params.out_dir:q} {input:q}"
+        + ON_FAILURE_SHOW_LOG
