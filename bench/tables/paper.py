@@ -1,4 +1,4 @@
-"""The paper's four tables of the main sweep: accuracy, negative transfer gap, cost, data efficiency.
+"""The paper's tables of the main sweep: accuracy, negative transfer gap, cost, data efficiency, aggregates.
 
 Each counts every run ("2/3 ok"); means and intervals are over the ok runs.
 """
@@ -27,6 +27,7 @@ from bench.summary import (
     strategies_in,
     synthetic_pairs,
 )
+from bench.tables.aggregates import aggregates_table
 from bench.tables.cells import (
     NO_INTERVAL,
     accuracy_cell,
@@ -43,13 +44,13 @@ from bench.tables.significance import (
     significance_marks,
 )
 
-TABLE_NAMES = ("accuracy", "ntg", "cost", "data_efficiency")
+TABLE_NAMES = ("accuracy", "ntg", "cost", "data_efficiency", "aggregates")
 
 
 def build_tables(summary: pd.DataFrame) -> list[Table]:
     """All of :data:`TABLE_NAMES`, in that order, from the summary frame."""
     return [accuracy_table(summary), ntg_table(summary), cost_table(summary),
-            data_efficiency_table(summary)]
+            data_efficiency_table(summary), aggregates_table(summary)]
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -198,6 +198,7 @@ TABLES = {
     "ntg": "Negative transfer gap",
     "cost": "Cost",
     "data_efficiency": "Data efficiency",
+    "aggregates": "Aggregates over pairs",
 }
 FIGURES = {
     "accuracy": "Accuracy by strategy",
