@@ -115,7 +115,8 @@ class Trainer:
         roles = self._roles()
         backbone, self.weights = create_backbone(config.backbone, strategy_cls.pretrained)
         torch.manual_seed(config.seed)  # the head's initialisation depends on the seed alone
-        self.strategy = strategy_cls(config, backbone, self.num_classes)
+        self.strategy = strategy_cls(config, backbone, self.num_classes,
+                                     self.sizes["shared_label_space"])
         # Channels-last: cuDNN's and oneDNN's fastest convolution layout
         # (docs/PERFORMANCE.md has the measurement).
         self.strategy.network.to(self.device).to(memory_format=torch.channels_last)
@@ -131,6 +132,8 @@ class Trainer:
         self.num_classes = target.num_classes
         self.sizes = {role: len(r.labels) for role, r in roles.items()}
         self.sizes["num_classes"] = target.num_classes
+        self.sizes["shared_label_space"] = (source is not None
+                                            and tuple(source.classes) == tuple(target.classes))
         # Which split played which role: the record shows the protocol that ran.
         self.sizes["roles"] = {role: f"{r.dataset.name}/{r.split}" for role, r in roles.items()}
         for dataset in (target, source):

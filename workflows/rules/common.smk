@@ -196,6 +196,7 @@ def run_inputs(wildcards):
 TABLES = {
     "accuracy": "Accuracy",
     "ntg": "Negative transfer gap",
+    "source_gain": "Gain over source only",
     "cost": "Cost",
     "data_efficiency": "Data efficiency",
     "aggregates": "Aggregates over pairs",
