@@ -1,8 +1,9 @@
 """The evaluation protocol: which split of which data set plays which role in a run.
 
 Labelled-target pairs train on the target's training split (``shots`` per class when
-set), select the epoch on the target's validation split and test on the target's test
-split; a strategy that adapts between domains also sees the source's training images.
+set), select the epoch on the target's validation split (at most ``shots`` per class
+when set: :func:`few_shot_validation`) and test on the target's test split; a
+strategy that adapts between domains also sees the source's training images.
 Pairs with ``target_labels: false`` follow the Office-31 protocol: train on source
 labels, select on held-out *source*, test on the target, and adapt to the unlabelled
 target's training images. The trainer (:mod:`bench.train`), the speed benchmark
@@ -59,6 +60,22 @@ def load_pair(config: RunConfig) -> tuple[ImageDataset, ImageDataset | None]:
     return target, source
 
 
+def few_shot_validation(target: ImageDataset, shots: int, seed: int) -> torch.Tensor | None:
+    """The validation subset a run with ``shots`` labels per class may select its epoch on.
+
+    At most ``shots`` per class, drawn by the run's seed: a user with k labelled examples
+    per class would hold out no more than that for choosing the checkpoint (selecting a
+    1-shot model on 50 labels per class would use 50x the budget it claims). None (the
+    whole split) when no class has more than ``shots`` validation examples.
+    """
+    labels = target.val.labels
+    counts = torch.bincount(labels[labels != UNLABELLED])
+    if int(counts.max()) <= shots:
+        return None
+    # A class with fewer than `shots` validation examples caps every class at its count.
+    return shots_index(labels, min(shots, int(counts[counts > 0].min())), seed, target.classes)
+
+
 def select_roles(config: RunConfig, target: ImageDataset, source: ImageDataset | None,
                   uses_other: bool) -> dict[str, Role]:
     """Which split plays which role under the pair's protocol (:data:`ROLE_DATASETS`)."""
@@ -73,6 +90,7 @@ def select_roles(config: RunConfig, target: ImageDataset, source: ImageDataset |
             raise ConfigError(f"`shots` = {config.shots} for pair {config.pair!r}: "
                               f"{error}") from error
         roles["train"] = Role(target, "train", index)
+        roles["val"] = Role(target, "val", few_shot_validation(target, config.shots, config.seed))
     if (roles["train"].labels == UNLABELLED).any():
         raise ValueError(f"pair {config.pair!r}: the training split has no labels")
     return roles
