@@ -60,9 +60,20 @@ def sweep_schema() -> dict:
 def check_sweep(config: dict) -> None:
     """Raise ConfigError naming the first bad key of a whole sweep config."""
     schema.check(config, sweep_schema())
+    for pair in config["pairs"]:
+        _check_protocol(config, pair)
     _check_data_efficiency(config)
     check_tuning_config(config)
     check_names(config)
+
+
+def _check_protocol(config: dict, pair: str) -> None:
+    """A protocol is a choice of unlabelled-target pairs only."""
+    spec = config["pairs"][pair]
+    if "protocol" in spec and spec["target_labels"]:
+        raise ConfigError(f"`pairs.{pair}.protocol` applies only to pairs with "
+                          "target_labels: false (a labelled target trains and is scored on "
+                          "its own splits); remove it")
 
 
 def _check_data_efficiency(config: dict) -> None:
@@ -129,6 +140,7 @@ def run_config(config: dict, pair: str, strategy: str, seed: int,
     """
     schema.check(config, sweep_schema())
     _check_cell(config, pair, strategy, seed, shots)
+    _check_protocol(config, pair)
     check_names(config, [pair])
     spec = config["pairs"][pair]
     overrides = (config.get("strategy_params") or {}).get(strategy) or {}
@@ -145,5 +157,5 @@ def run_config(config: dict, pair: str, strategy: str, seed: int,
         augment=bool(train["augment"]), label_smoothing=float(train["label_smoothing"]),
         params=params, device=config.get("device", "auto"), data_root=data.root,
         split_seed=data.split_seed, data_options=data.options, cache_dir=cache_dir,
-        threads=threads,
+        threads=threads, protocol=spec.get("protocol", "held_out"),
     )

@@ -6,7 +6,9 @@ when set: :func:`few_shot_validation`) and test on the target's test split; a
 strategy that adapts between domains also sees the source's training images.
 Pairs with ``target_labels: false`` follow the Office-31 protocol: train on source
 labels, select on held-out *source*, test on the target, and adapt to the unlabelled
-target's training images. The trainer (:mod:`bench.train`), the speed benchmark
+target's images — its training split (``protocol: held_out``, scored on a held-out
+test split) or all of it (``protocol: standard``, DAN's and TLlib's, scored on every
+target image); :data:`bench.roles.PROTOCOL_SPLITS`. The trainer (:mod:`bench.train`), the speed benchmark
 (:mod:`bench.perf`) and the workflow's inputs (``run_inputs`` in
 ``workflows/rules/common.smk``, through :func:`bench.roles.role_datasets`) follow it.
 """
@@ -19,7 +21,7 @@ import torch
 
 from bench.datasets import load_dataset
 from bench.datasets.base import UNLABELLED, ImageDataset, shots_index
-from bench.roles import ROLE_DATASETS
+from bench.roles import LABELLED_TARGET_SPLITS, PROTOCOL_SPLITS, ROLE_DATASETS
 from bench.settings import ConfigError, RunConfig
 from bench.strategies import STRATEGIES
 
@@ -36,13 +38,18 @@ class Role:
     index: torch.Tensor | None = None
 
     @property
+    def parts(self) -> list[str]:
+        """The splits the role reads, in order: ``"train+test"`` -> train, test."""
+        return self.split.split("+")
+
+    @property
     def images(self) -> torch.Tensor:
-        images = getattr(self.dataset, self.split).images
+        images = torch.cat([getattr(self.dataset, part).images for part in self.parts])
         return images if self.index is None else images[self.index]
 
     @property
     def labels(self) -> torch.Tensor:
-        labels = getattr(self.dataset, self.split).labels
+        labels = torch.cat([getattr(self.dataset, part).labels for part in self.parts])
         return labels if self.index is None else labels[self.index]
 
 
@@ -80,7 +87,8 @@ def select_roles(config: RunConfig, target: ImageDataset, source: ImageDataset |
                   uses_other: bool) -> dict[str, Role]:
     """Which split plays which role under the pair's protocol (:data:`ROLE_DATASETS`)."""
     sets = {"source": source, "target": target}
-    roles = {role: Role(sets[which], "train" if role == "other" else role)
+    splits = LABELLED_TARGET_SPLITS if config.target_labels else PROTOCOL_SPLITS[config.protocol]
+    roles = {role: Role(sets[which], splits[role])
              for role, which in ROLE_DATASETS[config.target_labels].items()
              if uses_other or role != "other"}
     if config.target_labels and config.shots is not None:

@@ -46,6 +46,7 @@ class RunConfig:
     data_options: dict = field(default_factory=dict)  # data set name -> builder options
     cache_dir: str | None = None
     threads: int = 1
+    protocol: str = "held_out"  # unlabelled-target pairs: held_out | standard (bench.roles)
 
     def hparams(self) -> dict:
         """Every setting that can change the result, flat, for the record."""
