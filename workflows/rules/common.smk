@@ -250,7 +250,7 @@ def backbone_outputs():
 
 
 def backbone_targets():
-    """What `rule all` adds for the source-model axis: nothing with one backbone."""
+    """The source-model axis's targets of the default target; none with one backbone."""
     return list(backbone_outputs().values()) if OTHER_BACKBONES else []
 
 

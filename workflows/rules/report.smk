@@ -48,7 +48,8 @@ rule backbone_report:
     log:
         f"{RESULTS}/logs/backbone_report.log",
     params:
-        out_dir=RESULTS,
+        # results_dir: the folder above tables/ (and figures/)
+        out_dir=lambda wildcards, output: os.path.dirname(os.path.dirname(output.table_csv)),
     conda:
         "../envs/tlbench.yaml"
     shell:
