@@ -39,7 +39,7 @@ report: "workflows/report/workflow.rst"
 
 # Cheap, and they read every run's record: they run where snakemake runs (the head
 # node of a cluster), never as a submitted job.
-localrules: all, aggregate, figures, regress, refresh_baseline, tuning_select, tuning_report, tuning_figures
+localrules: all, aggregate, figures, backbone_report, regress, refresh_baseline, tuning_select, tuning_report, tuning_figures
 
 
 rule all:
@@ -48,3 +48,4 @@ rule all:
         rules.aggregate.output,
         rules.figures.output,
         tuning_targets(),  # nothing when tuning.trials is 0
+        backbone_targets(),  # nothing with one backbone

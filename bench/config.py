@@ -57,9 +57,20 @@ def sweep_schema() -> dict:
 def check_sweep(config: dict) -> None:
     """Raise ConfigError naming the first bad key of a whole sweep config."""
     schema.check(config, sweep_schema())
+    for pair in config["pairs"]:
+        _check_protocol(config, pair)
     _check_data_efficiency(config)
     check_tuning_config(config)
     check_names(config)
+
+
+def _check_protocol(config: dict, pair: str) -> None:
+    """A protocol is a choice of unlabelled-target pairs only."""
+    spec = config["pairs"][pair]
+    if "protocol" in spec and spec["target_labels"]:
+        raise ConfigError(f"`pairs.{pair}.protocol` applies only to pairs with "
+                          "target_labels: false (a labelled target trains and is scored on "
+                          "its own splits); remove it")
 
 
 def _check_data_efficiency(config: dict) -> None:
@@ -78,30 +89,38 @@ def _check_data_efficiency(config: dict) -> None:
 
 
 def check_names(config: dict, pairs: list[str] | None = None, stages: bool = True) -> None:
-    """Raise ConfigError unless the backbone is a stageable timm model and the data sets exist.
+    """Raise ConfigError unless every backbone is a stageable timm model and the data sets exist.
 
+    The backbones are ``backbone`` and those of ``backbones`` (the source-model axis).
     Every data set of ``pairs`` (default: every pair of the config) must be registered
     or defined.
 
-    Lists timm's models and, with ``stages``, builds the backbone once with random
-    weights at the config's resolution to cut it into stages (a second or two): a sweep
-    checks once, before any job, and its run jobs skip it (``stages=False``), since a
-    run builds the backbone anyway and records a failure to stage it.
+    Lists timm's models and, with ``stages``, builds each backbone once with random
+    weights at the config's resolution to cut it into stages (a second or two each): a
+    sweep checks once, before any job, and its run jobs skip it (``stages=False``),
+    since a run builds the backbone anyway and records a failure to stage it.
     """
-    backbone = config["backbone"]
     known = timm.list_models()
+    keys = {"backbone": config["backbone"],
+            **{f"backbones[{i}]": name for i, name in enumerate(config.get("backbones", []))}}
+    for key, backbone in keys.items():
+        _check_backbone(key, backbone, known, config["resolution"] if stages else None)
+    _check_datasets(config, list(config["pairs"]) if pairs is None else pairs)
+
+
+def _check_backbone(key: str, backbone: str, known: list[str], resolution: int | None) -> None:
+    """A timm model name that, at ``resolution`` (None: not built), stages."""
     if backbone not in known:
         near = difflib.get_close_matches(str(backbone), known, n=3)
-        raise ConfigError(f"config key `backbone` = {backbone!r} is not a timm model name; "
-                          f"allowed: {OFFLINE_NAMES} (weights on disk) or any name of "
-                          f"timm.list_models() (weights downloaded)"
+        raise ConfigError(f"config key `{key}` = {backbone!r} is not a timm model name; "
+                          f"allowed: {OFFLINE_NAMES} (weights on disk) or any name "
+                          f"of timm.list_models() (weights downloaded)"
                           + (f"; did you mean {', '.join(near)}?" if near else ""))
-    if stages:
+    if resolution is not None:
         try:
-            check_backbone(backbone, config["resolution"])
+            check_backbone(backbone, resolution)
         except ValueError as error:
-            raise ConfigError(f"config key `backbone`: {error}") from None
-    _check_datasets(config, list(config["pairs"]) if pairs is None else pairs)
+            raise ConfigError(f"config key `{key}`: {error}") from None
 
 
 def _check_datasets(config: dict, pairs: list[str]) -> None:
@@ -162,6 +181,7 @@ def run_config(config: dict, pair: str, strategy: str, seed: int,
     """
     schema.check(config, sweep_schema())
     _check_cell(config, pair, strategy, seed, shots)
+    _check_protocol(config, pair)
     check_names(config, [pair], stages=False)
     spec = config["pairs"][pair]
     overrides = (config.get("strategy_params") or {}).get(strategy) or {}
@@ -178,6 +198,7 @@ def run_config(config: dict, pair: str, strategy: str, seed: int,
         augment=bool(train["augment"]), label_smoothing=float(train["label_smoothing"]),
         params=params, device=config.get("device", "auto"), data_root=data.root,
         split_seed=data.split_seed, data_roots=data.roots, cache_dir=cache_dir, threads=threads,
+        protocol=spec.get("protocol", "held_out"),
         # The pair's own sets only, as a workflow job gets them: a run by hand from a
         # sweep config then records the job's config_hash.
         data_options={name: data.options.get(name, {})

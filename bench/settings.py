@@ -47,6 +47,7 @@ class RunConfig:
     data_roots: dict = field(default_factory=dict)  # data set name -> its own root
     cache_dir: str | None = None
     threads: int = 1
+    protocol: str = "held_out"  # unlabelled-target pairs: held_out | standard (bench.roles)
 
     def hparams(self) -> dict:
         """Every setting that can change the result, flat, for the record."""

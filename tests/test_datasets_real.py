@@ -459,3 +459,40 @@ def test_pneumoniamnist_download_without_medmnist_says_what_to_install(tmp_path,
     monkeypatch.setitem(sys.modules, "medmnist", None)  # import medmnist -> ImportError
     with pytest.raises(DatasetMissingError, match=r"pip install 'tlbench\[medmnist\]'"):
         load_dataset("pneumoniamnist", 16, root=tmp_path, download=True)
+@pytest.mark.parametrize("protocol", ["held_out", "standard"])
+def test_office_protocols_on_the_published_layout(tmp_path, protocol):
+    from bench.config import run_config
+    from bench.train import run
+    from tests.conftest import tiny_config
+
+    for domain in ("amazon", "webcam"):
+        office_fixture(tmp_path, domain)
+    config = tiny_config()
+    config["data"]["root"] = str(tmp_path)
+    config["pairs"] = {"a-w": {"source": "office31-amazon", "target": "office31-webcam",
+                               "target_labels": False, "protocol": protocol}}
+    record = run(run_config(config, "a-w", "source_only", 0), progress=False)
+    assert record["status"] == "ok", record["error"]
+    target = load_dataset("office31-webcam", 32, root=str(tmp_path))
+    source = load_dataset("office31-amazon", 32, root=str(tmp_path))
+    sizes = {split: len(getattr(target, split).labels) for split in ("train", "val", "test")}
+    source_sizes = {split: len(getattr(source, split).labels) for split in ("train", "val", "test")}
+    data = record["data"]
+    assert data["protocol"] == protocol and data["val"] == source_sizes["val"]
+    if protocol == "standard":  # every target image adapted to and scored
+        assert data["test"] == data["other"] == sum(sizes.values()) == 18
+        assert data["train"] == source_sizes["train"] + source_sizes["test"]
+        assert data["roles"]["test"] == "office31-webcam/train+val+test"
+    else:
+        assert (data["test"], data["other"]) == (sizes["test"], sizes["train"])
+        assert data["train"] == source_sizes["train"]
+
+
+def test_protocol_on_a_labelled_target_pair_names_the_key():
+    from bench.config import ConfigError, run_config
+    from tests.conftest import tiny_config
+
+    config = tiny_config()
+    config["pairs"]["imagenet-digits"]["protocol"] = "standard"
+    with pytest.raises(ConfigError, match=r"`pairs.imagenet-digits.protocol` applies only"):
+        run_config(config, "imagenet-digits", "full", 0)

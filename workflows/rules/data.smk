@@ -46,14 +46,14 @@ rule cache_features:
     input:
         lambda wildcards: prepared_marker(wildcards.dataset),
     output:
-        touch(features_marker("{dataset}")),
+        touch(features_marker("{dataset}", "{backbone}")),
     log:
-        f"{RESULTS}/logs/features/{{dataset}}.log",
+        f"{RESULTS}/logs/features/{{dataset}}-{{backbone}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/features/{{dataset}}.tsv"
+        f"{RESULTS}/benchmarks/features/{{dataset}}-{{backbone}}.tsv"
     params:
         cache_dir=lambda wildcards, input: os.path.dirname(input[0]),
-        settings=lambda wildcards: features_settings(wildcards.dataset),
+        settings=lambda wildcards: features_settings(wildcards.dataset, wildcards.backbone),
     threads: JOB_THREADS
     resources:
         **job_resources(),
