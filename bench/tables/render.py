@@ -148,6 +148,7 @@ def _siunitx_spec(column: pd.Series) -> str:
     matches = [m for m in map(NUMBER_CELL.match, column) if m]
     if not matches:
         return "r"
+
     def digits(numbers: list[str]) -> str:
         whole = max(len(n.lstrip("+−-").split(".")[0]) for n in numbers)
         decimals = max(len(n.split(".")[1]) if "." in n else 0 for n in numbers)
@@ -168,8 +169,11 @@ def _header(column, spec: str) -> str:
 
 
 def _latex_cell(value: str, bold: bool, spec: str) -> str:
-    r"""One cell: in an S column a number siunitx parses (bold by ``\bfseries`` before it,
-    which ``detect-weight`` picks up) or braced text; elsewhere escaped text."""
+    r"""One cell: in an S column a number siunitx parses, or braced text; elsewhere text.
+
+    Bold in an S column is ``\bfseries`` before the number, which siunitx's
+    ``detect-weight`` picks up (``\textbf`` would hide the number from it).
+    """
     match = NUMBER_CELL.match(value) if spec.startswith("S") else None
     if not match:
         text = latex(value)
