@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -50,10 +51,10 @@ from bench.summary import (
     synthetic_pairs,
 )
 from bench.summary_file import read_summary
-from bench.tables.paper import ntg_table
+from bench.tables.paper import ntg_table, source_gain_table
 
-FIGURE_NAMES = ("accuracy", "ntg_heatmap", "accuracy_vs_time", "accuracy_vs_memory",
-                "data_efficiency", "critical_difference")
+FIGURE_NAMES = ("accuracy", "ntg_heatmap", "source_gain_heatmap", "accuracy_vs_time",
+                "accuracy_vs_memory", "data_efficiency", "critical_difference")
 
 
 def _summaries(frame: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -121,30 +122,65 @@ def _bars(ax: Axes, rows: pd.DataFrame, strategies: list[str], colours: dict[str
                         fontsize=8)
 
 
+@dataclass(frozen=True)
+class GapMap:
+    """How a heat map shows one gap table: its column, colours, key and note."""
+
+    column: str
+    cmap: str
+    key: str
+    note: str
+    empty: str
+
+
+NTG_MAP = GapMap(
+    "ntg_mean_pp", "RdBu_r", "NTG (percentage points)\n> 0: negative transfer",
+    "NTG = err(strategy) − err(scratch), paired by seed, labelled-target pairs: mean ± "
+    "half-width of the 95% t-interval. Bold *: negative transfer, Holm-adjusted q < 0.05 "
+    "(one-sided paired t-test of NTG > 0), as in the NTG table.",
+    "No negative transfer gap: it needs labelled-target pairs with ok scratch runs and "
+    "another strategy on the same seeds.")
+SOURCE_GAIN_MAP = GapMap(
+    "gap_mean_pp", "RdBu", "gain over source only\n(percentage points)",
+    "Gain = acc(strategy) − acc(source only), paired by seed, unlabelled-target pairs "
+    "(where NTG is undefined); source only is DAN without MK-MMD, so the DAN column is "
+    "MK-MMD's gain. Mean ± half-width of the 95% t-interval. Bold *: a gain, Holm-adjusted "
+    "q < 0.05, as in the source-gain table.",
+    "No gain over source only: it needs unlabelled-target pairs with ok source_only runs "
+    "and another strategy on the same seeds.")
+
+
 def ntg_figure(summary: pd.DataFrame) -> Figure:
     """Heat map of NTG (percentage points), pair x strategy, diverging colours centred at 0."""
-    data = ntg_table(summary).data
-    if data.empty or data["ntg_mean_pp"].isna().all():
-        return empty_figure("No negative transfer gap: it needs ok scratch runs and another "
-                            "strategy on the same seeds.")
+    return _gap_heatmap(summary, ntg_table(summary).data, NTG_MAP)
+
+
+def source_gain_figure(summary: pd.DataFrame) -> Figure:
+    """Heat map of the gain over source only (percentage points), unlabelled-target pairs."""
+    return _gap_heatmap(summary, source_gain_table(summary).data, SOURCE_GAIN_MAP)
+
+
+def _gap_heatmap(summary: pd.DataFrame, data: pd.DataFrame, shown: GapMap) -> Figure:
+    """A gap table as a pair x strategy heat map, diverging colours centred at 0."""
+    if data.empty or data[shown.column].isna().all():
+        return empty_figure(shown.empty)
     runs = main_runs(summary)
     synthetic = synthetic_pairs(runs)
     pairs = [p for p in pairs_in(runs) if p in set(data["pair"])]
     strategies = [s for s in strategies_in(runs) if s in set(data["strategy"])]
-    values = data.pivot(index="pair", columns="strategy", values="ntg_mean_pp").reindex(
+    values = data.pivot(index="pair", columns="strategy", values=shown.column).reindex(
         index=pairs, columns=strategies).astype(float)
     limit = max(1.0, float(np.nanmax(np.abs(values.to_numpy()))))
     # 0.3 in a row: the two lines of a cell's text, and the figure stays wide and short
     figure = Figure(figsize=(WIDTH, 0.8 + 0.3 * len(pairs)), layout="constrained")
     ax = figure.subplots()
-    cmap = sns.color_palette("RdBu_r", as_cmap=True)
+    cmap = sns.color_palette(shown.cmap, as_cmap=True)
     sns.heatmap(values, ax=ax, cmap=cmap, center=0, vmin=-limit, vmax=limit, annot=False,
-                linewidths=0.5, linecolor="white",
-                cbar_kws={"label": "NTG (percentage points)\n> 0: negative transfer"})
+                linewidths=0.5, linecolor="white", cbar_kws={"label": shown.key})
     ax.set_facecolor("0.88")  # cells without a value show grey, not white (= 0)
     ax.grid(False)
-    _annotate_ntg(ax, values, data.set_index(["pair", "strategy"]),
-                  lambda value: cmap((value + limit) / (2 * limit)))
+    _annotate_ntg(ax, values, data.set_index(["pair", "strategy"]).rename(
+        columns={shown.column: "ntg_mean_pp"}), lambda value: cmap((value + limit) / (2 * limit)))
     ax.set_yticks(np.arange(len(pairs)) + 0.5,
                   [pair_label(p, synthetic[p]) for p in pairs], rotation=0)
     ax.set_xticks(np.arange(len(strategies)) + 0.5, [strategy_label(s) for s in strategies],
@@ -152,9 +188,7 @@ def ntg_figure(summary: pd.DataFrame) -> Figure:
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.tick_params(length=0)
-    add_note(figure, runs, "NTG = err(strategy) − err(scratch), paired by seed: mean ± "
-             "half-width of the 95% t-interval. Bold *: negative transfer, Holm-adjusted "
-             "q < 0.05 (one-sided paired t-test of NTG > 0), as in the NTG table.")
+    add_note(figure, runs[runs["pair"].isin(pairs)], shown.note)
     return figure
 
 
@@ -487,6 +521,7 @@ def _rank_note(test: RankTest) -> str:
 FIGURES: dict[str, Callable[[pd.DataFrame], Figure]] = {
     "accuracy": accuracy_figure,
     "ntg_heatmap": ntg_figure,
+    "source_gain_heatmap": source_gain_figure,
     "accuracy_vs_time": accuracy_vs_time_figure,
     "accuracy_vs_memory": accuracy_vs_memory_figure,
     "data_efficiency": data_efficiency_figure,

@@ -138,7 +138,7 @@ def test_critical_difference_diagram_is_wide_and_short_as_png_and_pdf(tmp_path):
     assert all(any(strategy_label(s) in text for text in texts) for s in strategies)
     assert any(text.startswith("CD = ") for text in texts)
     note = " ".join(text.get_text() for text in figure.texts)
-    for words in ("Friedman χ²(6)", "N = 4 pairs", "k = 7 strategies", "Nemenyi", "synthetic"):
+    for words in ("Friedman χ²(7)", "N = 4 pairs", "k = 8 strategies", "Nemenyi", "synthetic"):
         assert words in note.replace("\n", " ")
     png, pdf = save(figure, tmp_path / "critical_difference")
     assert pdf.read_bytes().startswith(b"%PDF")

@@ -227,6 +227,7 @@ TABLES = {
 FIGURES = {
     "accuracy": "Accuracy by strategy",
     "ntg_heatmap": "Negative transfer gap",
+    "source_gain_heatmap": "Gain over source only",
     "accuracy_vs_time": "Accuracy vs training time",
     "accuracy_vs_memory": "Accuracy vs peak memory",
     "data_efficiency": "Data efficiency",
