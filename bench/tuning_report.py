@@ -45,6 +45,10 @@ TABLE_NAMES = ("tuning_selected", "accuracy_default_vs_tuned")
 FIGURE_NAMES = ("tuning_spread",)
 
 
+class IncomparableRunsError(ValueError):
+    """Tuned and default runs that "tuned − default" cannot compare (:func:`like_seeds`)."""
+
+
 def tuning_summary(selections: list[dict], tuned: list[dict]) -> pd.DataFrame:
     """The tuning summary: one row per trial and per tuned run.
 
@@ -92,22 +96,24 @@ def like_seeds(default: pd.DataFrame, tuned: pd.DataFrame,
     So "tuned − default" and both columns' means compare like seeds.
 
     Raises:
-        ValueError: a tuned run is at a selection seed (``selecting``), or has no default
-            run at its seed.
+        IncomparableRunsError: a tuned run is at a selection seed (``selecting``), or has
+            no default run at its seed.
     """
     keys = ["pair", "strategy", "seed"]
     cursed = tuned[tuned["seed"].isin(selecting)]
     if len(cursed):
         first = cursed.iloc[0]
-        raise ValueError(f"tuned run {first['pair']}/{first['strategy']} seed {first['seed']} is "
-                         f"at a selection seed (tuning.selection_seed {seeds_text(selecting)}): "
-                         f"tuned results must be fresh runs at the config's seeds")
+        raise IncomparableRunsError(
+            f"tuned run {first['pair']}/{first['strategy']} seed {first['seed']} is at a "
+            f"selection seed (tuning.selection_seed {seeds_text(selecting)}): tuned results "
+            f"must be fresh runs at the config's seeds")
     matched = tuned[keys].merge(default, on=keys, how="left", indicator=True)
     missing = matched[matched["_merge"] == "left_only"]
     if len(missing):
         first = missing.iloc[0]
-        raise ValueError(f"no default run of {first['pair']}/{first['strategy']} at seed "
-                         f"{first['seed']}, the seed of a tuned run: tuned − default needs both")
+        raise IncomparableRunsError(
+            f"no default run of {first['pair']}/{first['strategy']} at seed {first['seed']}, "
+            f"the seed of a tuned run: tuned − default needs both")
     return matched.drop(columns="_merge")
 
 
@@ -335,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         report_main(args.selected, args.tuned, args.default, args.out_dir)
-    except ValueError as error:  # runs that cannot be compared; nothing is written
+    except IncomparableRunsError as error:  # nothing is written
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

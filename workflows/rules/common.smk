@@ -276,6 +276,9 @@ if config["tuning"]["trials"] > 0:
     from bench.tuning import search_space, set_arguments, trial_hparams, tuning_settings
 
     TUNING = tuning_settings(config)
+    # The resolved selection seed (default max(seeds) + 1), for the report's captions
+    # (workflows/report/), which see the config but not the rules' params.
+    config["tuning"]["selection_seed"] = TUNING["selection_seed"]
     SEARCH_SPACE = search_space(config)
     # Draws of trials 1..N-1 per strategy, the same for every pair (trial 0, the
     # defaults, is the config as it is and needs no draw).

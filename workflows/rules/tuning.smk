@@ -110,7 +110,6 @@ rule tuning_report:
         f"{RESULTS}/logs/tuning/report.log",
     params:
         out_dir=lambda wildcards, output: os.path.dirname(output.summary),
-        selection_seed=TUNING["selection_seed"],  # for the captions (workflows/report/)
     conda:
         "../envs/tlbench.yaml"
     shell:
@@ -128,7 +127,6 @@ rule tuning_figures:
         f"{RESULTS}/logs/tuning/figures.log",
     params:
         out_dir=lambda wildcards, output: os.path.dirname(output.tuning_spread_png),
-        selection_seed=TUNING["selection_seed"],  # for the caption (workflows/report/)
     conda:
         "../envs/tlbench.yaml"
     shell:
