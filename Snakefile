@@ -8,8 +8,8 @@ The config is checked against workflows/schemas/config.schema.yaml, then against
 schema cannot say, before any job starts (workflows/rules/common.smk, included first).
 Everything that trains or measures lives in the `bench` package; this file only maps
 runs to files. Layout after the snakemake-workflows catalog: helpers in common.smk,
-rules in workflows/rules/*.smk, software in workflows/envs/ (`--sdm conda`), and
-`snakemake --lint` reports nothing (.ci/run checks it).
+rules in workflows/rules/*.smk, software in workflows/envs/ (`--sdm conda` or
+`--sdm apptainer`), and `snakemake --lint` reports nothing (.ci/run checks it).
 """
 
 import os
@@ -23,6 +23,11 @@ min_version("8.0")
 
 # The repository's config.yaml, wherever --directory puts the working directory.
 configfile: os.path.join(workflow.basedir, "config.yaml")
+
+
+# The image every job runs in with `--sdm apptainer`: workflows/envs/tlbench.def, built
+# at the checkout's root (docs/ENVIRONMENT.md). Without --sdm apptainer it is ignored.
+container: os.path.join(workflow.basedir, "tlbench.sif")
 
 
 # First: checks the config (schema, then what only the code knows), and holds every
@@ -39,7 +44,7 @@ report: "workflows/report/workflow.rst"
 
 # Cheap, and they read every run's record: they run where snakemake runs (the head
 # node of a cluster), never as a submitted job.
-localrules: all, aggregate, figures, regress, refresh_baseline, tuning_select, tuning_report, tuning_figures
+localrules: all, aggregate, figures, backbone_report, regress, refresh_baseline, tuning_select, tuning_report, tuning_figures
 
 
 rule all:
@@ -48,3 +53,4 @@ rule all:
         rules.aggregate.output,
         rules.figures.output,
         tuning_targets(),  # nothing when tuning.trials is 0
+        backbone_targets(),  # nothing with one backbone

@@ -129,7 +129,8 @@ def cache_features(config: dict, dataset: str, cache_dir: str | Path) -> dict[st
     images = load_dataset(dataset, config["resolution"], cache_dir=str(cache_dir),
                           **data.load_kwargs(dataset))
     device = resolve_device(config.get("device", "auto"))
-    backbone, weights = create_backbone(config["backbone"], pretrained=True)
+    backbone, weights = create_backbone(config["backbone"], pretrained=True,
+                                        resolution=config["resolution"])
     backbone = backbone.to(device).to(memory_format=torch.channels_last)
     cache = ActivationCache(cache_dir, config["backbone"], weights, config["resolution"],
                             data.split_seed, data.options, device)

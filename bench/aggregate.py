@@ -51,9 +51,9 @@ def aggregate_main(records: str | Path | Iterable[str | Path], out_dir: str | Pa
     return summary_path
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, prog: str = "python -m bench.aggregate") -> None:
     """The command line: ``python -m bench.aggregate --out-dir OUT_DIR RECORDS...``."""
-    parser = argparse.ArgumentParser(prog="python -m bench.aggregate", description=__doc__,
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("records", nargs="+", help="run record files or directories of them")
     parser.add_argument("--out-dir", required=True,

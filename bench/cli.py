@@ -1,18 +1,82 @@
-"""Command line: ``python -m bench {run,data,...}``.
+"""The command line: ``tlbench COMMAND`` (the same as ``python -m bench COMMAND``).
 
 Each subcommand is a thin shell over a library function, so everything here also
 works from a notebook. Subcommands import what they need when they run, so ``--help``
-and the light commands do not pay for torch.
+and the light commands do not pay for torch; ``compare``, ``aggregate``, ``figures``
+and ``tuning`` hand their arguments to their own module's ``main`` (which imports
+pandas, which every run job, parsing this same command line, would otherwise pay for).
+
+Bad input (a missing config file, an unknown data set, a bad option) is one line on
+stderr naming it, and exit status 2, before any expensive work.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import os
 import sys
 from pathlib import Path
 
-import yaml
+from bench.argparsing import Parser
+
+DESCRIPTION = """\
+tlbench: a reproducible benchmark of transfer-learning strategies.
+Whole sweeps run with Snakemake (`snakemake --cores 2`); these commands run, inspect
+and check its pieces one at a time."""
+
+EPILOG = """\
+examples:
+  %(prog)s data list                        the data sets, and which are on disk
+  %(prog)s data show digits --out digits.png
+  %(prog)s strategies                       every strategy and its settings
+  %(prog)s run --pair imagenet-digits --strategy full --seed 0 --out run.json
+  %(prog)s run --config workflows/configs/ci.yaml --pair imagenet-digits \\
+      --strategy feature_extraction --seed 0 --out run.json
+  %(prog)s compare results/ci/summary.csv results/baseline/ci.csv
+
+%(prog)s COMMAND --help says more about each command."""
+
+CONFIG_HELP = ("a config file layered over the repository's config.yaml as Snakemake "
+               "layers --configfile: mappings merge key by key, other values and `pairs` "
+               "replace (repeatable, later files win; default: config.yaml alone)")
+
+# Commands whose module has its own main(argv, prog): name -> (module of bench, help).
+DELEGATED = {
+    "compare": ("regress", "check a sweep's summary.csv against a baseline"),
+    "aggregate": ("aggregate", "run records -> summary.csv and the tables"),
+    "figures": ("figures", "summary.csv -> the figures (PNG and PDF)"),
+    "tuning": ("tuning", "select a tuning trial (what the tuning workflow runs)"),
+}
+
+
+class InputError(Exception):
+    """Bad input to a command; :func:`main` prints its message as one line, exit 2."""
+
+
+def tlbench_version() -> str:
+    """The installed tlbench's version, or a note that it is not installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tlbench")
+    except PackageNotFoundError:
+        return "(not installed: pip install -e .)"
+
+
+class _PrintVersion(argparse.Action):
+    """``--version``, looked up only when asked: importlib.metadata would slow every --help."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"tlbench {tlbench_version()}")
+        parser.exit()
+
+
+# ------------------------------------------------------------------ argument types
 
 
 def _shots(value: str) -> int | None:
@@ -28,62 +92,88 @@ def _shots(value: str) -> int | None:
     return shots
 
 
+def _assignment(text: str) -> tuple[str, object]:
+    """``KEY=VALUE`` -> (KEY, VALUE parsed as YAML: 3 is an int, [1, 2] a list, x a string)."""
+    import yaml
+
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key.strip(), yaml.safe_load(raw)
+    except yaml.YAMLError as error:
+        problem = getattr(error, "problem", None) or " ".join(str(error).split())
+        raise argparse.ArgumentTypeError(f"{key}: value {raw!r} is not YAML ({problem})") from None
+
+
+def _json_mapping(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"not JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"expected a JSON mapping, got {text!r}")
+    return value
+
+
+# ------------------------------------------------------------------------ configs
+
+
+def _checked_assignment(text: str) -> str:
+    """``--set``'s ``KEY=VALUE``, checked when parsed, kept as text (:func:`_apply_overrides`)."""
+    _assignment(text)
+    return text
+
+
 def _apply_overrides(config: dict, assignments: list[str]) -> dict:
-    """``train.lr=0.1`` style overrides; values are parsed as YAML."""
-    for assignment in assignments:
-        key, sep, raw = assignment.partition("=")
-        if not sep:
-            raise SystemExit(f"--set takes KEY=VALUE, got {assignment!r}")
+    """``train.lr=0.1`` style overrides (``--set``), applied after the config files."""
+    from bench.settings import ConfigError
+
+    for key, value in map(_assignment, assignments):
         node = config
         *parents, leaf = key.split(".")
         for part in parents:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
-                raise SystemExit(f"--set {key}: {part!r} is not a mapping in the config")
-        node[leaf] = yaml.safe_load(raw)
+                raise ConfigError(f"--set {key}: {part!r} is not a mapping in the config")
+        node[leaf] = value
     return config
 
 
 def _read_config(args: argparse.Namespace) -> dict:
-    """The config a command reads: ``--config-json`` text or the ``--config`` file.
+    """The config a command reads: ``--config-json`` as it is, or the layered ``--config`` files.
 
-    ``--config-json`` is what a workflow job is given, all the DAG tracks.
+    ``--config-json`` is what a workflow job is given: the settings it needs, complete.
     """
-    from bench.config import ConfigError, load_config
+    if args.config_json is not None:
+        return args.config_json
+    from bench.config_layers import layered_config
 
-    if args.config_json is None:
-        return load_config(args.config)
-    try:
-        config = json.loads(args.config_json)
-    except json.JSONDecodeError as error:
-        raise ConfigError(f"--config-json is not JSON: {error}") from None
-    if not isinstance(config, dict):
-        raise ConfigError("--config-json must hold a mapping of config keys")
-    return config
+    return layered_config(args.config or [])
+
+
+# ----------------------------------------------------------------------- commands
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Train and measure one run; a run that fails is recorded as failed."""
     from bench.config import ConfigError, run_config
+
+    config = _apply_overrides(_read_config(args), args.set)
+    run_cfg = run_config(config, args.pair, args.strategy, args.seed, args.shots,
+                         cache_dir=args.cache_dir, threads=args.threads)
+
     from bench.datasets.base import DatasetMissingError
     from bench.records import write_record
-
-    try:
-        config = _apply_overrides(_read_config(args), args.set)
-        run_cfg = run_config(config, args.pair, args.strategy, args.seed, args.shots,
-                             cache_dir=args.cache_dir, threads=args.threads)
-    except ConfigError as error:
-        print(f"config error: {error}", file=sys.stderr)
-        return 2
-
     from bench.train import failed_record, run
 
     try:
         record = run(run_cfg, progress=not args.quiet)
-    except (DatasetMissingError, ConfigError) as error:
+    except DatasetMissingError as error:
         # Bad input, not a failed run: nothing is written, so fixing it reruns the job.
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        raise InputError(str(error)) from None
+    except ConfigError:
+        raise
     except Exception as error:  # noqa: BLE001 - a failed run is recorded, the sweep goes on
         record = failed_record(run_cfg, error)
         print(f"run failed: {record['error']}", file=sys.stderr)
@@ -97,17 +187,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_tuned_run(args: argparse.Namespace) -> int:
-    """A tuned run: the default run's copy when the defaults won, else a run with the selection."""
-    from bench.config import ConfigError
+    """A tuned run: the default run's copy when the defaults won, else a run with the selection.
+
+    A seed that is the selection seed is refused (ConfigError from tuned_run_source).
+    """
     from bench.io import read_json, write_atomic
     from bench.tuning import set_arguments, tuned_run_source
 
-    document = read_json(args.selection)
     try:
-        source = tuned_run_source(document, args.seed, args.default)
-    except ConfigError as error:  # a tuned result at the selection seed
-        print(f"config error: {error}", file=sys.stderr)
-        return 2
+        document = read_json(args.selection)
+    except (OSError, ValueError) as error:  # missing, or not JSON
+        raise InputError(f"--selection {args.selection}: {error}") from None
+    source = tuned_run_source(document, args.seed, args.default)
     if source is not None:
         write_atomic(args.out, Path(source).read_text())
         print(f"the defaults (trial 0) selected: seed {args.seed} is the default run {source}, "
@@ -134,38 +225,98 @@ def cmd_strategies(args: argparse.Namespace) -> int:
 
 
 def cmd_data_list(args: argparse.Namespace) -> int:
+    """Print the table of registered data sets, and those the ``--config`` files define."""
     from bench.datasets.inspect import list_datasets
 
-    table = list_datasets(args.root)
+    data = _config_data(args) if args.config else None
+    try:
+        table = list_datasets(data.root if data else args.root, data=data)
+    except ValueError as error:  # a defined set's folder or CSV is not as its definition says
+        raise InputError(str(error)) from None
     if not args.long:
         table = table.drop(columns=["description", "source_hint"])
     print(table.to_string(index=False))
     return 0
 
 
+def _data_options(args: argparse.Namespace, base: dict) -> dict:
+    """The builder options of ``args.name``: ``base``, then ``--option``, then ``--download``.
+
+    Raises:
+        InputError: the name is not a data set, or ``--download`` is given for a set
+            tlbench cannot download (the message says where to get it).
+    """
+    from bench.datasets.registry import UnknownDatasetError, define, get_spec
+
+    try:
+        spec = (define(args.name, base["definition"]) if "definition" in base
+                else get_spec(args.name))
+    except UnknownDatasetError as error:
+        raise InputError(str(error)) from None
+    options = {**base, **dict(args.option)}
+    if args.download:
+        if "download" not in spec.option_names():
+            raise InputError(f"data set {spec.name!r} cannot be downloaded by tlbench; "
+                             + (spec.source_hint or "it needs no files (generated or bundled)"))
+        options["download"] = True
+    return options
+
+
+def _loading(args: argparse.Namespace, load, **kwargs):
+    """``load(args.name, ...)`` with a data set's expected errors as :class:`InputError`."""
+    from bench.datasets.base import DatasetMissingError
+    from bench.datasets.registry import get_spec
+
+    try:
+        return load(args.name, **kwargs)
+    except DatasetMissingError as error:
+        hint = ("; or add --download to this command"
+                if "download" in get_spec(args.name).option_names() else "")
+        raise InputError(f"{error}{hint}") from None
+    except ValueError as error:  # a bad resolution, an unknown option or option value
+        named = repr(args.name) in str(error)
+        raise InputError(str(error) if named else f"data set {args.name!r}: {error}") from None
+
+
+def _config_data(args: argparse.Namespace):
+    """The ``data`` settings of the ``--config`` files, layered over config.yaml."""
+    from bench.config_layers import layered_config
+    from bench.settings import data_settings
+
+    return data_settings(layered_config(args.config))
+
+
+def _config_kwargs(args: argparse.Namespace) -> dict:
+    """``args.name``'s load_dataset keywords from the ``--config`` files; {} without them.
+
+    Its root, split seed and builder options; for a set the config defines, its
+    definition among the options.
+    """
+    return _config_data(args).load_kwargs(args.name) if args.config else {}
+
+
 def cmd_data_show(args: argparse.Namespace) -> int:
+    """Write a labelled grid of a data set's training images."""
     from bench.datasets.inspect import show_grid
 
-    show_grid(args.name, args.out, root=args.root, resolution=args.resolution)
+    kwargs = _config_kwargs(args)
+    root = kwargs.pop("root", args.root)
+    kwargs.pop("split_seed", None)
+    _loading(args, show_grid, out=args.out, root=root, resolution=args.resolution,
+             cache_dir=args.cache_dir, options=_data_options(args, kwargs))
     print(f"wrote {args.out}")
     return 0
 
 
 def cmd_data_prepare(args: argparse.Namespace) -> int:
+    """Materialise a data set into the cache; print (and write) its summary."""
     from bench.datasets import load_dataset
-    from bench.datasets.base import DatasetMissingError
 
-    options = json.loads(args.options) if args.options else {}
-    if args.config:
-        from bench.config import data_settings, load_config
-
-        options = data_settings(load_config(args.config)).options.get(args.name, {})
-    try:
-        dataset = load_dataset(args.name, args.resolution, root=args.root,
-                               split_seed=args.split_seed, cache_dir=args.cache_dir, **options)
-    except DatasetMissingError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    base = _config_kwargs(args) or dict(args.options or {})
+    root, split_seed = base.pop("root", args.root), base.pop("split_seed", args.split_seed)
+    dataset = _loading(args, load_dataset, resolution=args.resolution, root=root,
+                       split_seed=split_seed, cache_dir=args.cache_dir,
+                       **_data_options(args, base))
     summary = {"name": dataset.name, "resolution": dataset.resolution,
                "classes": list(dataset.classes), "synthetic": dataset.synthetic,
                "train": len(dataset.train), "val": len(dataset.val), "test": len(dataset.test),
@@ -180,102 +331,197 @@ def cmd_data_prepare(args: argparse.Namespace) -> int:
 
 
 def cmd_features(args: argparse.Namespace) -> int:
+    """Cache a data set's frozen pretrained features."""
+    config = _read_config(args)
     import torch
 
     from bench.activations import cache_features
 
     torch.set_num_threads(args.threads)
-    statuses = cache_features(_read_config(args), args.dataset, args.cache_dir)
+    statuses = cache_features(config, args.dataset, args.cache_dir)
     print(f"{args.dataset} features: " + ", ".join(f"{split} {status}"
                                                    for split, status in statuses.items()))
     return 0
 
 
+# ------------------------------------------------------------------------ parsers
+
+
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", default="config.yaml", help="sweep config (config.yaml schema)")
-    parser.add_argument("--config-json", default=None, metavar="JSON",
-                        help="the config as JSON text, instead of --config (workflow jobs)")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--config", action="append", metavar="FILE", help=CONFIG_HELP)
+    source.add_argument("--config-json", type=_json_mapping, metavar="JSON",
+                        help="the whole config as JSON text, not layered (what workflow "
+                             "jobs are given)")
+
+
+def _add_threads(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--threads", type=int, default=1, metavar="N",
+                        help="CPU threads for torch")
 
 
 def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     _add_config_arguments(parser)
-    parser.add_argument("--pair", required=True)
-    parser.add_argument("--strategy", required=True)
-    parser.add_argument("--seed", type=int, required=True)
-    parser.add_argument("--out", type=Path, required=True, help="where to write the JSON record")
-    parser.add_argument("--cache-dir", default=None, help="data set tensor cache folder")
-    parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a config key, e.g. train.lr=0.01 (repeatable)")
+    parser.add_argument("--pair", required=True,
+                        metavar="NAME",
+                        help="a key of the config's `pairs`, e.g. imagenet-digits")
+    parser.add_argument("--strategy", required=True,
+                        metavar="NAME",
+                        help="a registered strategy, e.g. full (the `strategies` command "
+                             "lists them)")
+    parser.add_argument("--seed", type=int, required=True, metavar="N",
+                        help="the run's seed (weights of new layers, batch order, augmentation)")
+    parser.add_argument("--out", type=Path, required=True, metavar="FILE",
+                        help="where to write the JSON record")
+    parser.add_argument("--cache-dir", metavar="DIR", help="data set tensor cache folder (default: no cache, "
+                                            "every data set is built afresh)")
+    _add_threads(parser)
+    parser.add_argument("--set", action="append", default=[], type=_checked_assignment,
+                        metavar="KEY=VALUE", help="override a config key after the config "
+                        "files, e.g. train.lr=0.01; VALUE is YAML (repeatable)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+RUN_EPILOG = """\
+examples:
+  %(prog)s --pair imagenet-digits --strategy full --seed 0 --out run.json
+  %(prog)s --config workflows/configs/ci.yaml --pair imagenet-digits \\
+      --strategy feature_extraction --seed 0 --out run.json --set train.epochs=2
+
+The record (metrics, cost, provenance) is written atomically; a run that fails is
+recorded with status `failed`. Bad input exits 2 and writes nothing."""
+
+
 def _add_run_parsers(sub) -> None:
-    run = sub.add_parser("run", help="train and measure one run, write its record")
+    run = sub.add_parser("run", help="train and measure one run, write its record",
+                         description="Train and measure one (pair, strategy, seed[, shots]) "
+                         "run of a sweep config and write its JSON record.", epilog=RUN_EPILOG)
     _add_run_arguments(run)
-    run.add_argument("--shots", type=_shots, default=None, help="examples per class, or 'all'")
+    run.add_argument("--shots", type=_shots, default="all", metavar="N|all",
+                     help="labelled target examples per class, or all")
     run.set_defaults(func=cmd_run)
-    tuned = sub.add_parser("tuned-run", help="a final tuned run at one seed: a copy of the "
-                           "run that already exists, or a run with the selected values")
+    tuned = sub.add_parser("tuned-run", help="a final tuned run at one seed (tuning workflow)",
+                           description="A final tuned run at one seed: a copy of the run that "
+                           "already exists, or a run with the selected values.")
     _add_run_arguments(tuned)
-    tuned.add_argument("--selection", required=True, help="bench.tuning select's JSON")
-    tuned.add_argument("--default", required=True, help="the default run's record at this seed")
+    tuned.add_argument("--selection", required=True, metavar="FILE",
+                       help="the selection JSON of `tuning select`")
+    tuned.add_argument("--default", required=True, metavar="FILE",
+                       help="the default run's record at this seed")
     tuned.set_defaults(func=cmd_tuned_run, shots=None)
-    features = sub.add_parser("features", help="cache a data set's frozen pretrained features")
-    features.add_argument("dataset")
+    features = sub.add_parser("features", help="cache a data set's frozen pretrained features",
+                              description="Compute and cache the pretrained backbone's features "
+                              "of every split of a data set (feature extraction reads them).")
+    features.add_argument("dataset", help="a registered data set (the `data list` command lists them)")
     _add_config_arguments(features)
-    features.add_argument("--cache-dir", required=True, help="data set tensor cache folder")
-    features.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
+    features.add_argument("--cache-dir", required=True, metavar="DIR", help="data set tensor cache folder")
+    _add_threads(features)
     features.set_defaults(func=cmd_features)
-    strategies = sub.add_parser("strategies", help="every strategy, its settings and search space")
+    strategies = sub.add_parser("strategies", help="every strategy, its settings and search space",
+                                description="Every registered strategy: its settings (config "
+                                "key strategy_params.NAME.KEY) with defaults, and its search space.")
     strategies.set_defaults(func=cmd_strategies)
 
 
+def _add_data_set_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", help="a registered data set (the `data list` command lists them)")
+    parser.add_argument("--root", default="data", metavar="DIR", help="folder of the real data sets "
+                        "(config key data.root)")
+    parser.add_argument("--option", action="append", default=[], type=_assignment,
+                        metavar="KEY=VALUE", help="a builder option, e.g. per_class=[10,5,10]; "
+                        "VALUE is YAML (repeatable; docs/DATASETS.md lists each set's)")
+    parser.add_argument("--download", action="store_true",
+                        help="download the data set first, for those tlbench can download "
+                             "(e.g. flowers102, pneumoniamnist)")
+
+
+DATA_EPILOG = """\
+examples:
+  %(prog)s list --long
+  %(prog)s show synflowers --out synflowers.png --option 'per_class=[4,2,2]'
+  %(prog)s show flowers102 --out flowers.png --download
+  %(prog)s prepare digits --resolution 32 --cache-dir results/cache/data \\
+      --config workflows/configs/ci.yaml"""
+
+
 def _add_data_parsers(sub) -> None:
-    data_sub = sub.add_parser("data", help="list, look at or prepare data sets").add_subparsers(
-        dest="data_command", required=True)
-    listing = data_sub.add_parser("list", help="every data set, its size and availability")
-    listing.add_argument("--root", default="data")
+    data = sub.add_parser("data", help="list, look at or prepare data sets", epilog=DATA_EPILOG,
+                          description="List, look at or prepare the registered data sets.")
+    data_sub = data.add_subparsers(dest="data_command", required=True, metavar="COMMAND")
+    listing = data_sub.add_parser("list", help="every data set, its size and availability",
+                                  description="A table of every registered data set: size, "
+                                  "classes, and whether its files are on disk.")
+    listing.add_argument("--root", default="data", metavar="DIR", help="folder of the real data sets")
     listing.add_argument("--long", action="store_true", help="with descriptions and sources")
+    listing.add_argument("--config", action="append", metavar="FILE",
+                         help="also list the data sets these config files define (data.sets), "
+                         "layered over config.yaml as for `run`; their data.root replaces --root")
     listing.set_defaults(func=cmd_data_list)
-    show = data_sub.add_parser("show", help="write a labelled grid of samples")
-    show.add_argument("name")
-    show.add_argument("--out", type=Path, required=True)
-    show.add_argument("--root", default="data")
-    show.add_argument("--resolution", type=int, default=96)
+    show = data_sub.add_parser("show", help="write a labelled grid of training images",
+                               description="Write a PNG of random training images of a data "
+                               "set, one row per class.")
+    _add_data_set_arguments(show)
+    show.add_argument("--out", type=Path, required=True, metavar="FILE", help="the PNG to write")
+    show.add_argument("--resolution", type=int, default=96, metavar="PX", help="image side, pixels")
+    show.add_argument("--cache-dir", metavar="DIR", help="data set tensor cache folder (default: no cache)")
+    show.add_argument("--config", action="append", metavar="FILE",
+                      help="take the data set's root and options (or its definition, data.sets) "
+                      "from these config files, layered over config.yaml as for `run`")
     show.set_defaults(func=cmd_data_show)
-    prepare = data_sub.add_parser("prepare", help="materialise a data set into the cache")
-    prepare.add_argument("name")
-    prepare.add_argument("--resolution", type=int, required=True)
-    prepare.add_argument("--root", default="data")
-    prepare.add_argument("--split-seed", type=int, default=0)
-    prepare.add_argument("--cache-dir", required=True)
-    prepare.add_argument("--config", default=None,
-                         help="sweep config whose data.options.NAME are the builder options")
-    prepare.add_argument("--options", default=None, metavar="JSON",
-                         help="the builder options as JSON text, instead of --config")
-    prepare.add_argument("--out", type=Path, default=None, help="JSON summary of the data set")
+    prepare = data_sub.add_parser("prepare", help="materialise a data set into the cache",
+                                  description="Build a data set's tensors at one resolution "
+                                  "into the cache, as the workflow does before any run.")
+    _add_data_set_arguments(prepare)
+    prepare.add_argument("--resolution", type=int, required=True, metavar="PX", help="image side, pixels")
+    prepare.add_argument("--split-seed", type=int, default=0, metavar="N", help="fixes split membership "
+                         "(config key data.split_seed)")
+    prepare.add_argument("--cache-dir", required=True, metavar="DIR", help="data set tensor cache folder")
+    base = prepare.add_mutually_exclusive_group()
+    base.add_argument("--config", action="append", metavar="FILE",
+                      help="take the data set's root, split seed and options (or its definition, "
+                      "data.sets) from these config files, layered over config.yaml as for `run` "
+                      "(repeatable; default: the builder's defaults)")
+    base.add_argument("--options", type=_json_mapping, metavar="JSON",
+                      help="the builder options as JSON text (what the workflow passes)")
+    prepare.add_argument("--out", type=Path, metavar="FILE", help="also write a JSON summary of the data set")
     prepare.set_defaults(func=cmd_data_prepare)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m bench`` command line."""
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+def build_parser(prog: str = "tlbench") -> argparse.ArgumentParser:
+    """The ``tlbench`` command line; ``prog`` is the name its help and errors use."""
+    parser = Parser(prog=prog, description=DESCRIPTION, epilog=EPILOG)
+    parser.add_argument("--version", action=_PrintVersion, help="print tlbench's version and exit")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_run_parsers(sub)
     _add_data_parsers(sub)
-    # Listed here for --help; main() hands its arguments to bench.regress, which imports
-    # pandas, which every run job, parsing this same command line, would pay for.
-    sub.add_parser("compare", help="check a summary against a baseline "
-                   "(python -m bench compare --help)")
+    # Listed for --help only: main() hands their arguments to their own module.
+    for name, (_, summary) in DELEGATED.items():
+        sub.add_parser(name, help=summary, add_help=False)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["compare"]:
-        from bench.regress import main as compare_main
+def main(argv: list[str] | None = None, prog: str = "tlbench") -> int:
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``); returns the exit status.
 
-        return compare_main(argv[1:])
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+    Args:
+        argv: the arguments after the program's name.
+        prog: the program's name in help and errors: ``tlbench`` (the installed script)
+            or ``python -m bench`` (``bench/__main__.py``).
+    """
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] and argv[0] in DELEGATED:
+        module = importlib.import_module(f"bench.{DELEGATED[argv[0]][0]}")
+        return module.main(argv[1:], prog=f"{prog} {argv[0]}") or 0
+    args = build_parser(prog).parse_args(argv)
+    from bench.settings import ConfigError  # not before parsing: --help stays quick
+
+    try:
+        return args.func(args)
+    except (ConfigError, InputError) as error:
+        command = " ".join(filter(None, (args.command, getattr(args, "data_command", None))))
+        print(f"{prog} {command}: error: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `tlbench data list | head`: the reader left; not an error
+        # Python's documented recipe: stdout to devnull, so the exit's flush stays silent.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

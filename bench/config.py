@@ -14,11 +14,11 @@ import difflib
 from pathlib import Path
 
 import timm
-import yaml
 
 from bench import schema
-from bench.datasets import DATASETS
-from bench.models import OFFLINE_BACKBONE
+from bench.config_layers import layered_config
+from bench.datasets import DATASETS, define
+from bench.models import OFFLINE_NAMES, check_backbone
 from bench.settings import (  # noqa: F401  (re-exported: the config's public face)
     TRAIN_KEYS,
     ConfigError,
@@ -30,20 +30,17 @@ from bench.strategies import STRATEGIES, list_strategies, settings_schema
 from bench.tuning import check_tuning_config
 
 
-def load_config(path: str | Path) -> dict:
-    """The mapping a YAML config file holds.
+def load_config(*paths: str | Path) -> dict:
+    """The sweep config of ``paths`` layered over the repository's config.yaml.
+
+    Layered as the Snakefile layers ``--configfile`` (:func:`bench.config_layers.layered_config`):
+    ``load_config("workflows/configs/ci.yaml")`` is the config the CI sweep's jobs see, and
+    a complete config file reads as itself.
 
     Raises:
-        ConfigError: the file is missing or does not hold a mapping.
+        ConfigError: a file is missing or does not hold a mapping.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {path} does not exist")
-    with path.open() as handle:
-        config = yaml.safe_load(handle)
-    if not isinstance(config, dict):
-        raise ConfigError(f"{path} must hold a mapping of config keys, got {type(config).__name__}")
-    return config
+    return layered_config(paths)
 
 
 def sweep_schema() -> dict:
@@ -60,9 +57,20 @@ def sweep_schema() -> dict:
 def check_sweep(config: dict) -> None:
     """Raise ConfigError naming the first bad key of a whole sweep config."""
     schema.check(config, sweep_schema())
+    for pair in config["pairs"]:
+        _check_protocol(config, pair)
     _check_data_efficiency(config)
     check_tuning_config(config)
     check_names(config)
+
+
+def _check_protocol(config: dict, pair: str) -> None:
+    """A protocol is a choice of unlabelled-target pairs only."""
+    spec = config["pairs"][pair]
+    if "protocol" in spec and spec["target_labels"]:
+        raise ConfigError(f"`pairs.{pair}.protocol` applies only to pairs with "
+                          "target_labels: false (a labelled target trains and is scored on "
+                          "its own splits); remove it")
 
 
 def _check_data_efficiency(config: dict) -> None:
@@ -80,27 +88,71 @@ def _check_data_efficiency(config: dict) -> None:
                           "`data_efficiency.shots` is empty")
 
 
-def check_names(config: dict, pairs: list[str] | None = None) -> None:
-    """Raise ConfigError unless the backbone is a timm model and every data set of ``pairs`` is registered.
+def check_names(config: dict, pairs: list[str] | None = None, stages: bool = True) -> None:
+    """Raise ConfigError unless every backbone is a stageable timm model and the data sets exist.
 
-    ``pairs`` defaults to every pair of the config.
+    The backbones are ``backbone`` and those of ``backbones`` (the source-model axis).
+    Every data set of ``pairs`` (default: every pair of the config) must be registered
+    or defined.
 
-    Lists timm's models (about a second): a sweep checks once, before any job.
+    Lists timm's models and, with ``stages``, builds each backbone once with random
+    weights at the config's resolution to cut it into stages (a second or two each): a
+    sweep checks once, before any job, and its run jobs skip it (``stages=False``),
+    since a run builds the backbone anyway and records a failure to stage it.
     """
-    backbone = config["backbone"]
     known = timm.list_models()
+    keys = {"backbone": config["backbone"],
+            **{f"backbones[{i}]": name for i, name in enumerate(config.get("backbones", []))}}
+    for key, backbone in keys.items():
+        _check_backbone(key, backbone, known, config["resolution"] if stages else None)
+    _check_datasets(config, list(config["pairs"]) if pairs is None else pairs)
+
+
+def _check_backbone(key: str, backbone: str, known: list[str], resolution: int | None) -> None:
+    """A timm model name that, at ``resolution`` (None: not built), stages."""
     if backbone not in known:
         near = difflib.get_close_matches(str(backbone), known, n=3)
-        raise ConfigError(f"config key `backbone` = {backbone!r} is not a timm model name; "
-                          f"allowed: {OFFLINE_BACKBONE} (weights on disk) or any name of "
-                          f"timm.list_models() (weights downloaded)"
+        raise ConfigError(f"config key `{key}` = {backbone!r} is not a timm model name; "
+                          f"allowed: {OFFLINE_NAMES} (weights on disk) or any name "
+                          f"of timm.list_models() (weights downloaded)"
                           + (f"; did you mean {', '.join(near)}?" if near else ""))
-    for pair in config["pairs"] if pairs is None else pairs:
+    if resolution is not None:
+        try:
+            check_backbone(backbone, resolution)
+        except ValueError as error:
+            raise ConfigError(f"config key `{key}`: {error}") from None
+
+
+def _check_datasets(config: dict, pairs: list[str]) -> None:
+    """Every data set of ``pairs`` is registered or defined, and a defined one's files are there.
+
+    A config-defined set (``data.sets``) is checked to its folder's top level or its
+    CSV's rows (cheap); a registered set's files are checked by the job preparing it.
+    ``data.roots`` may name only data sets.
+    """
+    data = data_settings(config)
+    known = [*DATASETS, *data.sets]
+    for name in data.roots:
+        if name not in known:
+            raise ConfigError(f"config key `data.roots.{name}` names no data set; "
+                              f"allowed: {', '.join(known)}")
+    for pair in pairs:
         for role in ("source", "target"):
             name = config["pairs"][pair][role]
-            if name not in DATASETS:
+            if name not in known:
                 raise ConfigError(f"config key `pairs.{pair}.{role}` = {name!r} is not a "
-                                  f"data set; allowed: {', '.join(DATASETS)}")
+                                  f"data set; allowed: {', '.join(known)} (or define it "
+                                  f"under `data.sets`)")
+            if name in data.sets:
+                _check_defined(name, data)
+
+
+def _check_defined(name: str, data: DataSettings) -> None:
+    """A config-defined set: a known builder and options, and its files as it says."""
+    try:
+        define(name, data.sets[name]).check(Path(data.root_of(name)))
+    except (ValueError, OSError) as error:  # DatasetMissingError is an OSError
+        raise ConfigError(str(error)) from None
 
 
 def _check_cell(config: dict, pair: str, strategy: str, seed: int, shots: int | None) -> None:
@@ -129,7 +181,8 @@ def run_config(config: dict, pair: str, strategy: str, seed: int,
     """
     schema.check(config, sweep_schema())
     _check_cell(config, pair, strategy, seed, shots)
-    check_names(config, [pair])
+    _check_protocol(config, pair)
+    check_names(config, [pair], stages=False)
     spec = config["pairs"][pair]
     overrides = (config.get("strategy_params") or {}).get(strategy) or {}
     train = {**config["train"], **{k: v for k, v in overrides.items() if k in TRAIN_KEYS}}
@@ -144,6 +197,10 @@ def run_config(config: dict, pair: str, strategy: str, seed: int,
         lr=float(train["lr"]), weight_decay=float(train["weight_decay"]),
         augment=bool(train["augment"]), label_smoothing=float(train["label_smoothing"]),
         params=params, device=config.get("device", "auto"), data_root=data.root,
-        split_seed=data.split_seed, data_options=data.options, cache_dir=cache_dir,
-        threads=threads,
+        split_seed=data.split_seed, data_roots=data.roots, cache_dir=cache_dir, threads=threads,
+        protocol=spec.get("protocol", "held_out"),
+        # The pair's own sets only, as a workflow job gets them: a run by hand from a
+        # sweep config then records the job's config_hash.
+        data_options={name: data.options.get(name, {})
+                      for name in (spec["source"], spec["target"])},
     )

@@ -462,9 +462,9 @@ def tuning_figures_main(summary_csv: str | Path, out_dir: str | Path) -> list[Pa
     return paths
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, prog: str = "python -m bench.figures") -> None:
     """The command line: ``python -m bench.figures [--tuning] --out-dir OUT_DIR SUMMARY_CSV``."""
-    parser = argparse.ArgumentParser(prog="python -m bench.figures", description=__doc__,
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("summary", help="summary.csv written by bench.aggregate")
     parser.add_argument("--out-dir", required=True, help="writes OUT_DIR/NAME.{png,pdf}")

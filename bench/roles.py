@@ -14,6 +14,17 @@ ROLE_DATASETS = {
     False: {"train": "source", "val": "source", "other": "target", "test": "target"},
 }
 
+# Which splits each role reads, per protocol of an unlabelled-target pair; "+" joins
+# splits. held_out scores a held-out 30% of the target; standard (DAN, TLlib) trains on
+# every source image but the validation split, which selects the epoch, and adapts to
+# and scores every target image.
+PROTOCOL_SPLITS = {
+    "held_out": {"train": "train", "val": "val", "other": "train", "test": "test"},
+    "standard": {"train": "train+test", "val": "val", "other": "train+val+test",
+                 "test": "train+val+test"},
+}
+LABELLED_TARGET_SPLITS = {"train": "train", "val": "val", "other": "train", "test": "test"}
+
 
 def role_datasets(source: str, target: str, target_labels: bool,
                   uses_other: bool) -> dict[str, str]:

@@ -43,9 +43,11 @@ class RunConfig:
     device: str = "auto"
     data_root: str = "data"
     split_seed: int = 0
-    data_options: dict = field(default_factory=dict)  # data set name -> builder options
+    data_options: dict = field(default_factory=dict)  # see DataSettings.options
+    data_roots: dict = field(default_factory=dict)  # data set name -> its own root
     cache_dir: str | None = None
     threads: int = 1
+    protocol: str = "held_out"  # unlabelled-target pairs: held_out | standard (bench.roles)
 
     def hparams(self) -> dict:
         """Every setting that can change the result, flat, for the record."""
@@ -55,34 +57,56 @@ class RunConfig:
 
     def data(self) -> DataSettings:
         """Its data settings, as the sweep config's ``data`` section gave them."""
-        return DataSettings(self.data_root, self.split_seed, self.data_options)
+        return DataSettings(self.data_root, self.split_seed, self.data_options, self.data_roots)
 
     def config_hash(self) -> str:
         """Hash of what determines the result (not where files live or how many threads)."""
         relevant = {k: v for k, v in asdict(self).items()
-                    if k not in ("data_root", "cache_dir", "threads", "device")}
+                    if k not in ("data_root", "data_roots", "cache_dir", "threads", "device")}
         blob = json.dumps(relevant, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
 class DataSettings:
-    """The config's ``data`` section: where real data sets live, the split seed, and builder options.
+    """The config's ``data`` section: where data sets live, the split seed, each one's options.
 
-    The builder options are per data set (e.g. Office-31's image size).
+    Attributes:
+        root: folder of the real data sets (``data.root``).
+        split_seed: fixes train / val / test membership (``data.split_seed``).
+        options: data set name -> its keywords of ``bench.datasets.load_dataset``: the
+            builder options (``data.options.NAME``, e.g. Office-31's ``per_class``) and,
+            for a set the config defines, its ``definition`` (``data.sets.NAME``). One
+            mapping, so whatever keys the data (cache keys, a run's hash) sees both.
+        roots: data set name -> its own folder, instead of ``root`` (``data.roots.NAME``).
     """
 
     root: str = "data"
     split_seed: int = 0
-    options: dict = field(default_factory=dict)  # data set name -> builder options
+    options: dict = field(default_factory=dict)
+    roots: dict = field(default_factory=dict)
+
+    @property
+    def sets(self) -> dict:
+        """The config-defined data sets: name -> definition (``data.sets``)."""
+        return {name: options["definition"] for name, options in self.options.items()
+                if "definition" in options}
+
+    def root_of(self, name: str) -> str:
+        """The folder data set ``name`` is read from: its own root, else ``root``."""
+        return str(self.roots.get(name, self.root))
 
     def load_kwargs(self, name: str) -> dict:
         """Keyword arguments of ``bench.datasets.load_dataset`` for data set ``name``."""
-        return {"root": self.root, "split_seed": self.split_seed, **self.options.get(name, {})}
+        return {"root": self.root_of(name), "split_seed": self.split_seed,
+                **self.options.get(name, {})}
 
 
 def data_settings(config: dict) -> DataSettings:
-    """The ``data`` section of a sweep config, defaults filled in."""
+    """The ``data`` section of a sweep config, defaults filled in, definitions folded in."""
     data = config.get("data") or {}
+    options = {name: dict(value) for name, value in (data.get("options") or {}).items()}
+    for name, definition in (data.get("sets") or {}).items():
+        options[name] = {**options.get(name, {}), "definition": dict(definition)}
     return DataSettings(root=str(data.get("root", "data")), split_seed=int(data.get("split_seed", 0)),
-                        options=dict(data.get("options") or {}))
+                        options=options, roots=dict(data.get("roots") or {}))

@@ -132,6 +132,13 @@ def main_runs(summary: pd.DataFrame) -> pd.DataFrame:
     return summary[summary["shots"] == "all"]
 
 
+def labelled_target_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """Runs of pairs whose target labels train (every run, when the column is absent)."""
+    if "target_labels" not in runs.columns:
+        return runs
+    return runs[runs["target_labels"].astype(bool)]
+
+
 def data_efficiency_runs(summary: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The data-efficiency study: (pair, strategy) combinations with a limited-shots run.
 

@@ -113,9 +113,11 @@ class Trainer:
         np.random.seed(config.seed)
         strategy_cls = STRATEGIES[config.strategy]
         roles = self._roles()
-        backbone, self.weights = create_backbone(config.backbone, strategy_cls.pretrained)
+        backbone, self.weights = create_backbone(config.backbone, strategy_cls.pretrained,
+                                                 config.resolution)
         torch.manual_seed(config.seed)  # the head's initialisation depends on the seed alone
-        self.strategy = strategy_cls(config, backbone, self.num_classes)
+        self.strategy = strategy_cls(config, backbone, self.num_classes,
+                                     self.sizes["shared_label_space"])
         # Channels-last: cuDNN's and oneDNN's fastest convolution layout
         # (docs/PERFORMANCE.md has the measurement).
         self.strategy.network.to(self.device).to(memory_format=torch.channels_last)
@@ -131,8 +133,12 @@ class Trainer:
         self.num_classes = target.num_classes
         self.sizes = {role: len(r.labels) for role, r in roles.items()}
         self.sizes["num_classes"] = target.num_classes
+        self.sizes["shared_label_space"] = (source is not None
+                                            and tuple(source.classes) == tuple(target.classes))
         # Which split played which role: the record shows the protocol that ran.
         self.sizes["roles"] = {role: f"{r.dataset.name}/{r.split}" for role, r in roles.items()}
+        if not config.target_labels:
+            self.sizes["protocol"] = config.protocol
         for dataset in (target, source):
             if dataset is not None and dataset.info:
                 self.sizes[f"{dataset.name}_info"] = dataset.info
@@ -291,7 +297,10 @@ class Trainer:
         cache = ActivationCache(self.config.cache_dir, self.config.backbone, self.weights,
                                 self.config.resolution, self.config.split_seed,
                                 self.config.data_options, self.device)
-        activations, status = cache.get(role.dataset, role.split, stop, compute)
+        # One cache file per split, shared by the roles that join it with others.
+        parts = [cache.get(role.dataset, part, stop, compute) for part in role.parts]
+        activations = torch.cat([tensor for tensor, _ in parts])
+        status = "computed" if any(s == "computed" for _, s in parts) else "hit"
         if role.index is not None:
             activations = activations[role.index]
         return activations.to(self.device, non_blocking=True), status

@@ -334,8 +334,8 @@ def cmd_select(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.tuning", description=__doc__,
+def main(argv: list[str] | None = None, prog: str = "python -m bench.tuning") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     select = sub.add_parser("select", help="pick the trial with the best validation accuracy")

@@ -271,7 +271,7 @@ def test_ntg_pairs_by_seed_not_position_when_a_seed_failed():
 
 def test_tables_without_scratch_or_shots_runs_say_so():
     tables = {t.name: t for t in build_tables(_summary([make_record("p", "full", 0)]))}
-    assert tables["ntg"].notes[0].startswith("No NTG")
+    assert tables["ntg"].notes[0].startswith("Empty")
     assert tables["data_efficiency"].notes[0].startswith("No data-efficiency runs")
     for table in tables.values():  # every format still renders
         assert table.to_latex() and table.to_markdown() and table.to_html()
@@ -356,7 +356,7 @@ def test_ntg_table_every_pair_every_column():
 
 def test_ntg_table_of_scratch_runs_alone_says_so_with_every_column():
     table = ntg_table(_summary(_runs("p", {"scratch": (0.5, 0.6)})))
-    assert table.notes[0].startswith("No NTG") and list(table.cells.index) == ["p"]
+    assert table.notes[0].startswith("Empty") and list(table.cells.index) == ["p"]
     assert table.data.empty and "ci_high_pp" in table.data.columns
 
 
@@ -364,3 +364,33 @@ def test_seed_count_gives_one_number_or_the_range():
     assert seed_count([3, 3]) == "n = 3"
     assert seed_count([3, 2, 5, 3]) == "n = 2–5"
     assert seed_count([]) == "n = 0"
+
+
+def test_unlabelled_target_pairs_get_gain_over_source_only_not_ntg():
+    accuracies = {"scratch": (0.3, 0.32, 0.31), "source_only": (0.5, 0.52, 0.51),
+                  "dan": (0.6, 0.63, 0.61)}
+    records = [make_record(pair, s, seed, accuracy=acc, target_labels=pair == "labelled")
+               for pair in ("labelled", "office")
+               for s, accs in accuracies.items() for seed, acc in enumerate(accs)]
+    tables = {t.name: t for t in build_tables(_summary(records))}
+    assert list(tables["ntg"].cells.index) == ["labelled"]
+    gain = tables["source_gain"]
+    assert list(gain.cells.index) == ["office"]
+    assert "Source only" not in gain.cells.columns
+    row = gain.data.set_index("strategy").loc["dan"]
+    assert row["gap_mean_pp"] == pytest.approx(10.333, abs=1e-3)  # DAN − source only
+    assert gain.cells.loc["office", "Scratch"].startswith("−20.0")
+
+
+def test_dan_cells_marked_where_the_label_spaces_differ():
+    records = []
+    for pair, shared in (("photos-flowers", False), ("office", True)):
+        for strategy in ("dan", "source_only"):
+            record = make_record(pair, strategy, 0)
+            record["data"]["shared_label_space"] = shared
+            records.append(record)
+    table = accuracy_table(_summary(records))
+    assert table.cells.loc["photos-flowers", "DAN"].endswith("‡")
+    assert not table.cells.loc["office", "DAN"].endswith("‡")
+    assert not table.cells.loc["photos-flowers", "Source only"].endswith("‡")
+    assert any(note.startswith("‡") for note in table.notes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -428,3 +429,70 @@ def test_real_cache_is_keyed_by_root(tmp_path):
     cached = load_dataset("office31-amazon", 16, root=tmp_path / "a", cache_dir=tmp_path / "cache")
     assert torch.equal(cached.train.images, a.train.images)
     assert len(list((tmp_path / "cache").glob("*.pt"))) == 2
+
+
+@pytest.mark.parametrize("size", [28, 64, 128, 224])
+def test_pneumoniamnist_download_uses_medmnists_url_and_checksum(tmp_path, monkeypatch, size):
+    """Every size is fetched with medmnist's own URL and MD5 (the download itself mocked)."""
+    medmnist_info = pytest.importorskip("medmnist.info")
+    from torchvision.datasets import utils
+
+    fetched = []
+
+    def fake_download(url, root, filename, md5):
+        fetched.append((url, filename, md5))
+        arrays = {f"{split}_{part}": (np.zeros((2, size, size), np.uint8) if part == "images"
+                                      else np.array([[0], [1]], np.uint8))
+                  for split in ("train", "val", "test") for part in ("images", "labels")}
+        np.savez(Path(root) / filename, **arrays)
+
+    monkeypatch.setattr(utils, "download_url", fake_download)
+    dataset = load_dataset("pneumoniamnist", 16, root=tmp_path / "new", size=size, download=True)
+    info, flag = medmnist_info.INFO["pneumoniamnist"], "" if size == 28 else f"_{size}"
+    assert fetched == [(info[f"url{flag}"], f"pneumoniamnist{flag}.npz", info[f"MD5{flag}"])]
+    assert len(dataset.train) == 2
+    load_dataset("pneumoniamnist", 16, root=tmp_path / "new", size=size, download=True)
+    assert len(fetched) == 1  # a file already there is read, not fetched again
+
+
+def test_pneumoniamnist_download_without_medmnist_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "medmnist", None)  # import medmnist -> ImportError
+    with pytest.raises(DatasetMissingError, match=r"pip install 'tlbench\[medmnist\]'"):
+        load_dataset("pneumoniamnist", 16, root=tmp_path, download=True)
+@pytest.mark.parametrize("protocol", ["held_out", "standard"])
+def test_office_protocols_on_the_published_layout(tmp_path, protocol):
+    from bench.config import run_config
+    from bench.train import run
+    from tests.conftest import tiny_config
+
+    for domain in ("amazon", "webcam"):
+        office_fixture(tmp_path, domain)
+    config = tiny_config()
+    config["data"]["root"] = str(tmp_path)
+    config["pairs"] = {"a-w": {"source": "office31-amazon", "target": "office31-webcam",
+                               "target_labels": False, "protocol": protocol}}
+    record = run(run_config(config, "a-w", "source_only", 0), progress=False)
+    assert record["status"] == "ok", record["error"]
+    target = load_dataset("office31-webcam", 32, root=str(tmp_path))
+    source = load_dataset("office31-amazon", 32, root=str(tmp_path))
+    sizes = {split: len(getattr(target, split).labels) for split in ("train", "val", "test")}
+    source_sizes = {split: len(getattr(source, split).labels) for split in ("train", "val", "test")}
+    data = record["data"]
+    assert data["protocol"] == protocol and data["val"] == source_sizes["val"]
+    if protocol == "standard":  # every target image adapted to and scored
+        assert data["test"] == data["other"] == sum(sizes.values()) == 18
+        assert data["train"] == source_sizes["train"] + source_sizes["test"]
+        assert data["roles"]["test"] == "office31-webcam/train+val+test"
+    else:
+        assert (data["test"], data["other"]) == (sizes["test"], sizes["train"])
+        assert data["train"] == source_sizes["train"]
+
+
+def test_protocol_on_a_labelled_target_pair_names_the_key():
+    from bench.config import ConfigError, run_config
+    from tests.conftest import tiny_config
+
+    config = tiny_config()
+    config["pairs"]["imagenet-digits"]["protocol"] = "standard"
+    with pytest.raises(ConfigError, match=r"`pairs.imagenet-digits.protocol` applies only"):
+        run_config(config, "imagenet-digits", "full", 0)

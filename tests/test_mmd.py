@@ -119,19 +119,35 @@ def test_rejects_bad_shapes():
         mk_mmd(torch.zeros(1, 3), torch.zeros(4, 3))
 
 
-def _dan_loss(mmd_weight: float) -> tuple[torch.Tensor, torch.Tensor]:
+def _dan_loss(mmd_weight: float, strategy: str = "dan",
+              shared_label_space: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """DAN's loss and MK-MMD on one fixed batch (32 px inputs, 4 + 4 images), same weights."""
     config = tiny_config()
-    config["strategy_params"]["dan"] = {"mmd_weight": mmd_weight}
-    run = run_config(config, "synoffice-a-w", "dan", 0)
+    if strategy == "dan":
+        config["strategy_params"]["dan"] = {"mmd_weight": mmd_weight}
+    run = run_config(config, "synoffice-a-w", strategy, 0)
     torch.manual_seed(0)
-    backbone, _ = create_backbone(run.backbone, pretrained=False)
-    dan = STRATEGIES["dan"](run, backbone, num_classes=3)
+    backbone, _ = create_backbone(run.backbone, pretrained=False, resolution=run.resolution)
+    dan = STRATEGIES[strategy](run, backbone, num_classes=3,
+                               shared_label_space=shared_label_space)
     generator = torch.Generator().manual_seed(1)
     x, other = torch.randn(2, 4, 3, 32, 32, generator=generator)
     y = torch.tensor([0, 1, 2, 0])
     loss, extras = dan.loss(x, y, other, 0)
     return loss, extras["mmd"]
+
+
+def test_source_only_is_dan_without_the_mmd_term():
+    dan_without, dan_mmd = _dan_loss(0.0)
+    source_only, measured = _dan_loss(0.0, "source_only")
+    assert torch.equal(source_only, dan_without)  # same network, batches and weights
+    assert torch.equal(measured, dan_mmd)  # the discrepancy is still measured
+
+
+def test_dan_aligns_logits_only_in_a_shared_label_space():
+    _, both = _dan_loss(1.0)
+    _, features_only = _dan_loss(1.0, shared_label_space=False)
+    assert not torch.isclose(features_only, both)  # the logit term is left out
 
 
 def test_dan_adds_mmd_weight_times_mk_mmd_to_the_classification_loss():

@@ -33,7 +33,7 @@ def test_every_strategy_on_every_pair_gives_a_valid_record(pair, strategy, cache
     assert 0 <= record["metrics"]["accuracy"] <= 1
     assert record["best_epoch"] == 1
     assert record["cost"]["trainable_params"] > 0
-    assert (record["metrics"]["mmd"] is not None) == (strategy == "dan")
+    assert (record["metrics"]["mmd"] is not None) == STRATEGIES[strategy].uses_other_domain
     assert record["synthetic"] == (pair != "imagenet-digits")
 
 
@@ -41,6 +41,7 @@ def test_shots_restricts_training_to_k_per_class(cache_dir):
     record = run(run_config(tiny_config(), "imagenet-digits", "feature_extraction", 0, shots=2,
                             cache_dir=cache_dir), progress=False)
     assert record["data"]["train"] == 2 * 10
+    assert record["data"]["val"] == 2 * 10  # selection has the budget's labels, no more
     assert record["shots"] == 2
 
 
@@ -100,7 +101,7 @@ def _trained(strategy: str, cache_dir: str, epochs: int = 2, **params) -> tuple[
 
 
 def _pretrained_stages():
-    backbone, _ = create_backbone("efficientnet_lite0", pretrained=True)
+    backbone, _ = create_backbone("efficientnet_lite0", pretrained=True, resolution=32)
     return [stage.state_dict() for stage in backbone.stages]
 
 

@@ -60,7 +60,9 @@ def cache_key(spec: DatasetSpec, resolution: int, root: Path, split_seed: int,
     fields = {"format": _CACHE_FORMAT, "name": spec.name, "code": spec.code_fingerprint(),
               "resolution": resolution, "split_seed": split_seed, "options": options,
               # Real data depends on which folder it came from; offline data does not.
-              "root": None if spec.offline else str(root.resolve())}
+              "root": None if spec.offline else str(root.resolve()),
+              # A config-defined set: its definition (path, layout, splits) is the set.
+              **({"definition": spec.definition} if spec.definition is not None else {})}
     text = json.dumps(fields, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -1,6 +1,7 @@
-"""Look at the registered data sets: a table of what is there, and a picture of each.
+"""Look at the data sets: a table of what is there, and a picture of each.
 
-Backs ``python -m bench data list`` (:func:`list_datasets`) and
+Backs ``python -m bench data list`` (:func:`list_datasets`; given a config's data
+settings it lists the config's own sets too) and
 ``python -m bench data show NAME --out grid.png`` (:func:`show_grid`, drawing
 :func:`grid_figure`).
 """
@@ -14,30 +15,41 @@ import pandas as pd
 import torch
 from matplotlib.figure import Figure  # not pyplot: no GUI backend, no global state
 
-from bench.datasets import DATASETS, is_available, load_dataset
+from bench.datasets import DATASETS, define, is_available, load_dataset
 from bench.datasets.base import ImageDataset
+from bench.settings import DataSettings
 
 _COLUMNS = ["name", "synthetic", "offline", "available", "classes", "train", "val", "test",
             "description", "source_hint"]
 
 
-def list_datasets(root: str | Path = "data") -> pd.DataFrame:
-    """One row per registered data set, in registry order.
+def list_datasets(root: str | Path = "data", data: DataSettings | None = None) -> pd.DataFrame:
+    """One row per data set: registered ones in registry order, then a config's own.
 
-    Columns: name, synthetic, offline, available, classes (number; 0 = unlabelled),
-    train / val / test (split sizes with default options; missing values for sets
-    that are not available), description, source_hint (where to get a real set).
-    Split sizes are counted without decoding images, so the table takes seconds.
+    Columns: name, synthetic, offline, available, classes (number; 0 = unlabelled;
+    missing for a config-defined set), train / val / test (split sizes with default
+    options; missing values for sets that are not available), description, source_hint
+    (where to get a real set). Split sizes are counted without decoding images, so the
+    table takes seconds.
+
+    Args:
+        root: folder of the real data sets, when no ``data`` is given.
+        data: a config's data settings (``bench.config.data_settings(config)``): its
+            roots, and its defined sets (``data.sets``) listed too.
     """
+    data = data or DataSettings(root=str(root))
+    specs = [*DATASETS.values(), *(define(name, definition)
+                                   for name, definition in data.sets.items())]
     rows = []
-    for spec in DATASETS.values():
-        available = is_available(spec.name, root)
-        sizes = (spec.sizes(root=Path(root), split_seed=0) if available
+    for spec in specs:
+        where = Path(data.root_of(spec.name))
+        available = is_available(spec, where)
+        sizes = (spec.sizes(root=where, split_seed=data.split_seed) if available
                  else (None, None, None))
         rows.append([spec.name, spec.synthetic, spec.offline, available, spec.num_classes,
                      *sizes, spec.description, spec.source_hint])
     table = pd.DataFrame(rows, columns=_COLUMNS)
-    for column in ("train", "val", "test"):
+    for column in ("classes", "train", "val", "test"):
         table[column] = table[column].astype("Int64")
     return table
 

@@ -3,9 +3,8 @@
 None of them is fetched by the default configuration or the tests. Each ``check_*``
 raises :class:`DatasetMissingError` naming the files expected, where to download them
 and the config key (``data.root``) that points at them; ``build_*`` decodes every image
-once (JPEGs at reduced DCT scale when much larger than needed), converts it to RGB
-(grayscale replicated), resizes the shorter side to the resolution with antialiasing
-and centre-crops it square. ``sizes_*`` counts split sizes without decoding.
+once with :mod:`~bench.datasets.decode` (RGB, shorter side resized with antialiasing,
+centre-cropped square). ``sizes_*`` counts split sizes without decoding.
 
 Bad data: an unreadable or truncated image is skipped and listed in
 ``info["skipped_files"]``; a class whose files are all unreadable fails naming the
@@ -24,23 +23,22 @@ examples but none in val or test is listed in ``info["classes_missing"]``.
   (default 10%) of each class's patients is held out as val by ``split_seed``, so no
   patient is in both train and val. ``info["val_protocol"]`` records it.
 - ``pneumoniamnist``: MedMNIST's ``<root>/pneumoniamnist.npz`` (``pneumoniamnist_{size}.npz``
-  for the larger MedMNIST+ sizes), official splits; option ``download=True`` fetches it.
+  for the larger MedMNIST+ sizes), official splits, read with numpy; option
+  ``download=True`` fetches it with the ``medmnist`` package (the ``[medmnist]`` extra).
 """
 
 from __future__ import annotations
 
-import os
 import re
 import zipfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps
 
 from bench.datasets.base import XRAY_CLASSES, DatasetMissingError, ImageDataset, ImageSplit
+from bench.datasets.decode import class_folder_files, read_splits, skipped_info
 from bench.datasets.registry import register
 from bench.datasets.splits import (
     SplitSize,
@@ -50,7 +48,6 @@ from bench.datasets.splits import (
     stratified_split,
 )
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 OFFICE_PER_CLASS: tuple[SplitSize, SplitSize, SplitSize] = (None, 0.1, 0.3)
 _ROOT_KEY = "config key data.root"
 
@@ -59,108 +56,13 @@ OFFICE_URL = ("https://faculty.cc.gatech.edu/~judy/domainadapt/ (domain_adaptati
               ".tar.gz, also https://drive.google.com/open?id=0B4IapRTv9pJ1WGZVd1VDMmhwdlE)")
 CHEST_URL = ("https://data.mendeley.com/datasets/rscbjbr9sj/2 (ChestXRay2017.zip; also "
              "https://www.kaggle.com/datasets/paultimothymooney/chest-xray-pneumonia)")
-MEDMNIST_URL = "https://zenodo.org/records/10519652/files/{file}?download=1"
-MEDMNIST_MD5 = {28: "28209eda62fecd6e6a2d98b1501bb15f", 64: "8f4eceb4ccffa70c672198ea285246c6"}
+MEDMNIST_URL = "https://zenodo.org/records/10519652"
 
 
 def _missing(name: str, root: Path, missing: Path, layout: str, source: str) -> DatasetMissingError:
     return DatasetMissingError(
         f"data set {name!r} not found: {missing} does not exist. Expected under "
         f"{root} ({_ROOT_KEY}): {layout}. Download: {source}")
-
-
-# ---------------------------------------------------------------------------------------
-# Reading image files
-# ---------------------------------------------------------------------------------------
-
-def _image_files(folder: Path) -> list[Path]:
-    """Image files directly in ``folder``, sorted by name (hidden files ignored)."""
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and
-                  not p.name.startswith("."))
-
-
-def _decode(path: Path, resolution: int) -> torch.Tensor:
-    """One image file -> ``uint8 (3, R, R)``: RGB, shorter side resized, centre-cropped."""
-    with Image.open(path) as image:
-        image.draft("RGB", (2 * resolution, 2 * resolution))  # JPEG: decode at reduced scale
-        image = image.convert("RGB")
-        image = ImageOps.fit(image, (resolution, resolution), Image.BICUBIC)
-    return torch.from_numpy(np.asarray(image).copy()).permute(2, 0, 1)
-
-
-def _decode_or_none(path: Path, resolution: int) -> torch.Tensor | None:
-    try:
-        return _decode(path, resolution)
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        return None  # corrupt or truncated: counted by the caller, not fatal
-
-
-def _decode_workers() -> int:
-    """Decoding threads: the job's CPU budget, else every CPU this process may use.
-
-    The budget is OMP_NUM_THREADS, which the Snakemake rules set from their `threads`.
-    """
-    budget = os.environ.get("OMP_NUM_THREADS", "")
-    return int(budget) if budget.isdigit() and int(budget) > 0 else len(os.sched_getaffinity(0))
-
-
-def _read_split(files: Sequence[Path], labels: Sequence[int], resolution: int,
-                skipped: list[str]) -> ImageSplit:
-    """Decode ``files`` in order, in parallel threads; unreadable ones are left out.
-
-    Threads pay off because PIL releases the GIL while it decodes and resizes. The
-    paths of unreadable files are appended to ``skipped``.
-    """
-    with ThreadPoolExecutor(_decode_workers()) as pool:
-        decoded = list(pool.map(lambda path: _decode_or_none(path, resolution), files))
-    images, kept = [], []
-    for path, label, image in zip(files, labels, decoded, strict=True):
-        if image is None:
-            skipped.append(str(path))
-            continue
-        images.append(image)
-        kept.append(label)
-    stacked = (torch.stack(images) if images
-               else torch.zeros((0, 3, resolution, resolution), dtype=torch.uint8))
-    return ImageSplit(stacked, torch.tensor(kept, dtype=torch.int64))
-
-
-def _check_readable(groups: dict[Path, list[Path]], skipped: list[str]) -> None:
-    """Fail when every file of a class folder (or of the whole set) was unreadable."""
-    bad = set(skipped)
-    for folder, files in groups.items():
-        if files and all(str(f) in bad for f in files):
-            raise ValueError(f"no readable image in {folder}: every file failed to decode, "
-                             f"e.g. {files[0]}")
-
-
-def _read_folders(splits: dict[str, list[tuple[Path, int]]], resolution: int
-                  ) -> tuple[dict[str, ImageSplit], list[str]]:
-    """Decode ``{split: [(file, label), ...]}``; returns the splits and skipped files."""
-    skipped: list[str] = []
-    read = {}
-    for split, items in splits.items():
-        files = [path for path, _ in items]
-        read[split] = _read_split(files, [label for _, label in items], resolution, skipped)
-    groups: dict[Path, list[Path]] = {}
-    for items in splits.values():
-        for path, _ in items:
-            groups.setdefault(path.parent, []).append(path)
-    _check_readable(groups, skipped)
-    return read, skipped
-
-
-def _class_folder_files(folder: Path) -> list[Path]:
-    files = _image_files(folder)
-    if not files:
-        raise ValueError(f"empty class folder {folder}: it holds no image "
-                         f"({', '.join(sorted(IMAGE_SUFFIXES))})")
-    return files
-
-
-def _info(skipped: list[str], **facts) -> dict:
-    return {**facts, **({"skipped_files": skipped} if skipped else {})}
 
 
 # ---------------------------------------------------------------------------------------
@@ -220,9 +122,9 @@ def build_flowers102(resolution: int, *, root: Path, split_seed: int,
     folder = Path(root) / "flowers-102" / "jpg"
     splits = {split: [(folder / f"image_{i:05d}.jpg", int(labels[i - 1]) - 1) for i in index]
               for split, index in ids.items()}
-    read, skipped = _read_folders(splits, resolution)
+    read, skipped = read_splits(splits, resolution)
     return official_splits("flowers102", _flowers_classes(), False, read["train"], read["val"],
-                           read["test"], info=_info(skipped, source=str(folder.parent)))
+                           read["test"], info=skipped_info(skipped, source=str(folder.parent)))
 
 
 # ---------------------------------------------------------------------------------------
@@ -246,7 +148,7 @@ def _office_files(root: Path, domain: str) -> tuple[tuple[str, ...], list[Path],
     classes = tuple(sorted(p.name for p in folder.iterdir() if p.is_dir()))
     files, labels = [], []
     for label, name in enumerate(classes):
-        found = _class_folder_files(folder / name)
+        found = class_folder_files(folder / name)
         files += found
         labels += [label] * len(found)
     return classes, files, np.asarray(labels, dtype=np.int64)
@@ -293,9 +195,9 @@ def build_office31(resolution: int, *, domain: str, root: Path, split_seed: int,
     index = stratified_split(labels, tuple(per_class), split_seed, classes)
     splits = {split: [(files[i], int(labels[i])) for i in part]
               for split, part in zip(("train", "val", "test"), index, strict=True)}
-    read, skipped = _read_folders(splits, resolution)
+    read, skipped = read_splits(splits, resolution)
     return official_splits(f"office31-{domain}", classes, False, read["train"], read["val"],
-                           read["test"], info=_info(skipped, domain=domain))
+                           read["test"], info=skipped_info(skipped, domain=domain))
 
 
 # ---------------------------------------------------------------------------------------
@@ -341,7 +243,7 @@ def _chest_folder(base: Path, split: str) -> list[tuple[Path, int]]:
     """``[(file, label), ...]`` of one split folder's class folders that exist."""
     return [(path, label) for label, name in enumerate(XRAY_CLASSES)
             if (base / split / name.upper()).is_dir()
-            for path in _class_folder_files(base / split / name.upper())]
+            for path in class_folder_files(base / split / name.upper())]
 
 
 def chest_xray_files(root: Path, split_seed: int, val_fraction: float = CHEST_VAL_FRACTION
@@ -403,9 +305,9 @@ def build_chest_xray(resolution: int, *, root: Path, split_seed: int,
             plus ``val/`` when the download has one) held out as val; test is ``test/``.
     """
     splits, facts = chest_xray_files(Path(root), split_seed, val_fraction)
-    read, skipped = _read_folders(splits, resolution)
+    read, skipped = read_splits(splits, resolution)
     return official_splits("chest-xray", XRAY_CLASSES, False, read["train"], read["val"],
-                           read["test"], info=_info(skipped, **facts))
+                           read["test"], info=skipped_info(skipped, **facts))
 
 
 # ---------------------------------------------------------------------------------------
@@ -425,8 +327,34 @@ def check_pneumoniamnist(root: Path, *, size: int = 28) -> None:
         raise _missing("pneumoniamnist", Path(root), path,
                        f"{path.name} with arrays train_images, train_labels, val_images, "
                        f"val_labels, test_images, test_labels",
-                       f"{MEDMNIST_URL.format(file=path.name)}, or load it once with "
-                       f"option download=True")
+                       f"{MEDMNIST_URL} ({path.name}), or load it once with option "
+                       f"download=True (needs the medmnist extra: pip install "
+                       f"'tlbench[medmnist]')")
+
+
+def _download_pneumoniamnist(root: Path, size: int) -> None:
+    """Fetch the npz of ``size`` with the ``medmnist`` package: its URLs, its MD5 checksums.
+
+    The file is then read with numpy like a file put there by hand, so reading needs
+    neither the package nor a network.
+
+    Raises:
+        DatasetMissingError: the package is not installed, or the download failed.
+    """
+    try:
+        from medmnist import PneumoniaMNIST
+    except ImportError:
+        raise DatasetMissingError(
+            "option download=True of pneumoniamnist needs the medmnist package: "
+            "pip install 'tlbench[medmnist]' (or put the npz file there by hand: "
+            f"{MEDMNIST_URL})") from None
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        PneumoniaMNIST(split="train", root=str(root), size=size, download=True)
+    except RuntimeError as error:  # medmnist's message is a multi-line how-to: one line here
+        cause = error.__context__ or "no network?"
+        raise DatasetMissingError(f"downloading {_medmnist_file(size)} into {root} failed "
+                                  f"({cause}); download it from {MEDMNIST_URL} by hand") from None
 
 
 def _read_npz(path: Path, keys: Sequence[str]) -> dict[str, np.ndarray]:
@@ -455,8 +383,7 @@ def build_pneumoniamnist(resolution: int, *, root: Path, split_seed: int, size: 
     """PneumoniaMNIST with its official splits; ``size`` picks the MedMNIST+ file."""
     file = _medmnist_file(size)
     if download and not (Path(root) / file).is_file():
-        from torchvision.datasets.utils import download_url
-        download_url(MEDMNIST_URL.format(file=file), str(root), file, MEDMNIST_MD5.get(size))
+        _download_pneumoniamnist(Path(root), size)
     check_pneumoniamnist(root, size=size)
     arrays = _read_npz(Path(root) / file, [f"{split}_{part}" for split in ("train", "val", "test")
                                            for part in ("images", "labels")])

@@ -4,4 +4,4 @@ import sys
 
 from bench.regress._cli import main
 
-sys.exit(main())
+sys.exit(main(prog="python -m bench.regress"))

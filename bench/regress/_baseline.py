@@ -14,7 +14,7 @@ import pandas as pd
 
 from bench.io import atomic_open, read_json, write_atomic
 from bench.provenance import git_revision
-from bench.regress._columns import RegressionInputError, distinct
+from bench.regress._columns import VERSION_PREFIX, RegressionInputError, distinct
 from bench.regress._summary import read_summary
 
 
@@ -82,8 +82,8 @@ def refresh_baseline(summary: str | Path, baseline: str | Path,
 def _provenance(frame: pd.DataFrame, summary: Path, configfiles: list[str] | None,
                 config_overrides: list[str] | None) -> dict:
     """The sidecar's fields after the baseline's name and hash, in the order written."""
-    versions = {column.removeprefix("version_"): distinct(frame, column)
-                for column in frame.columns if column.startswith("version_")}
+    versions = {column.removeprefix(VERSION_PREFIX): distinct(frame, column)
+                for column in frame.columns if column.startswith(VERSION_PREFIX)}
     return {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "configfiles": configfiles or [],

@@ -31,6 +31,7 @@ import argparse
 import json
 import sys
 
+from bench.argparsing import Parser
 from bench.io import write_atomic
 from bench.regress._baseline import baseline_cpu, machine_description
 from bench.regress._columns import RegressionInputError
@@ -38,21 +39,49 @@ from bench.regress._compare import compare
 from bench.regress._summary import read_summary
 from bench.regress._tolerances import Tolerances, load_tolerances
 
+DESCRIPTION = """\
+Check a sweep's summary.csv against a baseline summary.csv. A run regresses when its
+accuracy drops beyond a tolerance, its status is no longer ok, its training time or
+peak memory grows beyond a factor, or it is missing. Exit status: 0 clean,
+1 regression, 2 bad input."""
+
+EPILOG = """\
+examples:
+  %(prog)s results/ci/summary.csv results/baseline/ci.csv
+  %(prog)s results/ci/summary.csv results/baseline/ci.csv \\
+      --config workflows/configs/ci.yaml --markdown report.md
+
+Tolerances: the config's `regression` mapping (config.yaml and the --config files,
+layered as the Snakefile layers them); docs/REGRESSION.md explains each and its default."""
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The check's arguments: CURRENT BASELINE [--config] [--markdown] [--all]."""
     parser.add_argument("current", help="summary.csv of the sweep to check")
     parser.add_argument("baseline", help="summary.csv to compare against")
-    parser.add_argument("--config", default=None,
-                        help="YAML config whose `regression` key sets the tolerances "
-                             "(default: built-in tolerances)")
-    parser.add_argument("--regression-json", default=None, metavar="JSON",
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--config", action="append", metavar="FILE",
+                        help="a config whose `regression` mapping sets the tolerances, "
+                             "layered over config.yaml (repeatable; default: config.yaml's, "
+                             "else the built-in tolerances)")
+    source.add_argument("--regression-json", default=None, metavar="JSON",
                         help="the `regression` mapping as JSON text, instead of --config "
                              "(what `snakemake regress` passes)")
     parser.add_argument("--markdown", default=None, metavar="FILE",
-                        help="also write the report as Markdown (e.g. $GITHUB_STEP_SUMMARY)")
+                        help="also write the report as Markdown, e.g. $GITHUB_STEP_SUMMARY "
+                             "(default: none)")
     parser.add_argument("--all", action="store_true", dest="every_run",
                         help="list every run, not only those that moved")
+
+
+def _tolerances(args: argparse.Namespace) -> Tolerances:
+    """The tolerances of ``--regression-json``, or of the layered ``--config`` files."""
+    if args.regression_json is None:
+        return load_tolerances(args.config or [])
+    try:
+        return Tolerances.from_config(json.loads(args.regression_json))
+    except json.JSONDecodeError as error:
+        raise RegressionInputError(f"--regression-json is not JSON: {error}") from None
 
 
 def run_compare(args: argparse.Namespace) -> int:
@@ -62,8 +91,7 @@ def run_compare(args: argparse.Namespace) -> int:
         The exit status: 0 clean, 1 regression, 2 bad input (named on stderr).
     """
     try:
-        tolerances = (load_tolerances(args.config) if args.regression_json is None
-                      else Tolerances.from_config(json.loads(args.regression_json)))
+        tolerances = _tolerances(args)
         made_on, here = baseline_cpu(args.baseline), machine_description()["cpu"]
         other_machine = made_on is not None and made_on != here
         if other_machine:
@@ -84,9 +112,8 @@ def run_compare(args: argparse.Namespace) -> int:
     return 0 if comparison.ok else 1
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m bench compare`` without the ``compare``: CURRENT BASELINE [options]."""
-    parser = argparse.ArgumentParser(prog="python -m bench compare", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None, prog: str = "python -m bench compare") -> int:
+    """The command line ``PROG CURRENT BASELINE [options]``; returns the exit status."""
+    parser = Parser(prog=prog, description=DESCRIPTION, epilog=EPILOG)
     add_arguments(parser)
     return run_compare(parser.parse_args(argv))

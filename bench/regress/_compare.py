@@ -9,11 +9,11 @@ from bench.regress._columns import (
     CACHE_COLUMN,
     CACHE_ORDER_DEPENDENT,
     COST_METRICS,
-    PROVENANCE_COLUMNS,
     TIME_METRICS,
     RegressionInputError,
     distinct,
     present,
+    provenance_columns,
 )
 from bench.regress._report import (
     CHANGED,
@@ -183,8 +183,8 @@ def compare(current: pd.DataFrame, baseline: pd.DataFrame,
 def _provenance_notes(current: pd.DataFrame, baseline: pd.DataFrame) -> list[str]:
     """Where machine or versions differ: numbers may move for that reason alone."""
     notes = []
-    for column in PROVENANCE_COLUMNS:
-        if column in current.columns and column in baseline.columns:
+    for column in provenance_columns(baseline):
+        if column in current.columns:
             before, after = distinct(baseline, column), distinct(current, column)
             if before != after:
                 notes.append(f"{column} differs: baseline {', '.join(before) or '—'}; "

@@ -9,13 +9,12 @@ cent. docs/REGRESSION.md has the measurements behind each number, and the comman
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import yaml
-
 from bench import schema
+from bench.config_layers import base_config_path, layered_config
 from bench.regress._columns import (
     ACCURACY_METRICS,
     TIME_METRICS,
@@ -116,25 +115,23 @@ def _format_limit(metric: str, value: float) -> str:
     return f"{100 * value:.2f} pp" if metric in ACCURACY_METRICS else f"{value:g}×"
 
 
-def load_tolerances(path: str | Path | None) -> Tolerances:
-    """Tolerances from a YAML config file's ``regression`` key.
+def load_tolerances(paths: Iterable[str | Path] = ()) -> Tolerances:
+    """Tolerances from the ``regression`` key of the sweep config ``paths`` make.
 
     Args:
-        path: the config file; None for the built-in defaults.
+        paths: config files, layered over the repository's config.yaml as the Snakefile
+            layers them (:func:`bench.config_layers.layered_config`); none: config.yaml's
+            own, or the built-in defaults where this package is not in a checkout.
 
     Raises:
-        RegressionInputError: the file is missing, not YAML, not a mapping, or its
+        RegressionInputError: a file is missing, not YAML, not a mapping, or the
             ``regression`` key is bad (see :meth:`Tolerances.from_config`).
     """
-    if path is None:
+    paths = list(paths)
+    if not paths and base_config_path() is None:
         return Tolerances()
-    path = Path(path)
-    if not path.is_file():
-        raise RegressionInputError(f"config file {path} does not exist")
     try:
-        config = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as error:
-        raise RegressionInputError(f"config file {path} is not valid YAML: {error}") from None
-    if config is not None and not isinstance(config, Mapping):
-        raise RegressionInputError(f"config file {path} must hold a mapping of config keys")
-    return Tolerances.from_config((config or {}).get("regression"))
+        config = layered_config(paths)
+    except ConfigError as error:
+        raise RegressionInputError(str(error)) from None
+    return Tolerances.from_config(config.get("regression"))

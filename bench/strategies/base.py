@@ -89,13 +89,20 @@ class Strategy:
     order: ClassVar[int]  # its place in tables and figures, smallest first
     pretrained: ClassVar[bool] = True
     uses_other_domain: ClassVar[bool] = False  # needs unlabelled batches from the other domain
+    # Is itself only where both domains share one label space (DAN's logit term); the
+    # tables mark its cells on pairs whose data sets' classes differ.
+    needs_shared_labels: ClassVar[bool] = False
     settings: ClassVar[dict[str, Param]] = {}  # its own config keys (strategy_params.NAME)
     # Default search ranges of `train` keys, per strategy (docs/TUNING.md).
     train_search: ClassVar[dict[str, dict]] = {"lr": log_uniform(3.0e-4, 3.0e-2),
                                                "weight_decay": log_uniform(1.0e-6, 1.0e-2)}
 
-    def __init__(self, config: RunConfig, backbone: Backbone, num_classes: int):
+    def __init__(self, config: RunConfig, backbone: Backbone, num_classes: int,
+                 shared_label_space: bool = True):
         self.config = config
+        # Whether the other domain's classes are the labelled one's (Office pairs), so
+        # that its logits are comparable (DAN's logit term).
+        self.shared_label_space = shared_label_space
         self.params = {**self.defaults(), **config.params}
         self.num_stages = backbone.num_stages
         self.network = Network(backbone, num_classes, self.bottleneck_dim())

@@ -8,6 +8,11 @@ added to the classification loss with weight ``mmd_weight`` (lambda).
 The labelled batch is the target's when target labels are used (ImageNet pairs; the
 other domain is the source image set), and the source's in the unsupervised Office-31
 protocol (the other domain is the unlabelled target training split).
+
+DAN assumes one label space for both domains. Where the two data sets' classes differ
+(ImageNet photos -> flowers, natural photos -> X-ray) the logits of the other domain
+mean nothing, so only the bottleneck features are aligned there (no logit term); the
+record says which (``data.shared_label_space``) and the tables mark those cells.
 """
 
 import torch
@@ -25,6 +30,7 @@ class DAN(Partial):
     colour = "#D55E00"
     order = 40
     uses_other_domain = True
+    needs_shared_labels = True
     settings = {
         "trainable_stages": Param(3, TRAINABLE_STAGES, minimum=1),
         "mmd_weight": Param(1.0, "weight of the MK-MMD term in the loss", minimum=0,
@@ -41,12 +47,18 @@ class DAN(Partial):
         return int(self.params["bottleneck_dim"])
 
     def loss(self, x, y, other, applied):
+        ce, mmd = self.losses(x, y, other, applied)
+        return ce + self.params["mmd_weight"] * mmd, {"mmd": mmd.detach()}
+
+    def losses(self, x, y, other, applied) -> tuple[torch.Tensor, torch.Tensor]:
+        """Cross-entropy of the labelled batch, and MK-MMD between the two domains."""
         # One forward pass over both domains, so BatchNorm sees the pooled batch.
         features = self.network.features(torch.cat([x, other]), applied)
         logits = self.network.head(features)
         n = x.shape[0]
         linear = bool(self.params["linear_mmd"])
-        mmd = (mk_mmd(features[:n], features[n:], linear=linear)
-               + mk_mmd(logits[:n], logits[n:], linear=linear))
+        mmd = mk_mmd(features[:n], features[n:], linear=linear)
+        if self.shared_label_space:
+            mmd = mmd + mk_mmd(logits[:n], logits[n:], linear=linear)
         ce = F.cross_entropy(logits[:n], y, label_smoothing=self.config.label_smoothing)
-        return ce + self.params["mmd_weight"] * mmd, {"mmd": mmd.detach()}
+        return ce, mmd

@@ -19,8 +19,8 @@ class Partial(Strategy):
                                   search=log_uniform(0.03, 1.0)),
     }
 
-    def __init__(self, config, backbone, num_classes):
-        super().__init__(config, backbone, num_classes)
+    def __init__(self, config, backbone, num_classes, shared_label_space=True):
+        super().__init__(config, backbone, num_classes, shared_label_space)
         # The one bound the config schema cannot know: the backbone's stage count.
         k = self.params["trainable_stages"]
         if k > self.num_stages:

@@ -1,4 +1,4 @@
-"""The paper's four tables of the main sweep: accuracy, negative transfer gap, cost, data efficiency.
+"""The paper's tables of the main sweep: accuracy, negative transfer gap, cost, data efficiency, aggregates.
 
 Each counts every run ("2/3 ok"); means and intervals are over the ok runs.
 """
@@ -10,31 +10,35 @@ import math
 import numpy as np
 import pandas as pd
 
-from bench.presentation import pair_label, pair_strategy_label, strategy_label
+from bench.presentation import (
+    LABEL_SPACE_MARK,
+    LABEL_SPACE_NOTE,
+    needs_shared_labels,
+    pair_label,
+    pair_strategy_label,
+    strategy_label,
+)
 from bench.stats import (
     average_ranks,
-    holm,
-    mean_interval,
-    paired_differences,
-    paired_p_greater,
 )
 from bench.summary import (
     MIB,
     data_efficiency_runs,
+    labelled_target_runs,
     main_runs,
-    ok_runs,
     pairs_in,
     strategies_in,
     synthetic_pairs,
 )
+from bench.tables.aggregates import aggregates_table
 from bench.tables.cells import (
     NO_INTERVAL,
     accuracy_cell,
     count_note,
-    format_interval,
     seed_count,
     table_notes,
 )
+from bench.tables.gaps import gap_rows, holm_marks
 from bench.tables.render import Table
 from bench.tables.significance import (
     ALPHA,
@@ -43,13 +47,14 @@ from bench.tables.significance import (
     significance_marks,
 )
 
-TABLE_NAMES = ("accuracy", "ntg", "cost", "data_efficiency")
+TABLE_NAMES = ("accuracy", "ntg", "source_gain", "cost", "data_efficiency", "aggregates")
 
 
 def build_tables(summary: pd.DataFrame) -> list[Table]:
     """All of :data:`TABLE_NAMES`, in that order, from the summary frame."""
-    return [accuracy_table(summary), ntg_table(summary), cost_table(summary),
-            data_efficiency_table(summary)]
+    return [accuracy_table(summary), ntg_table(summary), source_gain_table(summary),
+            cost_table(summary),
+            data_efficiency_table(summary), aggregates_table(summary)]
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -168,6 +173,7 @@ def accuracy_table(summary: pd.DataFrame) -> Table:
     synthetic = synthetic_pairs(runs)
     pairs, strategies = pairs_in(runs), strategies_in(runs)
     data, seeds = accuracy_rows(runs, ["pair", "strategy"], synthetic)
+    data, label_space_notes = mark_label_space(runs, data)
     overall = overall_rows(data, pairs, strategies)
     row_labels = [pair_label(p, synthetic[p]) for p in pairs]
     summary_cells = _overall_cells(overall, len(pairs))
@@ -180,7 +186,7 @@ def accuracy_table(summary: pd.DataFrame) -> Table:
     counted = bool((data["n_ok"] < data["n_runs"]).any())
     notes = [accuracy_note(seeds, "Top-1 accuracy (%) on the target test set"),
              bold_note(seeds, "per pair"), OVERALL_NOTE, seeds_only_note(runs),
-             *table_notes(runs, counted)]
+             *label_space_notes, *table_notes(runs, counted)]
     tidy = pd.concat([data.assign(rank=data.groupby("pair", sort=False)["accuracy_mean_pct"]
                                   .rank(ascending=False, method="average")),
                       overall.assign(pair="mean over pairs", synthetic=any(synthetic.values()),
@@ -189,94 +195,106 @@ def accuracy_table(summary: pd.DataFrame) -> Table:
                  cells, bold, notes)
 
 
-NTG_COLUMNS = ["pair", "synthetic", "strategy", "n_runs", "n_paired", "ntg_mean_pp",
-               "ci_low_pp", "ci_high_pp", "negative_transfer", "p_value", "q_value",
-               "significant", "text"]
+def mark_label_space(runs: pd.DataFrame, data: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Mark ‡ the cells of a strategy that needs a shared label space on pairs without one.
 
-
-def _ntg_rows(runs: pd.DataFrame, strategies: list[str],
-              synthetic: dict[str, bool]) -> tuple[pd.DataFrame, list[int]]:
-    """NTG per pair x strategy (columns NTG_COLUMNS), and the seeds behind each interval.
-
-    ``negative_transfer``: the whole 95% interval lies above 0 (uncorrected).
-    ``p_value``: the one-sided paired t-test of NTG > 0;
-    ``q_value`` (Holm over the whole table) and ``significant`` (q < ALPHA) are left
-    for :func:`ntg_table`, as are the star and the count in ``text``.
+    Returns ``data`` with the marks in ``text`` and a ``shared_label_space`` column (from
+    the records' ``data.shared_label_space``; True where not recorded), and the note.
     """
-    rows, seeds = [], []
-    for pair in pairs_in(runs):
-        in_pair = ok_runs(runs[runs["pair"] == pair])
-        scratch_error = 1 - in_pair[in_pair["strategy"] == "scratch"].set_index("seed")["accuracy"]
-        for strategy in strategies:
-            group = runs[(runs["pair"] == pair) & (runs["strategy"] == strategy)]
-            if group.empty:
-                continue
-            error = 1 - ok_runs(group).set_index("seed")["accuracy"]
-            interval = mean_interval(paired_differences(error, scratch_error))
-            seeds.append(interval.n)
-            p_value, _ = paired_p_greater(error.astype(float), scratch_error.astype(float))
-            rows.append([pair, synthetic[pair], strategy, len(group), interval.n,
-                         interval.mean * 100, interval.low * 100, interval.high * 100,
-                         interval.above_zero(), p_value, np.nan, False,
-                         format_interval(interval, signed=True, bare=True)])
-    return pd.DataFrame(rows, columns=NTG_COLUMNS), seeds
+    if "data_shared_label_space" not in runs.columns:
+        return data.assign(shared_label_space=True), []
+    shared = runs.groupby("pair", sort=False)["data_shared_label_space"].agg(
+        lambda values: bool(values.fillna(True).astype(bool).all()))
+    data = data.assign(shared_label_space=data["pair"].map(shared).fillna(True).astype(bool))
+    marked = ~data["shared_label_space"] & data["strategy"].map(needs_shared_labels)
+    data.loc[marked, "text"] = data.loc[marked, "text"] + f" {LABEL_SPACE_MARK}"
+    return data, [LABEL_SPACE_NOTE] if marked.any() else []
 
 
-def _ntg_marks(data: pd.DataFrame) -> pd.DataFrame:
-    """Holm's q over the table's p-values; ``significant`` where q < ALPHA; star and count."""
-    data = data.copy()
-    data["q_value"] = holm(data["p_value"].to_numpy(dtype=float))
-    data["significant"] = data["q_value"] < ALPHA  # NaN (fewer than two seeds) is False
-    data["text"] = [text + ("*" if significant else "") + count_note(n, runs, "paired")
-                    for text, significant, n, runs in zip(data["text"], data["significant"],
-                                                          data["n_paired"], data["n_runs"],
-                                                          strict=True)]
-    return data
+# The NTG table's names for gap_rows' columns (ntg.csv, the heat map).
+NTG_NAMES = {"gap_mean_pp": "ntg_mean_pp", "interval_above_zero": "negative_transfer"}
 
 
 def ntg_note(data: pd.DataFrame, seeds: list[int]) -> str:
     """What the NTG table shows, its test and its multiplicity correction."""
-    tests = int(data["p_value"].notna().sum())
     return (f"Negative transfer gap NTG = err(strategy) − err(scratch) on the target test set, "
             f"in percentage points, paired by seed: mean ± half-width of the 95% t-interval "
             f"({seed_count(seeds)}). One seed: the plain mean. NTG > 0: worse than training "
-            f"from scratch. Bold*: negative transfer, q < {ALPHA}: q is the p-value of a "
-            f"one-sided paired t-test of NTG > 0 on the per-seed errors (scipy.stats.ttest_rel, "
-            f"alternative=greater), Holm-adjusted across the table's {tests} tests "
-            f"(family-wise error {ALPHA:.0%}); fewer than two paired seeds: no test. ntg.csv "
-            f"has both p_value and q_value.")
+            f"from scratch. Bold*: negative transfer, " + _test_note(data, "NTG > 0", "ntg")
+            + " Labelled-target pairs only: without target labels NTG is undefined "
+            "(tables/source_gain has those pairs).")
+
+
+def source_gain_note(data: pd.DataFrame, seeds: list[int]) -> str:
+    """What the gain-over-source-only table shows, its test and its correction."""
+    return (f"Gain over source only = acc(strategy) − acc(source only) on the target test "
+            f"set, in percentage points, paired by seed: mean ± half-width of the 95% "
+            f"t-interval ({seed_count(seeds)}). One seed: the plain mean. Source only is "
+            f"DAN's network, stages and batches trained without the MK-MMD term, so the DAN "
+            f"column is DAN's gain from MK-MMD alone. Bold*: a gain, "
+            + _test_note(data, "gain > 0", "source_gain")
+            + " Unlabelled-target pairs only (where NTG is undefined).")
+
+
+def _test_note(data: pd.DataFrame, hypothesis: str, name: str) -> str:
+    tests = int(data["p_value"].notna().sum())
+    return (f"q < {ALPHA}: q is the p-value of a one-sided paired t-test of {hypothesis} on "
+            f"the per-seed accuracies (scipy.stats.ttest_rel), Holm-adjusted across the "
+            f"table's {tests} tests (family-wise error {ALPHA:.0%}); fewer than two paired "
+            f"seeds: no test. {name}.csv has both p_value and q_value.")
 
 
 def ntg_table(summary: pd.DataFrame) -> Table:
     """Table 2: negative transfer gap NTG = err(strategy) − err(scratch), paired by seed.
 
-    In percentage points; > 0 means the strategy is worse than training from scratch.
-    Marked (bold, *) where the one-sided paired test of NTG > 0 has q < ALPHA after
-    Holm's correction across the whole table (:func:`bench.stats.holm`).
+    Labelled-target pairs only. In percentage points; > 0 means the strategy is worse
+    than training from scratch. Marked (bold, *) where the one-sided paired test of
+    NTG > 0 has q < ALPHA after Holm's correction across the whole table.
     """
+    runs = labelled_target_runs(main_runs(summary))
+    data, cells, bold, notes = _gap_table(runs, "scratch", True, ntg_note)
+    return Table("ntg", "Negative transfer gap by pair and strategy",
+                 data.rename(columns=NTG_NAMES), cells, bold, notes)
+
+
+def source_gain_table(summary: pd.DataFrame) -> Table:
+    """Gain over source only, acc(strategy) − acc(source_only), on unlabelled-target pairs."""
     runs = main_runs(summary)
-    synthetic = synthetic_pairs(runs)
+    if "target_labels" in runs.columns:
+        runs = runs[~runs["target_labels"].astype(bool)]
+    return Table("source_gain", "Gain over source only by pair and strategy (unlabelled target)",
+                 *_gap_table(runs, "source_only", False, source_gain_note))
+
+
+def _gap_table(runs: pd.DataFrame, baseline: str, worse: bool,
+               note) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
+    """A pair x strategy table of paired gaps to ``baseline`` (:mod:`bench.tables.gaps`).
+
+    Returns:
+        The tidy data, the cells, the bold marks and the notes of the table.
+    """
+    synthetic = synthetic_pairs(runs) if len(runs) else {}
     pairs = pairs_in(runs)
-    strategies = [s for s in strategies_in(runs) if s != "scratch"]
-    data, seeds = _ntg_rows(runs, strategies, synthetic)
+    strategies = [s for s in strategies_in(runs) if s != baseline] if len(runs) else []
+    data, seeds = gap_rows(runs, strategies, synthetic, baseline, worse)
     row_labels = [pair_label(p, synthetic[p]) for p in pairs]
     if data.empty or data["n_paired"].eq(0).all():
         cells = pd.DataFrame(index=pd.Index(row_labels, name="Pair"))
         bold = cells.astype(bool)
-        notes = ["No NTG: it needs scratch runs and at least one other strategy, both ok, "
-                 "on the same seeds."]
+        notes = [f"Empty: it needs pairs of this protocol with {strategy_label(baseline)} runs "
+                 "and at least one other strategy, both ok, on the same seeds."]
     else:
-        data = _ntg_marks(data)
+        data = holm_marks(data)
         cells = _grid(data, pairs, strategies, "text", row_labels)
         flags = data.assign(flag=data["significant"].astype(float))
         bold = _grid(flags, pairs, strategies, "flag", row_labels, fill=np.nan) == 1.0
-        notes = [ntg_note(data, seeds),
-                 "(k/n paired): only k of n seeds have both this strategy's and scratch's run "
-                 "ok." if (data["n_paired"] < data["n_runs"]).any() else "",
-                 seeds_only_note(runs), *table_notes(runs, counted=False)]
+        notes = [note(data, seeds),
+                 f"(k/n paired): only k of n seeds have both this strategy's and "
+                 f"{strategy_label(baseline)}'s run ok."
+                 if (data["n_paired"] < data["n_runs"]).any() else "",
+                 seeds_only_note(runs), *(table_notes(runs, counted=False) if len(runs) else [])]
     cells.index.name = "Pair"
-    return Table("ntg", "Negative transfer gap by pair and strategy", _tidy(data), cells,
-                 bold, [note for note in notes if note])
+    return _tidy(data), cells, bold, [n for n in notes if n]
 
 
 def _cost_rows(runs: pd.DataFrame) -> pd.DataFrame:

@@ -4,7 +4,6 @@
 # Included first by the Snakefile; the sections below follow the rule files.
 
 import contextlib
-import copy
 import json
 import os
 import sys
@@ -13,17 +12,20 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from bench.config_layers import layer
 from bench.layout import RUN_PATTERN, run_record_path, shots_label
 from bench.roles import role_datasets
 from bench.schema import SCHEMA_PATH, base_schema, explain
+from bench.settings import data_settings as bench_data_settings
 
 # ---------------------------------------------------------------- the config's checks
 
-# Snakemake merges a --configfile over config.yaml key by key, recursively. For `pairs`
-# that would add the default pairs to every other config's pairs; a config that names
-# its pairs means exactly those, so its map replaces the default one.
-if "pairs" in workflow.config_settings.overwrite_config:
-    config["pairs"] = copy.deepcopy(workflow.config_settings.overwrite_config["pairs"])
+# Snakemake merged the --configfile files over config.yaml key by key, recursively. For
+# `pairs` that would add the default pairs to every other config's pairs; a config that
+# names its pairs means exactly those. bench.config_layers.layer is that merge with that
+# exception, and `python -m bench --config FILE` layers with it too: a run of any sweep
+# repeated by hand reads the config its job read.
+config.update(layer(config, workflow.config_settings.overwrite_config))
 
 try:
     validate(config, str(SCHEMA_PATH))
@@ -56,6 +58,7 @@ wildcard_constraints:
     seed=r"\d+",
     shots=r"\d+|all",
     trial=r"\d+",  # tuning trials; trial 0 is the defaults
+    backbone=r"[A-Za-z0-9_.]+",  # a timm model name
 
 
 # ------------------------------------------------------------- resources, every job rule
@@ -95,7 +98,28 @@ def sweep_runs():
     return list(dict.fromkeys(runs))
 
 
-def run_settings(pair, strategy):
+# The source-model axis: `backbone` is the reference (every table but the backbone
+# comparison is about it, and its runs are the main sweep's); each other model of
+# `backbones` reruns the main sweep's runs (shots = all) below backbones/NAME/.
+BACKBONES = list(dict.fromkeys([config["backbone"], *config.get("backbones", [])]))
+OTHER_BACKBONES = BACKBONES[1:]
+
+
+def backbone_records():
+    """The records the backbone comparison reads; none when the sweep has one backbone."""
+    if not OTHER_BACKBONES:
+        return []
+    main = [run for run in sweep_runs() if run[3] == "all"]
+    return ([run_record(*run) for run in main]
+            + [backbone_run_record(backbone, *run) for backbone in OTHER_BACKBONES
+               for run in main])
+
+
+def backbone_run_record(backbone, pair, strategy, seed, shots):
+    return run_record_path(f"{RESULTS}/backbones/{backbone}", pair, strategy, seed, shots)
+
+
+def run_settings(pair, strategy, backbone=None):
     """The config one run reads, and nothing else, as stable JSON.
 
     The run rule's params, and so both what `python -m bench run --config-json` reads
@@ -104,28 +128,51 @@ def run_settings(pair, strategy):
     """
     spec = config["pairs"][pair]
     settings = {key: config[key] for key in ("backbone", "resolution", "device", "train")}
+    settings["backbone"] = backbone or config["backbone"]
     settings["pairs"] = {pair: spec}
     settings["strategy_params"] = {strategy: config["strategy_params"].get(strategy, {})}
     settings["data"] = data_settings(spec["source"], spec["target"])
     return json.dumps(settings, sort_keys=True)
 
 
-def features_settings(dataset):
+def features_settings(dataset, backbone):
     """The config `python -m bench features` reads for one data set, as stable JSON."""
-    settings = {key: config[key] for key in ("backbone", "resolution", "device")}
+    settings = {key: config[key] for key in ("resolution", "device")}
+    settings["backbone"] = backbone
     settings["data"] = data_settings(dataset)
     return json.dumps(settings, sort_keys=True)
 
 
 def data_settings(*datasets):
-    """The config's `data` section, with the builder options of ``datasets`` only."""
-    return {"root": config["data"]["root"], "split_seed": config["data"]["split_seed"],
-            "options": {name: dataset_options(name) for name in datasets}}
+    """The config's `data` section, with what it says of ``datasets`` only.
+
+    Their builder options, and those of them the config defines (`data.sets`) or
+    gives a folder of their own (`data.roots`): editing another data set's entry
+    reruns no job of these.
+    """
+    data = config["data"]
+    return {"root": data["root"], "split_seed": data["split_seed"],
+            "options": {name: dataset_options(name) for name in datasets},
+            "sets": {name: data["sets"][name] for name in datasets if name in data["sets"]},
+            "roots": {name: data["roots"][name] for name in datasets if name in data["roots"]}}
 
 
 def dataset_options(name):
     """Builder options of one data set (config data.options.NAME), {} when none."""
     return config["data"]["options"].get(name, {})
+
+
+def prepare_arguments(name):
+    """The folder data set ``name`` is read from, and its load_dataset keywords as JSON.
+
+    What `bench data prepare` takes as --root and --options: the data set's own root
+    (data.roots.NAME, else data.root), its builder options and, for a set the config
+    defines, its definition; bench.settings folds them as a run does.
+    """
+    kwargs = bench_data_settings({"data": data_settings(name)}).load_kwargs(name)
+    root = kwargs.pop("root")
+    kwargs.pop("split_seed")
+    return root, json.dumps(kwargs, sort_keys=True)
 
 
 # ------------------------------------------------------------------------------ data.smk
@@ -137,10 +184,10 @@ def prepared_marker(dataset):
             f"-split{config['data']['split_seed']}.prepared")
 
 
-def features_marker(dataset):
-    """Marker of one data set's cached backbone features (cache_features)."""
+def features_marker(dataset, backbone):
+    """Marker of one data set's cached features of one backbone (cache_features)."""
     return (f"{DATA_CACHE}/{dataset}-r{config['resolution']}-split{config['data']['split_seed']}"
-            f"-{config['backbone']}.features")
+            f"-{backbone}.features")
 
 
 # ------------------------------------------------------------------------------ runs.smk
@@ -162,7 +209,8 @@ def run_inputs(wildcards):
     if wildcards.strategy == "feature_extraction" and not augment:
         read = role_datasets(spec["source"], spec["target"], spec["target_labels"],
                              uses_other=False)
-        inputs += [features_marker(dataset) for dataset in dict.fromkeys(read.values())]
+        backbone = wildcards.get("backbone", config["backbone"])
+        inputs += [features_marker(dataset, backbone) for dataset in dict.fromkeys(read.values())]
     return inputs
 
 
@@ -171,8 +219,10 @@ def run_inputs(wildcards):
 TABLES = {
     "accuracy": "Accuracy",
     "ntg": "Negative transfer gap",
+    "source_gain": "Gain over source only",
     "cost": "Cost",
     "data_efficiency": "Data efficiency",
+    "aggregates": "Aggregates over pairs",
 }
 FIGURES = {
     "accuracy": "Accuracy by strategy",
@@ -206,6 +256,25 @@ def figure_outputs():
                                       category="Figures", labels={"figure": title})
         files[f"{name}_pdf"] = f"{RESULTS}/figures/{name}.pdf"
     return files
+
+
+def backbone_outputs():
+    """The backbone comparison's table and figure; report() puts them in the report."""
+    files = {"table_html": report(f"{RESULTS}/tables/backbones.html",
+                                  caption=f"{CAPTIONS}/table_backbones.rst",
+                                  category="Tables", labels={"table": "Source models"}),
+             "figure_png": report(f"{RESULTS}/figures/backbones.png",
+                                  caption=f"{CAPTIONS}/figure_backbones.rst",
+                                  category="Figures", labels={"figure": "Source models"}),
+             "figure_pdf": f"{RESULTS}/figures/backbones.pdf"}
+    files.update({f"table_{ext}": f"{RESULTS}/tables/backbones.{ext}"
+                  for ext in ("csv", "md", "tex")})
+    return files
+
+
+def backbone_targets():
+    """The source-model axis's targets of the default target; none with one backbone."""
+    return list(backbone_outputs().values()) if OTHER_BACKBONES else []
 
 
 # --------------------------------------------------------------------------- regress.smk

@@ -16,11 +16,13 @@ rule prepare_data:
         f"{RESULTS}/benchmarks/data/{{dataset}}.tsv"
     params:
         resolution=config["resolution"],
-        root=config["data"]["root"],
+        # The data set's own folder (data.roots.NAME, else data.root).
+        root=lambda wildcards: prepare_arguments(wildcards.dataset)[0],
         split_seed=config["data"]["split_seed"],
         cache_dir=lambda wildcards, output: os.path.dirname(output[0]),  # marker beside cache
-        # Changed options re-prepare the data set (and so rerun its runs).
-        options=lambda wildcards: json.dumps(dataset_options(wildcards.dataset), sort_keys=True),
+        # Builder options and, for a config-defined set, its definition (data.sets.NAME):
+        # a change re-prepares the data set (and so reruns its runs).
+        options=lambda wildcards: prepare_arguments(wildcards.dataset)[1],
     threads: JOB_THREADS  # real data sets decode in parallel threads
     resources:
         **job_resources(gpu=False),
@@ -44,14 +46,14 @@ rule cache_features:
     input:
         lambda wildcards: prepared_marker(wildcards.dataset),
     output:
-        touch(features_marker("{dataset}")),
+        touch(features_marker("{dataset}", "{backbone}")),
     log:
-        f"{RESULTS}/logs/features/{{dataset}}.log",
+        f"{RESULTS}/logs/features/{{dataset}}-{{backbone}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/features/{{dataset}}.tsv"
+        f"{RESULTS}/benchmarks/features/{{dataset}}-{{backbone}}.tsv"
     params:
         cache_dir=lambda wildcards, input: os.path.dirname(input[0]),
-        settings=lambda wildcards: features_settings(wildcards.dataset),
+        settings=lambda wildcards: features_settings(wildcards.dataset, wildcards.backbone),
     threads: JOB_THREADS
     resources:
         **job_resources(),

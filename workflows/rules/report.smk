@@ -36,3 +36,22 @@ rule figures:
     shell:
         "python -m bench.figures --out-dir {params.out_dir:q} {input:q}"
         + ON_FAILURE_SHOW_LOG
+
+
+# The source-model axis: transfer accuracy per backbone against its ImageNet top-1
+# (bench.backbone_report); only when the config's `backbones` names another model.
+rule backbone_report:
+    input:
+        backbone_records(),
+    output:
+        **backbone_outputs(),
+    log:
+        f"{RESULTS}/logs/backbone_report.log",
+    params:
+        # results_dir: the folder above tables/ (and figures/)
+        out_dir=lambda wildcards, output: os.path.dirname(os.path.dirname(output.table_csv)),
+    conda:
+        "../envs/tlbench.yaml"
+    shell:
+        "python -m bench.backbone_report --out-dir {params.out_dir:q} {input:q}"
+        + ON_FAILURE_SHOW_LOG

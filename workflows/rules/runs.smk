@@ -30,3 +30,19 @@ rule run:
         " --strategy {wildcards.strategy} --seed {wildcards.seed} {params.shots}"
         " --threads {threads} --cache-dir {params.cache_dir:q} --out {output:q}"
         + ON_FAILURE_SHOW_LOG
+
+
+# The source-model axis (config `backbones`): the same job for each other backbone,
+# its files below backbones/NAME/ (common.smk: backbone_records).
+use rule run as run_backbone with:
+    output:
+        f"{RESULTS}/backbones/{{backbone}}/runs/{RUN}.json",
+    log:
+        f"{RESULTS}/backbones/{{backbone}}/logs/runs/{RUN}.log",
+    benchmark:
+        f"{RESULTS}/backbones/{{backbone}}/benchmarks/runs/{RUN}.tsv"
+    params:
+        cache_dir=lambda wildcards, input: os.path.dirname(input[0]),
+        shots=lambda wildcards: "" if wildcards.shots == "all" else f"--shots {wildcards.shots}",
+        settings=lambda wildcards: run_settings(wildcards.pair, wildcards.strategy,
+                                                wildcards.backbone),

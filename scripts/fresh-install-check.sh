@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Does every command the README shows work on a fresh install? (docs/ENVIRONMENT.md)
+#
+#   scripts/fresh-install-check.sh [SWEEP_DIR]
+#
+# Makes a new virtual environment holding `pip install -e .` and nothing else (no dev
+# extras, no system site-packages: pytest would bring pygments in and hide that
+# `snakemake --report` needs it), at the versions of requirements/lock.txt, then runs the
+# README's quick commands in it. SWEEP_DIR, a working directory where the CI sweep has
+# finished (CI passes the tests' own), adds `snakemake --report` on it. Exit 1 names the
+# command that failed. Runs from the checkout root; writes only to a temporary folder.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sweep=${1:-}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+venv="$work/venv"
+
+step() {  # step DESCRIPTION COMMAND...: run it, or say which README command broke
+    local started=$SECONDS
+    if ! "${@:2}" > "$work/out" 2>&1; then
+        tail -n 30 "$work/out" >&2
+        echo "fresh install: '$1' failed (above); a runtime dependency missing from pyproject.toml?" >&2
+        exit 1
+    fi
+    echo "fresh install: $1 ($((SECONDS - started)) s)"
+}
+
+# -c lock.txt: the dependencies pyproject.toml declares, at the locked versions.
+python -m venv "$venv"
+# torch, torchvision, triton and the CUDA wheels are ~5 GB: copying them into the venv
+# took 642 of the check's 802 s on the CI machine kind. They are linked instead from
+# this Python, where CI installed them from the same lock; pip then sees them installed
+# at the locked versions and adds everything else, so the venv still holds exactly what
+# `pip install -e .` brings and nothing of the dev extras.
+purelib=$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+step "link the locked torch stack from $purelib" "$venv/bin/python" - "$purelib" <<'EOF'
+import re, sys, sysconfig
+from importlib import metadata
+from pathlib import Path
+source, target = Path(sys.argv[1]), Path(sysconfig.get_paths()["purelib"])
+heavy = re.compile(r"(torch|torchvision|triton|nvidia-.*|cuda-.*)$")
+tops = {f.parts[0] for d in metadata.distributions(path=[str(source)])
+        if heavy.match(d.metadata["Name"].lower()) for f in d.files or [] if f.parts[0] != ".."}
+for top in sorted(tops):
+    if (source / top).exists() and not (target / top).exists():
+        (target / top).symlink_to(source / top)
+print(f"linked {len(tops)} entries of {source}")
+EOF
+step "pip install -e . (versions from requirements/lock.txt)" \
+    "$venv/bin/pip" install -q -c requirements/lock.txt -e .
+step "pip check" "$venv/bin/pip" check
+# What pip installed must be in the lock at the lock's version: else the lock is stale.
+step "installed = requirements/lock.txt" "$venv/bin/python" - <<'EOF'
+import re, sys
+from importlib import metadata
+def norm(name): return re.sub(r"[-_.]+", "-", name).lower()
+locked = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", open("requirements/lock.txt").read(), re.M))
+locked = {norm(name): version for name, version in locked.items()}
+seeded = {"pip", "setuptools", "wheel", "tlbench"}  # the venv's own, and tlbench itself
+stale = [f"{d.metadata['Name']}=={d.version} (lock: {locked.get(norm(d.metadata['Name']), 'absent')})"
+         for d in metadata.distributions() if norm(d.metadata["Name"]) not in seeded
+         and locked.get(norm(d.metadata["Name"])) != d.version]
+if stale:
+    sys.exit("requirements/lock.txt is stale, run scripts/lock.sh: " + ", ".join(sorted(stale)))
+EOF
+
+# The venv first on PATH (python, tlbench, snakemake), nothing else importable.
+export PATH="$venv/bin:$PATH" PYTHONNOUSERSITE=1
+unset PYTHONPATH
+step "tlbench --help" tlbench --help
+step "python -m bench strategies" python -m bench strategies
+step "python -m bench data list" python -m bench data list
+step "python -m bench data show digits --out grid.png" \
+    python -m bench data show digits --out "$work/grid.png"
+step "python -m bench compare (baseline against itself)" \
+    python -m bench compare results/baseline/ci.csv results/baseline/ci.csv
+step "snakemake --dry-run --profile workflows/profiles/default" \
+    snakemake --dry-run --cores 2 --profile workflows/profiles/default --directory "$work"
+step "snakemake --lint" snakemake --lint
+if [ -n "$sweep" ]; then
+    step "snakemake --report on the sweep in $sweep" \
+        snakemake --report "$work/report.html" --directory "$sweep" \
+        --configfile workflows/configs/ci.yaml
+    test -s "$work/report.html"
+else
+    # Without a finished sweep, at least what --report imports first.
+    step "python -c 'import pygments' (snakemake --report needs it)" python -c "import pygments"
+fi
+echo "fresh install: every command worked ($SECONDS s)"
