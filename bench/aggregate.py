@@ -7,9 +7,12 @@ counted in every table ("2/3 ok"); means and intervals are over the ``ok`` runs.
 
 Tables (``tables/NAME.{csv,md,tex,html}``): the CSV is tidy and numeric (percent,
 percentage points, seconds, MiB); Markdown, LaTeX (booktabs) and HTML are the same
-table formatted for a paper, with synthetic pairs marked † and a footnote.
+table formatted for a paper, with synthetic pairs marked † and a footnote. The LaTeX
+is booktabs text columns by default; ``--latex siunitx`` aligns decimals in siunitx S
+columns, ``--transpose`` puts the columns down the side (strategies as rows).
 
     python -m bench.aggregate --out-dir results results/runs
+    python -m bench.aggregate --latex siunitx --transpose --out-dir results results/runs
 """
 
 from __future__ import annotations
@@ -21,15 +24,18 @@ from pathlib import Path
 from bench.io import write_atomic
 from bench.summary import RecordError, load_records, summary_frame
 from bench.tables.paper import build_tables
-from bench.tables.render import write_table
+from bench.tables.render import LATEX_STYLES, write_table
 
 
-def aggregate_main(records: str | Path | Iterable[str | Path], out_dir: str | Path) -> Path:
+def aggregate_main(records: str | Path | Iterable[str | Path], out_dir: str | Path,
+                   latex_style: str = "booktabs", transpose: bool = False) -> Path:
     """Write ``OUT_DIR/summary.csv`` and ``OUT_DIR/tables/*`` from run records.
 
     Args:
         records: record files or directories of them.
         out_dir: the results folder.
+        latex_style: the tables' LaTeX style (booktabs or siunitx).
+        transpose: the LaTeX tables' columns as rows.
 
     Returns:
         The path of summary.csv.
@@ -44,7 +50,7 @@ def aggregate_main(records: str | Path | Iterable[str | Path], out_dir: str | Pa
     summary_path = out_dir / "summary.csv"
     write_atomic(summary_path, summary.to_csv(index=False))
     for table in build_tables(summary):
-        write_table(table, out_dir / "tables")
+        write_table(table, out_dir / "tables", latex_style, transpose)
     statuses = summary["status"].value_counts().to_dict()
     print(f"{len(summary)} runs ({', '.join(f'{v} {k}' for k, v in statuses.items())}) -> "
           f"{summary_path}, {out_dir / 'tables'}/")
@@ -58,9 +64,14 @@ def main(argv: list[str] | None = None, prog: str = "python -m bench.aggregate")
     parser.add_argument("records", nargs="+", help="run record files or directories of them")
     parser.add_argument("--out-dir", required=True,
                         help="writes OUT_DIR/summary.csv and OUT_DIR/tables/")
+    parser.add_argument("--latex", choices=LATEX_STYLES, default="booktabs",
+                        help="the .tex tables: booktabs text columns (default) or siunitx "
+                        "S columns with aligned decimals")
+    parser.add_argument("--transpose", action="store_true",
+                        help="the .tex tables' columns as rows (strategies down the side)")
     args = parser.parse_args(argv)
     try:
-        aggregate_main(args.records, args.out_dir)
+        aggregate_main(args.records, args.out_dir, args.latex, args.transpose)
     except RecordError as error:
         parser.exit(1, f"error: {error}\n")
 

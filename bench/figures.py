@@ -23,10 +23,12 @@ import scikit_posthocs
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from matplotlib.transforms import Transform, offset_copy
 
 from bench.plotting import (
+    ACCURACY_LABEL,
     WIDTH,
     add_note,
     chance_line,
@@ -76,37 +78,47 @@ def _yerr(rows: pd.DataFrame) -> np.ndarray:
 
 
 def accuracy_figure(summary: pd.DataFrame) -> Figure:
-    """Bars: accuracy (%) per strategy, one panel per pair; 95% CI whiskers, seeds as dots."""
+    """Bars: accuracy (%) per strategy, one panel per pair; 95% CI whiskers, seeds as dots.
+
+    Horizontal bars with the strategies named on the y axis, so telling them apart
+    does not rest on colour (print, greyscale, colour-blind readers).
+    """
     runs = main_runs(summary)
-    grid = small_multiples(runs)
+    grid = small_multiples(runs, sharex=True, sharey=True)
     cells = _summaries(runs, "")
     for ax, pair in grid.panels():
         rows = cells[cells["pair"] == pair].set_index("strategy").reindex(grid.strategies)
         _bars(ax, rows, grid.strategies, grid.colours)
-        chance_line(ax, runs[runs["pair"] == pair])
-        ax.set_xticks([])
-        ax.set_ylim(0, 100)
+        chance_line(ax, runs[runs["pair"] == pair], vertical=True)
+        ax.set_xlim(0, 100)
+        ax.set_xticks([0, 50, 100])
+        ax.grid(axis="y", visible=False)
+    first = grid.axes.flat[0]
+    first.set_yticks(np.arange(len(grid.strategies)),
+                     [strategy_label(s) for s in grid.strategies])
+    first.set_ylim(len(grid.strategies) - 0.5, -0.5)  # shared: the first strategy on top
     return grid.finish(runs, "Bars: mean over seeds; whiskers: 95% t-interval; dots: seeds; "
-                       "dotted: chance (1 / classes).", marker="s")
+                       "dotted: chance (1 / classes).", marker=None, xlabel=ACCURACY_LABEL,
+                       ylabel=None)
 
 
 def _bars(ax: Axes, rows: pd.DataFrame, strategies: list[str], colours: dict[str, str]) -> None:
     """A bar per strategy (mean), 95% CI whiskers, a dot per seed, "k/n ok" where runs failed."""
-    x = np.arange(len(strategies))
-    ax.bar(x, rows["mean"].fillna(0), color=[colours[s] for s in strategies], width=0.75)
+    y = np.arange(len(strategies))
+    ax.barh(y, rows["mean"].fillna(0), color=[colours[s] for s in strategies], height=0.75)
     present = rows["mean"].notna().to_numpy()
-    ax.errorbar(x[present], rows["mean"][present], yerr=_yerr(rows[present]), fmt="none",
-                ecolor="0.15", elinewidth=1, capsize=2.5)
+    ax.errorbar(rows["mean"][present], y[present], xerr=_yerr(rows[present]), fmt="none",
+                ecolor="0.15", elinewidth=1, capsize=2)
     for i, strategy in enumerate(strategies):
         values = rows.loc[strategy, "values"]
         if isinstance(values, np.ndarray) and len(values):
             jitter = np.linspace(-0.15, 0.15, len(values)) if len(values) > 1 else [0.0]
-            ax.scatter(i + np.asarray(jitter), values, s=7, color="0.1", zorder=3,
+            ax.scatter(values, i + np.asarray(jitter), s=7, color="0.1", zorder=3,
                        linewidths=0)
         n, n_ok = rows.loc[strategy, "n"], rows.loc[strategy, "n_ok"]
         if not pd.isna(n) and n_ok < n:
-            ax.annotate(f"{int(n_ok)}/{int(n)} ok", (i, 2), ha="center", va="bottom",
-                        rotation=90, fontsize=8)
+            ax.annotate(f"{int(n_ok)}/{int(n)} ok", (2, i), ha="left", va="center",
+                        fontsize=8)
 
 
 def ntg_figure(summary: pd.DataFrame) -> Figure:
@@ -122,7 +134,8 @@ def ntg_figure(summary: pd.DataFrame) -> Figure:
     values = data.pivot(index="pair", columns="strategy", values="ntg_mean_pp").reindex(
         index=pairs, columns=strategies).astype(float)
     limit = max(1.0, float(np.nanmax(np.abs(values.to_numpy()))))
-    figure = Figure(figsize=(WIDTH, 0.9 + 0.48 * len(pairs)), layout="constrained")
+    # 0.3 in a row: the two lines of a cell's text, and the figure stays wide and short
+    figure = Figure(figsize=(WIDTH, 0.8 + 0.3 * len(pairs)), layout="constrained")
     ax = figure.subplots()
     cmap = sns.color_palette("RdBu_r", as_cmap=True)
     sns.heatmap(values, ax=ax, cmap=cmap, center=0, vmin=-limit, vmax=limit, annot=False,
@@ -307,7 +320,8 @@ def tuning_spread_figure(summary: pd.DataFrame) -> Figure:
     """Validation accuracy (%) of every tuning trial, per strategy, one panel per pair.
 
     The spread of a strategy's dots is how much its result depends on its
-    hyper-parameters; the default (trial 0) and the selected trial are marked.
+    hyper-parameters; the default (trial 0) and the selected trial are marked. Pairs
+    that select on the same validation split share a panel (:func:`_shared_panels`).
 
     Args:
         summary: the tuning summary (:mod:`bench.tuning_report`); its rows with
@@ -318,25 +332,63 @@ def tuning_spread_figure(summary: pd.DataFrame) -> Figure:
     if trials.empty:
         return empty_figure("No finished tuning trials (config key tuning.trials).")
     trials["val_pct"] = trials["val_accuracy"].astype(float) * 100
-    grid = small_multiples(summary, strategies_in(summary[summary["tuning_kind"] == "trial"]))
+    panels = _shared_panels(summary)
+    grid = small_multiples(summary, strategies_in(summary[summary["tuning_kind"] == "trial"]),
+                           pairs=list(panels))
     trials["x"] = _trial_positions(trials, grid.strategies)
     trials["kind"] = np.where(trials["trial"] == 0, "default", "draw")
+    synthetic = synthetic_pairs(summary)
     for ax, pair in grid.panels():
-        _trials_panel(ax, trials[trials["pair"] == pair], grid.strategies, grid.colours)
+        ax.set_title(",\n".join(pair_label(p, synthetic[p]) for p in panels[pair]))
+        shown = trials[trials["pair"].isin(panels[pair])].drop_duplicates(
+            ["strategy", "trial", "val_pct", "selected"])  # a trial the pairs share: once
+        _trials_panel(ax, shown, grid.strategies, grid.colours)
         chance_line(ax, summary[summary["pair"] == pair])
         ax.set_xticks([])
         ax.set_xlim(-0.6, len(grid.strategies) - 0.4)
-        ax.set_xlabel("")
-        ax.set_ylabel("")
-        ax.set_ylim(0, 100)
+        ax.set(xlabel="", ylabel="", ylim=(0, 100))
+    return grid.finish(summary, _tuning_note(trials, panels), ylabel="Validation accuracy (%)",
+                       extra=_tuning_keys())
+
+
+def _shared_panels(summary: pd.DataFrame) -> dict[str, list[str]]:
+    """First pair -> the pairs its panel stands for.
+
+    Pairs without target labels (the Office-31 protocol) select on their source's
+    validation split, so pairs with one source share their trials' numbers (all but
+    those of a strategy that trains on the target's images, DAN); they share a panel.
+    """
+    panels: dict[str, list[str]] = {}
+    first_of_source: dict[str, str] = {}
+    for pair, runs in summary.groupby("pair", sort=False):
+        if runs["target_labels"].astype(bool).any():
+            panels[pair] = [pair]
+            continue
+        first = first_of_source.setdefault(str(runs["source"].iloc[0]), pair)
+        panels.setdefault(first, []).append(pair)
+    return panels
+
+
+def _tuning_note(trials: pd.DataFrame, panels: dict[str, list[str]]) -> str:
+    """The footnote: trial counts, the range bar, chance, and shared panels if any."""
     n_trials = trials.groupby(["pair", "strategy"]).size()
     counts = (f"{n_trials.min()}" if n_trials.min() == n_trials.max()
               else f"{n_trials.min()}–{n_trials.max()}")
-    return grid.finish(summary, f"Each strategy's {counts} trials (random search, the same "
-                       "budget for every strategy), in trial order; diamond: its defaults "
-                       "(trial 0); ring: the trial selected on validation accuracy; shaded bar: "
-                       "range across trials; dotted: chance (1 / classes).",
-                       ylabel="Validation accuracy (%)")
+    shared = ("; a panel of several pairs: they share a source and select on its "
+              "validation split, so their trials score the same (a strategy whose trials "
+              "differ, e.g. DAN, shows every pair's)" if any(len(p) > 1 for p in
+                                                               panels.values()) else "")
+    return (f"Each strategy's {counts} trials (random search, the same budget for every "
+            "strategy), in trial order; shaded bar: range across trials; dotted: chance "
+            f"(1 / classes){shared}.")
+
+
+def _tuning_keys() -> list[tuple[Line2D, str]]:
+    """Legend entries for the marks that are not strategies: the diamond and the ring."""
+    return [(Line2D([], [], marker="D", color="0.5", markeredgecolor="0.1", linestyle="",
+                    markersize=6), "defaults (trial 0)"),
+            (Line2D([], [], marker="o", markerfacecolor="none", markeredgecolor="0.1",
+                    linestyle="", markersize=10), "selected on validation")]
 
 
 def _trial_positions(trials: pd.DataFrame, strategies: list[str]) -> list[float]:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import matplotlib.colors as mcolors
+import pandas as pd
 import pytest
+import yaml
 from PIL import Image
+from test_aggregate import STRATEGIES as ALL_STRATEGIES
 from test_aggregate import make_record, sweep_records
 
 from bench import figures
-from bench.plotting import save, set_style
+from bench.plotting import ASPECT, save, set_style
 from bench.presentation import strategy_colours, strategy_label
 from bench.strategies import STRATEGIES
 from bench.summary import main_runs, strategies_in, summary_frame
@@ -19,6 +22,35 @@ def summary():
     records = sweep_records()
     records.append(make_record("imagenet-digits", "dan", 3, status="failed"))
     return summary_frame(records)
+
+
+def default_sweep_records(trials: int = 0) -> list[dict]:
+    """Records shaped like the default sweep: config.yaml's 9 pairs, every strategy, 3 seeds.
+
+    With ``trials``, the records are tuning trials instead (seed = the trial's index).
+    """
+    config = yaml.safe_load((figures.Path(__file__).parents[1] / "config.yaml").read_text())
+    records = []
+    for pair, spec in config["pairs"].items():
+        synthetic = spec["target"].startswith("syn")
+        for strategy in ALL_STRATEGIES:
+            for seed in range(trials or 3):
+                record = make_record(pair, strategy, seed, synthetic=synthetic,
+                                     target_labels=spec["target_labels"])
+                records.append({**record, "source": spec["source"], "target": spec["target"]})
+    budgets = [make_record("imagenet-digits", s, seed, shots=k)
+               for s in ALL_STRATEGIES[:4] for k in (1, 5, 10) for seed in range(3)]
+    return records + ([] if trials else budgets)
+
+
+def default_tuning_summary() -> pd.DataFrame:
+    """A tuning summary (bench.tuning_report's columns) of 4 trials per pair and strategy."""
+    frame = summary_frame(default_sweep_records(trials=4))
+    frame.insert(0, "tuning_kind", "trial")
+    frame.insert(1, "trial", frame["seed"])
+    best = frame.groupby(["pair", "strategy"])["val_accuracy"].transform("max")
+    frame.insert(2, "selected", frame["val_accuracy"] == best)
+    return frame
 
 
 def _summary_csv(tmp_path, records):
@@ -46,7 +78,7 @@ def test_one_colour_per_strategy_everywhere(summary):
     strategies = strategies_in(main_runs(summary))
     for bar, strategy in zip(bars, strategies, strict=True):
         assert mcolors.to_hex(bar.get_facecolor()) == colours[strategy].lower()
-    for figure in (accuracy, figures.accuracy_vs_time_figure(summary),
+    for figure in (figures.accuracy_vs_time_figure(summary),
                    figures.data_efficiency_figure(summary)):
         legend = figure.legends[0]
         for handle, text in zip(legend.legend_handles, legend.get_texts(), strict=True):
@@ -140,3 +172,35 @@ def test_a_new_strategy_class_sets_its_place_name_and_colour_in_tables_and_figur
         assert strategy_colours(["probe_strategy"]) == {"probe_strategy": "#123456"}
     finally:
         del STRATEGIES["probe_strategy"]
+
+
+@pytest.mark.parametrize("name", [*figures.FIGURE_NAMES, "tuning_spread"])
+def test_every_figure_of_the_default_sweep_fits_the_report_view(name, tmp_path):
+    """As saved, note included: height <= 0.6 x width (Snakemake's report cuts taller ones)."""
+    set_style()
+    if name == "tuning_spread":
+        figure = figures.tuning_spread_figure(default_tuning_summary())
+    else:
+        figure = figures.FIGURES[name](summary_frame(default_sweep_records()))
+    png, _ = save(figure, tmp_path / name)
+    with Image.open(png) as image:
+        assert image.height <= ASPECT * image.width, (name, image.size)
+    assert not any(text.get_text().startswith("No ") for ax in figure.axes for text in ax.texts)
+    for legend in figure.legends:  # keys under the panels, never above them
+        assert legend.get_window_extent().y1 <= min(
+            ax.get_window_extent().y0 for ax in figure.axes if ax.get_visible())
+
+
+def test_accuracy_figure_names_the_strategies_on_its_axis(summary):
+    figure = figures.accuracy_figure(summary)
+    labels = [tick.get_text() for tick in figure.axes[0].get_yticklabels()]
+    assert labels == [strategy_label(s) for s in strategies_in(main_runs(summary))]
+
+
+def test_tuning_spread_draws_pairs_that_share_a_source_once_and_keys_its_marks():
+    figure = figures.tuning_spread_figure(default_tuning_summary())
+    titles = [ax.get_title() for ax in figure.axes if ax.get_visible()]
+    assert len(titles) == 6  # 3 ImageNet pairs + 3 Office sources
+    assert "synoffice-a-w†,\nsynoffice-a-d†" in titles
+    keys = [text.get_text() for text in figure.legends[0].get_texts()]
+    assert "defaults (trial 0)" in keys and "selected on validation" in keys

@@ -87,6 +87,7 @@ def test_partial_fine_tuning_takes_a_step_on_any_timm_backbone(name):
     partial.network.set_frozen(frozen)
     partial.network.train()
     before = [_parameters(stage) for stage in backbone.stages]
+    pool_before = _parameters(backbone.pool_modules)
     optimizer = create_optimizer_v2(partial.param_groups(), opt=run.optimizer,
                                     lr=run.lr, weight_decay=run.weight_decay)
     x = torch.randn(4, 3, run.resolution, run.resolution)
@@ -98,6 +99,9 @@ def test_partial_fine_tuning_takes_a_step_on_any_timm_backbone(name):
     moved = [not all(torch.equal(a, b) for a, b in zip(old, _parameters(stage), strict=True))
              for old, stage in zip(before, backbone.stages, strict=True)]
     assert moved == [False] * frozen + [True] * run.params["trainable_stages"]
+    # Layers inside timm's pooling (MobileNetV3's conv_head) train with the last stage.
+    pool_after = _parameters(backbone.pool_modules)
+    assert all(not torch.equal(a, b) for a, b in zip(pool_before, pool_after, strict=True))
 
 
 class TwoPathNet(nn.Module):

@@ -141,6 +141,8 @@ class Strategy:
         groups = [{"params": [*net.neck.parameters(), *net.head.parameters()], "lr_scale": 1.0}]
         for index in range(self.always_frozen(), self.num_stages):
             params = list(net.backbone.stages[index].parameters())
+            if index == self.num_stages - 1:  # timm's pooling layers go with the last stage
+                params += list(net.backbone.pool_modules.parameters())
             if params:
                 groups.append({"params": params, "lr_scale": self.stage_lr_multiplier(index)})
         for group in groups:

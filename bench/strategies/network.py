@@ -51,6 +51,9 @@ class Network(nn.Module):
         """Freeze the first ``stages`` backbone stages (no gradient, eval mode)."""
         for index, stage in enumerate(self.backbone.stages):
             stage.requires_grad_(index >= stages)
+        # timm's pooling may hold layers (MobileNetV3's and GhostNet's conv_head, after
+        # the pool): they are the last stage's continuation and freeze with it.
+        self.backbone.pool_modules.requires_grad_(stages < len(self.backbone.stages))
         self.frozen = stages
         self.train(self.training)
 
@@ -66,8 +69,11 @@ class Network(nn.Module):
             if child is not self.backbone:
                 child.train(mode)
         self.backbone.training = mode
+        last_trains = self.frozen < len(self.backbone.stages)
         for child in self.backbone.children():
-            if child is not self.backbone.stages:
+            if child is self.backbone.pool_modules:
+                child.train(mode and last_trains)
+            elif child is not self.backbone.stages:
                 child.train(mode)
         self.backbone.stages.training = mode
         for index, stage in enumerate(self.backbone.stages):

@@ -2,12 +2,17 @@
 
 The CSV is tidy and numeric (percent, percentage points, seconds, MiB); Markdown,
 LaTeX and HTML are the same table formatted for a paper, with synthetic pairs
-marked † and a footnote.
+marked † and a footnote. LaTeX comes in two styles (``LATEX_STYLES``): ``booktabs``,
+right-aligned text columns, and ``siunitx``, S columns that align the decimal points
+and set "84.3 ± 2.1" as a number with its uncertainty; either one transposed on request
+(the columns as rows: strategies down the side, narrow enough for one column of a
+two-column paper when there are few pairs).
 """
 
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +28,12 @@ LATEX_REPLACEMENTS = {
     "×": "$\\times$", ">": "$>$", "<": "$<$",  # OT1 fonts set bare < > as ¡ ¿
     "≥": "$\\geq$", "≤": "$\\leq$",
 }
+
+
+LATEX_STYLES = ("booktabs", "siunitx")
+# A cell siunitx reads as a number: "84.3", "−4.1 ± 2.0", then a mark it sets after it ("*").
+NUMBER_CELL = re.compile(r"^(?P<mean>[+−-]?\d+(?:\.\d+)?)(?: ± (?P<uncertainty>\d+(?:\.\d+)?))?"
+                         r"(?P<after>[*†]*)$")
 
 
 def latex(text: str) -> str:
@@ -68,21 +79,35 @@ class Table:
                  ""]
         return "\n".join(lines + [_markdown(note) + "  " for note in self.notes]).rstrip() + "\n"
 
-    def to_latex(self) -> str:
+    def to_latex(self, style: str = "booktabs", transpose: bool = False) -> str:
         r"""A booktabs ``tabular`` with its footnotes, in a ``threeparttable``.
 
-        Needs ``\usepackage{booktabs,threeparttable}``; meant for ``\input`` inside the
-        paper's own ``table`` environment, which carries the caption (repeated here as a
-        comment). threeparttable sets the notes to the table's width.
+        Needs ``\usepackage{booktabs,threeparttable}`` (and ``siunitx`` for that style);
+        meant for ``\input`` inside the paper's own ``table`` environment, which carries
+        the caption (repeated here as a comment). threeparttable sets the notes to the
+        table's width.
+
+        Args:
+            style: ``booktabs`` (text columns) or ``siunitx`` (S columns: decimals
+                aligned, "mean ± half-width" as a number with a separate uncertainty).
+            transpose: the columns as rows (e.g. strategies down the side).
         """
-        columns = len(self.cells.columns) + 1
-        head = [latex(self.cells.index.name or "")] + [latex(c) for c in self.cells.columns]
-        lines = [f"% {self.caption}", "% needs \\usepackage{booktabs,threeparttable}",
-                 "\\begin{threeparttable}", "\\begin{tabular}{l" + "r" * (columns - 1) + "}",
-                 "\\toprule", " & ".join(head) + " \\\\", "\\midrule"]
-        for label, row in self.cells.iterrows():
-            values = [f"\\textbf{{{latex(v)}}}" if b and v else latex(v)
-                      for v, b in zip(row, self.bold.loc[label], strict=True)]
+        cells, bold = (self.cells.T, self.bold.T) if transpose else (self.cells, self.bold)
+        corner = (self.cells.columns.name if transpose else self.cells.index.name) or ""
+        numeric = style == "siunitx"
+        specs = [_siunitx_spec(cells[c]) if numeric else "r" for c in cells.columns]
+        head = [latex(corner)] + [_header(c, spec) for c, spec in zip(cells.columns, specs,
+                                                                      strict=True)]
+        lines = [f"% {self.caption}",
+                 f"% needs \\usepackage{{{'booktabs,threeparttable' + (',siunitx' if numeric else '')}}}",
+                 "\\begin{threeparttable}"]
+        if numeric:  # inside the threeparttable's group: the paper's own settings stay
+            lines.append("\\sisetup{separate-uncertainty, detect-weight, mode=text}")
+        lines += ["\\begin{tabular}{l" + "".join(specs) + "}", "\\toprule",
+                  " & ".join(head) + " \\\\", "\\midrule"]
+        for label, row in cells.iterrows():
+            values = [_latex_cell(v, b, spec) for v, b, spec in zip(row, bold.loc[label], specs,
+                                                                    strict=True)]
             lines.append(" & ".join([latex(str(label))] + values) + " \\\\")
         lines += ["\\bottomrule", "\\end{tabular}"]
         if self.notes:
@@ -106,7 +131,9 @@ class Table:
             "<!DOCTYPE html><html><head><meta charset='utf-8'>"
             f"<title>{html.escape(self.caption)}</title><style>"
             "body{font-family:sans-serif;font-size:14px}"
-            "table{border-collapse:collapse}th,td{padding:3px 10px;text-align:right}"
+            # nowrap: a narrow window must not break "67.3 ±" from "13.0"
+            "table{border-collapse:collapse}"
+            "th,td{padding:3px 10px;text-align:right;white-space:nowrap}"
             "th:first-child{text-align:left}thead th{border-bottom:1px solid #000}"
             "table{border-top:2px solid #000;border-bottom:2px solid #000}"
             "p{font-size:12px;margin:4px 0}</style></head><body>"
@@ -116,10 +143,62 @@ class Table:
         )
 
 
-def write_table(table: Table, directory: Path) -> list[Path]:
-    """Write ``directory/NAME.{csv,md,tex,html}``, each atomically; returns the paths."""
+def _siunitx_spec(column: pd.Series) -> str:
+    """``S[table-format=...]`` sized to the column's numbers; ``r`` where it has none."""
+    matches = [m for m in map(NUMBER_CELL.match, column) if m]
+    if not matches:
+        return "r"
+
+    def digits(numbers: list[str]) -> str:
+        whole = max(len(n.lstrip("+−-").split(".")[0]) for n in numbers)
+        decimals = max(len(n.split(".")[1]) if "." in n else 0 for n in numbers)
+        return f"{whole}.{decimals}"
+    means = [m["mean"] for m in matches]
+    sign = "+" if any(n[0] in "+−-" for n in means) else ""
+    uncertainties = [m["uncertainty"] for m in matches if m["uncertainty"]]
+    spread = f"({digits(uncertainties)})" if uncertainties else ""
+    after = max((len(m["after"]) for m in matches), default=0)
+    space = f", table-space-text-post={{{'*' * after}}}" if after else ""
+    return f"S[table-format={sign}{digits(means)}{spread}{space}]"
+
+
+def _header(column, spec: str) -> str:
+    """A column's heading; braced over an S column, which would read it as a number."""
+    text = latex(str(column))
+    return f"{{{text}}}" if spec.startswith("S") else text
+
+
+def _latex_cell(value: str, bold: bool, spec: str) -> str:
+    r"""One cell: in an S column a number siunitx parses, or braced text; elsewhere text.
+
+    Bold in an S column is ``\bfseries`` before the number, which siunitx's
+    ``detect-weight`` picks up (``\textbf`` would hide the number from it).
+    """
+    match = NUMBER_CELL.match(value) if spec.startswith("S") else None
+    if not match:
+        text = latex(value)
+        text = f"\\textbf{{{text}}}" if bold and value else text
+        return f"{{{text}}}" if spec.startswith("S") else text
+    number = match["mean"].replace("−", "-")
+    if match["uncertainty"]:
+        number += f" \\pm {match['uncertainty']}"
+    if match["after"]:
+        number += f"{{{latex(match['after'])}}}"
+    return f"\\bfseries {number}" if bold else number
+
+
+def write_table(table: Table, directory: Path, latex_style: str = "booktabs",
+                transpose: bool = False) -> list[Path]:
+    """Write ``directory/NAME.{csv,md,tex,html}``, each atomically; returns the paths.
+
+    Args:
+        table: the table.
+        directory: where the files go.
+        latex_style: the ``.tex`` file's style (:meth:`Table.to_latex`).
+        transpose: the ``.tex`` file's columns as rows.
+    """
     texts = {"csv": table.data.to_csv(index=False), "md": table.to_markdown(),
-             "tex": table.to_latex(), "html": table.to_html()}
+             "tex": table.to_latex(latex_style, transpose), "html": table.to_html()}
     paths = []
     for extension, text in texts.items():
         paths.append(directory / f"{table.name}.{extension}")
