@@ -187,7 +187,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_tuned_run(args: argparse.Namespace) -> int:
-    """A tuned run: a copy of the run that already exists, else a run with the selection."""
+    """A tuned run: the default run's copy when the defaults won, else a run with the selection.
+
+    A seed that is the selection seed is refused (ConfigError from tuned_run_source).
+    """
     from bench.io import read_json, write_atomic
     from bench.tuning import set_arguments, tuned_run_source
 
@@ -198,7 +201,7 @@ def cmd_tuned_run(args: argparse.Namespace) -> int:
     source = tuned_run_source(document, args.seed, args.default)
     if source is not None:
         write_atomic(args.out, Path(source).read_text())
-        print(f"trial {document['selected']['trial']} selected: seed {args.seed} is {source}, "
+        print(f"the defaults (trial 0) selected: seed {args.seed} is the default run {source}, "
               f"copied -> {args.out}")
         return 0
     args.set = [*args.set, *set_arguments(document["strategy"], document["selected"]["hparams"])]

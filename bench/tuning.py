@@ -4,17 +4,20 @@ Trials are selected on validation accuracy, never on test metrics.
 
 Config (checked by ``workflows/schemas/config.schema.yaml`` and :func:`check_tuning_config`):
 
-    tuning: {trials: N, seed: S, pairs: [...]}      # N = 0: no tuning
+    tuning: {trials: N, seed: S, selection_seed: T, pairs: [...]}   # N = 0: no tuning
     search_space:
       STRATEGY:
         train.lr: {distribution: log_uniform, low: 1.0e-4, high: 3.0e-2}
         strategy_params.partial.trainable_stages: {distribution: choice, values: [1, 2, 3]}
 
-Each (pair, strategy) gets exactly N trials. Trial 0 is the defaults: the sweep's own
-run of that pair and strategy at the first seed, reused, not retrained. Trials 1..N-1
-draw every parameter of the strategy's search space (:func:`draw_trial`). The trial with
-the best validation accuracy is selected (:func:`select_trial`), and the final runs at
-every seed of the config use its hyper-parameters.
+Each (pair, strategy) gets exactly N trials, all trained at the selection seed T
+(``tuning.selection_seed``, default ``max(seeds) + 1``), which is never one of the
+config's ``seeds``. Trial 0 is the defaults; trials 1..N-1 draw every parameter of the
+strategy's search space (:func:`draw_trial`). The trial with the best validation
+accuracy is selected (:func:`select_trial`), and the reported tuned results are fresh
+runs of its hyper-parameters at every seed of ``seeds``: the run that selected a
+configuration never reports it, so "tuned - default" carries no winner's curse from
+training noise (:func:`tuned_run_source`).
 
 The search space of a strategy the config does not name under ``search_space`` is the
 one its class declares (:meth:`bench.strategies.Strategy.search_space`). Tables are
@@ -76,28 +79,61 @@ def search_space(config: dict) -> dict[str, dict]:
 
 
 def tuning_settings(config: dict) -> dict:
-    """``config['tuning']`` with its defaults: trials 0, seed 0, pairs = every pair."""
+    """``config['tuning']`` with its defaults.
+
+    trials 0, seed 0, pairs = every pair, selection_seed = ``max(seeds) + 1`` (the first
+    seed above the reporting seeds, so that adding a seed to the end of ``seeds`` moves
+    it instead of colliding with it; :func:`check_tuning_config` rejects a set one that
+    is in ``seeds``).
+    """
     tuning = dict(config.get("tuning") or {})
     pairs = tuning.get("pairs")
+    selection_seed = tuning.get("selection_seed")
+    if selection_seed is None:
+        selection_seed = max(config["seeds"]) + 1
     return {"trials": int(tuning.get("trials", 0)), "seed": int(tuning.get("seed", 0)),
+            "selection_seed": int(selection_seed),
             "pairs": list(config["pairs"]) if pairs is None else list(pairs)}
 
 
 def check_tuning_config(config: dict) -> None:
-    """Raise ValueError naming the config key when the tuning settings cannot work.
+    """Raise ConfigError (a ValueError) naming the config key when tuning cannot work.
 
     What the schema cannot say: every ``search_space`` key names a known strategy and a
     key that strategy accepts; a log-uniform range has 0 < low < high; ``tuning.pairs``
-    are pairs of the config; with 2 or more trials, every strategy of the sweep has a
-    non-empty search space (else its trials 1.. would all repeat its defaults).
+    are pairs of the config; ``tuning.selection_seed`` is not one of ``seeds``; with 2
+    or more trials, every strategy of the sweep has a non-empty search space (else its
+    trials 1.. would all repeat its defaults).
     """
+    _check_search_space(config)
+    tuning = tuning_settings(config)
+    for index, pair in enumerate(tuning["pairs"]):
+        if pair not in config["pairs"]:
+            raise ConfigError(f"`tuning.pairs[{index}]` = {pair!r} is not a pair of this "
+                              f"config; allowed: {', '.join(config['pairs'])}")
+    if tuning["selection_seed"] in config["seeds"]:
+        raise ConfigError(f"`tuning.selection_seed` = {tuning['selection_seed']} is one of "
+                          f"`seeds` {config['seeds']}: the tuned results are reported at "
+                          f"`seeds`, so the run that selects a configuration would also "
+                          f"report it (the winner's curse); choose a seed outside `seeds`, "
+                          f"or leave it unset (default max(seeds) + 1 = {max(config['seeds']) + 1})")
+    space = search_space(config)
+    if tuning["trials"] >= 2:
+        missing = [s for s in config["strategies"] if not space.get(s)]
+        if missing:
+            raise ConfigError(f"`tuning.trials` = {tuning['trials']} but `search_space` has no "
+                              f"parameters for {', '.join(missing)}; every strategy of the sweep "
+                              f"needs a search space so that all get the same budget")
+
+
+def _check_search_space(config: dict) -> None:
+    """Every ``search_space`` key is a tunable key of a known strategy; 0 < low < high."""
     known = strategy_keys()
     for strategy in config.get("search_space") or {}:
         if strategy not in known:
             raise ConfigError(f"`search_space.{strategy}` is not a strategy; "
                               f"allowed: {', '.join(known)}")
-    space = search_space(config)
-    for strategy, params in space.items():
+    for strategy, params in search_space(config).items():
         allowed = tunable_keys(strategy)
         for key, spec in (params or {}).items():
             where = f"search_space.{strategy}.{key}"
@@ -107,17 +143,6 @@ def check_tuning_config(config: dict) -> None:
             if spec["distribution"] == "log_uniform" and not 0 < spec["low"] < spec["high"]:
                 raise ConfigError(f"`{where}` needs 0 < low < high, got low={spec['low']!r}, "
                                   f"high={spec['high']!r}")
-    tuning = tuning_settings(config)
-    for index, pair in enumerate(tuning["pairs"]):
-        if pair not in config["pairs"]:
-            raise ConfigError(f"`tuning.pairs[{index}]` = {pair!r} is not a pair of this "
-                              f"config; allowed: {', '.join(config['pairs'])}")
-    if tuning["trials"] >= 2:
-        missing = [s for s in config["strategies"] if not space.get(s)]
-        if missing:
-            raise ConfigError(f"`tuning.trials` = {tuning['trials']} but `search_space` has no "
-                              f"parameters for {', '.join(missing)}; every strategy of the sweep "
-                              f"needs a search space so that all get the same budget")
 
 
 def _stream(name: str) -> int:
@@ -220,13 +245,19 @@ def set_arguments(strategy: str, hparams: dict) -> list[str]:
 def tuned_run_source(document: dict, seed: int, default: str) -> str | None:
     """The record a tuned run at ``seed`` copies, or None when it must train.
 
-    At the trials' seed the selected trial's record is that run; with trial 0 selected,
-    the default run at this seed (``default``) is. Same config and seed, same run.
+    With trial 0 (the defaults) selected, the tuned run at a reporting seed is the
+    default run at that seed (``default``): same config, same seed, same run. A trial's
+    record is never copied: every trial ran at the selection seed (``document["seed"]``),
+    which no tuned result may use.
+
+    Raises:
+        ConfigError: ``seed`` is the selection seed.
     """
-    chosen = document["selected"]
-    if read_json(chosen["path"])["seed"] == seed:
-        return chosen["path"]
-    return default if chosen["trial"] == 0 else None
+    if seed == document["seed"]:
+        raise ConfigError(f"seed {seed} is the selection seed of {document['pair']}/"
+                          f"{document['strategy']} (`tuning.selection_seed`): a tuned result "
+                          f"at it would be reported by the run that selected it")
+    return default if document["selected"]["trial"] == 0 else None
 
 
 def select_trial(trials: list[dict]) -> dict:
@@ -263,17 +294,25 @@ def selection(pair: str, strategy: str, records: list[tuple[str, dict]],
               searched: Iterable[str]) -> dict:
     """Selection document for one (pair, strategy).
 
-    ``records``: [(path, run record)] for trials 0..N-1, in trial order. Returns
-    {"pair", "strategy", "metric": "val_accuracy", "selected": trial entry,
+    ``records``: [(path, run record)] for trials 0..N-1, in trial order, all of this
+    pair and strategy and at one seed (the selection seed). Returns {"pair", "strategy",
+    "seed": the selection seed, "metric": "val_accuracy", "selected": trial entry,
     "trials": [trial entries]}; val_accuracy is a fraction in [0, 1].
+
+    Raises:
+        ValueError: a record of another pair or strategy, or at another seed than trial 0.
     """
     searched = sorted(searched)
     trials = [trial_entry(k, record, path, searched) for k, (path, record) in enumerate(records)]
+    seed = records[0][1]["seed"]
     for entry, (_, record) in zip(trials, records, strict=True):
         if record["pair"] != pair or record["strategy"] != strategy:
             raise ValueError(f"{entry['path']} is a run of {record['pair']}/{record['strategy']}, "
                              f"not {pair}/{strategy}")
-    return {"pair": pair, "strategy": strategy, "metric": SELECTION_METRIC,
+        if record["seed"] != seed:
+            raise ValueError(f"{entry['path']} ran at seed {record['seed']}, trial 0 at seed "
+                             f"{seed}: every trial runs at the one selection seed")
+    return {"pair": pair, "strategy": strategy, "seed": seed, "metric": SELECTION_METRIC,
             "selected": select_trial(trials), "trials": trials}
 
 
@@ -281,12 +320,17 @@ def selection(pair: str, strategy: str, records: list[tuple[str, dict]],
 
 
 def cmd_select(args: argparse.Namespace) -> int:
+    """Write the selection document; 2 when the trials' records do not belong together."""
     records = [(path, read_json(path)) for path in args.records]
-    document = selection(args.pair, args.strategy, records, args.searched)
+    try:
+        document = selection(args.pair, args.strategy, records, args.searched)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     write_atomic(args.out, json.dumps(document, indent=2) + "\n")
     chosen = document["selected"]
     print(f"{args.pair} {args.strategy}: trial {chosen['trial']} of {len(records)} selected "
-          f"(val accuracy {chosen['val_accuracy']}) -> {args.out}")
+          f"(val accuracy {chosen['val_accuracy']}, seed {document['seed']}) -> {args.out}")
     return 0
 
 

@@ -2,7 +2,9 @@ r"""Tuning outputs: ``tuning/summary.csv`` and the tables of tuning.
 
 ``tuning/summary.csv`` has one row per trial and per tuned run; the tables are
 ``tuning_selected`` and ``accuracy_default_vs_tuned`` (CSV, Markdown, LaTeX booktabs,
-HTML, as :mod:`bench.tables` writes them).
+HTML, as :mod:`bench.tables` writes them). The trials ran at the selection seed; the
+tuned and the default runs compared are at the same seeds, none of them a selection
+seed (:func:`like_seeds` refuses runs that are not).
 
     python -m bench.tuning_report --out-dir results/tuning --selected SEL.json ... \
         --tuned results/tuning/runs/... --default results/runs/...
@@ -43,6 +45,10 @@ TABLE_NAMES = ("tuning_selected", "accuracy_default_vs_tuned")
 FIGURE_NAMES = ("tuning_spread",)
 
 
+class IncomparableRunsError(ValueError):
+    """Tuned and default runs that "tuned − default" cannot compare (:func:`like_seeds`)."""
+
+
 def tuning_summary(selections: list[dict], tuned: list[dict]) -> pd.DataFrame:
     """The tuning summary: one row per trial and per tuned run.
 
@@ -71,6 +77,44 @@ def tuning_summary(selections: list[dict], tuned: list[dict]) -> pd.DataFrame:
         ["_kind"], kind="stable").drop(columns="_kind")
     leading = ["tuning_kind", "trial", "selected"]
     return frame[leading + [c for c in frame.columns if c not in leading]].reset_index(drop=True)
+
+
+def selection_seeds(selections: list[dict]) -> list[int]:
+    """The seeds the trials of ``selections`` ran at (one per sweep: tuning.selection_seed)."""
+    return sorted({int(document["seed"]) for document in selections})
+
+
+def seeds_text(seeds) -> str:
+    """Seeds for a note: ``3``, ``0, 1, 2``."""
+    return ", ".join(str(int(seed)) for seed in sorted(set(seeds)))
+
+
+def like_seeds(default: pd.DataFrame, tuned: pd.DataFrame,
+               selecting: list[int]) -> pd.DataFrame:
+    """The default runs at exactly the tuned runs' (pair, strategy, seed).
+
+    So "tuned − default" and both columns' means compare like seeds.
+
+    Raises:
+        IncomparableRunsError: a tuned run is at a selection seed (``selecting``), or has
+            no default run at its seed.
+    """
+    keys = ["pair", "strategy", "seed"]
+    cursed = tuned[tuned["seed"].isin(selecting)]
+    if len(cursed):
+        first = cursed.iloc[0]
+        raise IncomparableRunsError(
+            f"tuned run {first['pair']}/{first['strategy']} seed {first['seed']} is at a "
+            f"selection seed (tuning.selection_seed {seeds_text(selecting)}): tuned results "
+            f"must be fresh runs at the config's seeds")
+    matched = tuned[keys].merge(default, on=keys, how="left", indicator=True)
+    missing = matched[matched["_merge"] == "left_only"]
+    if len(missing):
+        first = missing.iloc[0]
+        raise IncomparableRunsError(
+            f"no default run of {first['pair']}/{first['strategy']} at seed {first['seed']}, "
+            f"the seed of a tuned run: tuned − default needs both")
+    return matched.drop(columns="_merge")
 
 
 def _value_text(value) -> str:
@@ -125,8 +169,9 @@ def selected_table(selections: list[dict], synthetic: dict[str, bool]) -> Table:
     }, index=index)
     notes = ["The trial with the best validation accuracy of N trials per pair and strategy "
              "(trial 0: the config's defaults; trials 1..N-1: random draws from the strategy's "
-             "search space, docs/TUNING.md), at the first seed; ties go to the lower trial. "
-             "Test metrics are never read.",
+             "search space, docs/TUNING.md), every trial trained at selection seed "
+             f"{seeds_text(selection_seeds(selections))} (tuning.selection_seed), which no "
+             "reported result uses; ties go to the lower trial. Test metrics are never read.",
              *table_notes(data, counted=False)]
     return Table("tuning_selected", "Selected hyper-parameters by pair and strategy",
                  data.drop(columns=["hparams_text"]).round(6), cells,
@@ -207,18 +252,22 @@ def _default_vs_tuned_cells(data: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFr
     return cells, bold
 
 
-def default_vs_tuned_table(default: pd.DataFrame, tuned: pd.DataFrame) -> Table:
+def default_vs_tuned_table(default: pd.DataFrame, tuned: pd.DataFrame,
+                           selecting: list[int]) -> Table:
     """Test accuracy (%) with default and with tuned hyper-parameters, per pair x strategy.
 
-    Each is a mean ± 95% CI over seeds; the paired difference tuned − default is in
-    percentage points; the strategy's rank within its pair is shown under each.
-    Bold, in each column: by significance within the pair (:func:`_bold_columns`).
+    Each is a mean ± 95% CI over the same seeds (:func:`like_seeds`); the paired
+    difference tuned − default is in percentage points; the strategy's rank within its
+    pair is shown under each. Bold, in each column: by significance within the pair
+    (:func:`_bold_columns`).
 
     Args:
-        default: the main sweep's summary (its shots = all runs are used).
+        default: the main sweep's summary (its shots = all runs at the tuned runs' seeds
+            are used).
         tuned: the tuning summary's tuned runs; their pairs and strategies are the rows.
+        selecting: the selection seeds, which no tuned run may use.
     """
-    default = default[default["shots"] == "all"]
+    default = like_seeds(default[default["shots"] == "all"], tuned, selecting)
     synthetic = synthetic_pairs(pd.concat([default, tuned]))
     rows, seeds = [], []
     for pair in pairs_in(tuned):
@@ -234,10 +283,12 @@ def default_vs_tuned_table(default: pd.DataFrame, tuned: pd.DataFrame) -> Table:
     counted = bool(((data["n_default_ok"] < data["n_default"])
                     | (data["n_tuned_ok"] < data["n_tuned"])).any())
     notes = [f"Top-1 accuracy (%) on the target test set, mean ± half-width of the 95% "
-             f"t-interval over seeds ({seed_count(seeds)}; {NO_INTERVAL}: one seed), with the "
-             f"config's default hyper-parameters and with those selected on validation "
-             f"accuracy. Tuned − default: paired by seed, in percentage points. Rank: place of "
-             f"the strategy within its pair (1 = best).",
+             f"t-interval over seeds {seeds_text(tuned['seed'])} ({seed_count(seeds)}; "
+             f"{NO_INTERVAL}: one seed), the same seeds in both columns, with the config's "
+             f"default hyper-parameters and with those selected on validation accuracy at "
+             f"seed {seeds_text(selecting)} (tuning.selection_seed): every tuned result is a "
+             f"fresh run, none the trial that selected it. Tuned − default: paired by seed, in "
+             f"percentage points. Rank: place of the strategy within its pair (1 = best).",
              bold_note(seeds, "per pair, in each column"), *table_notes(data, counted)]
     tidy = data.drop(columns=["default_text", "tuned_text", "diff_text"])
     tidy = tidy.round({c: 4 for c in tidy.columns if not c.startswith("p_vs_best")})
@@ -264,13 +315,14 @@ def report_main(selected: list[str], tuned: list[str], default: list[str],
     selections = [read_json(path) for path in selected]
     tuned_records = load_records(tuned)
     summary = tuning_summary(selections, tuned_records)
+    tuned_frame = summary[summary["tuning_kind"] == "tuned"]
+    # Both tables before any file, so runs that cannot be compared write nothing.
+    tables = (selected_table(selections, synthetic_pairs(summary)),
+              default_vs_tuned_table(summary_frame(load_records(default)), tuned_frame,
+                                     selection_seeds(selections)))
     summary_path = out_dir / "summary.csv"
     write_atomic(summary_path, summary.to_csv(index=False))
-    default_frame = summary_frame(load_records(default))
-    tuned_frame = summary[summary["tuning_kind"] == "tuned"]
-    synthetic = synthetic_pairs(summary)
-    for table in (selected_table(selections, synthetic),
-                  default_vs_tuned_table(default_frame, tuned_frame)):
+    for table in tables:
         write_table(table, out_dir / "tables")
     print(f"{len(summary)} rows ({(summary['tuning_kind'] == 'trial').sum()} trials, "
           f"{len(tuned_frame)} tuned runs) -> {summary_path}, {out_dir / 'tables'}/")
@@ -287,7 +339,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--default", nargs="+", required=True, help="default-run records")
     parser.add_argument("--out-dir", required=True)
     args = parser.parse_args(argv)
-    report_main(args.selected, args.tuned, args.default, args.out_dir)
+    try:
+        report_main(args.selected, args.tuned, args.default, args.out_dir)
+    except IncomparableRunsError as error:  # nothing is written
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

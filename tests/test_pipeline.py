@@ -21,7 +21,7 @@ import pytest
 import yaml
 from sweep import CI_CONFIG, clean_ci_sweep, snakemake
 
-from bench import figures, tuning_report
+from bench import figures, tuning, tuning_report
 from bench.summary_file import read_summary
 from bench.tables.paper import TABLE_NAMES
 
@@ -38,9 +38,10 @@ def expected_runs(config: dict) -> set[tuple[str, str, int, str]]:
 
 
 def check_tuning_outputs(config: dict, results) -> None:
-    """The CI config tunes its tuning.pairs: N trials per strategy (trial 0 = the default
-    run, reused), one selection each, a tuned run per seed, two tables and a figure."""
-    settings = config["tuning"]
+    """The CI config tunes its tuning.pairs: N trials per strategy (trial 0 = the
+    defaults), all at the selection seed, one selection each, a tuned run per seed of
+    `seeds`, two tables and a figure."""
+    settings = tuning.tuning_settings(config)
     trials, pairs = settings["trials"], settings["pairs"]
     summary = read_summary(results / "tuning" / "summary.csv")
     trial_rows = summary[summary["tuning_kind"] == "trial"]
@@ -48,12 +49,13 @@ def check_tuning_outputs(config: dict, results) -> None:
     assert len(trial_rows) == len(pairs) * len(config["strategies"]) * trials
     assert set(trial_rows.groupby(["pair", "strategy"]).size()) == {trials}
     assert set(trial_rows["trial"]) == set(range(trials))
-    assert set(trial_rows["seed"]) == {config["seeds"][0]}
+    assert set(trial_rows["seed"]) == {settings["selection_seed"]}
+    assert settings["selection_seed"] not in config["seeds"]
     assert len(tuned_rows) == len(pairs) * len(config["strategies"]) * len(config["seeds"])
+    assert set(tuned_rows["seed"]) == set(config["seeds"])
     assert trial_rows["selected"].sum() == len(pairs) * len(config["strategies"])
-    for row in trial_rows[trial_rows["trial"] == 0].itertuples():  # the default run itself
-        default = f"runs/{row.pair}/{row.strategy}/seed{row.seed}-shotsall.json"
-        assert row.path == f"{config['results_dir']}/{default}"
+    for row in trial_rows[trial_rows["trial"] == 0].itertuples():  # its own run
+        assert row.path == f"{config['results_dir']}/tuning/trials/{row.pair}/{row.strategy}/trial0.json"
     for pair in pairs:
         for strategy in config["strategies"]:
             selected = results / "tuning" / "selected" / pair / f"{strategy}.json"
@@ -75,9 +77,10 @@ def _ok_accuracy(runs: pd.DataFrame) -> pd.Series:
 
 def check_tuning_report(results) -> None:
     """The tuning report's content against the runs it is made of: the selected trial has
-    the best validation accuracy (ties: the lower trial), the tuned run at the trials' seed
-    is that trial's record (copied), and accuracy_default_vs_tuned.csv holds each strategy's
-    default and tuned mean, tuned − default paired by seed, and its rank within its pair."""
+    the best validation accuracy (ties: the lower trial), no tuned run is at the trials'
+    seed, tuned and default runs are at the same seeds (the default runs themselves where
+    the defaults won), and accuracy_default_vs_tuned.csv holds each strategy's default and
+    tuned mean, tuned − default paired by seed, and its rank within its pair."""
     default = read_summary(results / "summary.csv")
     default = default[default["shots"] == "all"]
     summary = read_summary(results / "tuning" / "summary.csv")
@@ -91,12 +94,15 @@ def check_tuning_report(results) -> None:
         selected = trials[trials["selected"]]
         assert list(selected["trial"]) == [best["trial"].min()], (row.pair, row.strategy)
         assert set(tuned["trial"]) == set(selected["trial"]), (row.pair, row.strategy)
-        copied = tuned[tuned["seed"] == selected["seed"].item()]
-        same = ["status", "accuracy", "val_accuracy", "created", "history"]
-        assert len(copied) == 1 and copied[same].equals(selected[same].set_axis(copied.index)), (
-            f"{row.pair}/{row.strategy}: the tuned run at the trials' seed is not the selected "
-            f"trial's run")
+        assert not set(tuned["seed"]) & set(trials["seed"]), (row.pair, row.strategy)
         runs = default[(default["pair"] == row.pair) & (default["strategy"] == row.strategy)]
+        assert sorted(tuned["seed"]) == sorted(runs["seed"]), (row.pair, row.strategy)
+        if selected["trial"].item() == 0:  # the defaults won: the default runs, copied
+            same = ["seed", "status", "accuracy", "val_accuracy", "created", "history"]
+            assert tuned.sort_values("seed")[same].reset_index(drop=True).equals(
+                runs.sort_values("seed")[same].reset_index(drop=True)), (
+                f"{row.pair}/{row.strategy}: tuned runs with the defaults selected are not "
+                f"the default runs")
         d, t = _ok_accuracy(runs), _ok_accuracy(tuned)
         assert (row.n_default, row.n_tuned, row.n_paired) == (
             len(runs), len(tuned), len((t - d).dropna())), (row.pair, row.strategy)

@@ -1,11 +1,13 @@
 """Hyper-parameter tuning (bench.tuning): deterministic draws, the same budget for every
-strategy, trial 0 = the defaults, selection on validation accuracy only, and config
-errors that name the key. Fast: no training; the dry runs take a few seconds each."""
+strategy, trial 0 = the defaults, selection on validation accuracy only at a seed no
+tuned result uses, and config errors that name the key. Fast: no training; the dry runs
+take a few seconds each."""
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -24,8 +26,8 @@ DEFAULT_CONFIG = yaml.safe_load((REPO / "config.yaml").read_text())
 DEFAULT_SPACE = tuning.search_space(DEFAULT_CONFIG)  # declared on the strategy classes
 
 
-def tuned_config(trials: int = 5, seed: int = 0) -> dict:
-    return {**DEFAULT_CONFIG, "tuning": {"trials": trials, "seed": seed}}
+def tuned_config(trials: int = 5, seed: int = 0, **tuning_keys) -> dict:
+    return {**DEFAULT_CONFIG, "tuning": {"trials": trials, "seed": seed, **tuning_keys}}
 
 
 def test_same_seed_same_trials_and_every_strategy_the_same_number():
@@ -160,6 +162,54 @@ def test_selection_document_names_its_runs_and_refuses_another_strategys_run():
     other = {**record(2, val=0.9, test=0.9), "strategy": "partial"}
     with pytest.raises(ValueError, match=r"trial2\.json is a run of p/partial, not p/full"):
         tuning.selection("p", "full", [*runs, ("trial2.json", other)], searched)
+    # The document names the selection seed; a trial at another seed is refused.
+    assert document["seed"] == 0
+    elsewhere = {**record(2, val=0.9, test=0.9), "seed": 1}
+    with pytest.raises(ValueError, match=r"trial2\.json ran at seed 1, trial 0 at seed 0"):
+        tuning.selection("p", "full", [*runs, ("trial2.json", elsewhere)], searched)
+
+
+def test_selection_seed_defaults_outside_the_seeds_and_may_not_be_one_of_them():
+    """Trials select at tuning.selection_seed, the results are reported at `seeds`: the
+    default is the first seed above them, and a set one among them is refused naming
+    the key (the run that picked a configuration would report it)."""
+    assert tuning.tuning_settings(tuned_config())["selection_seed"] == 3  # seeds 0, 1, 2
+    assert tuning.tuning_settings({**tuned_config(), "seeds": [4, 0]})["selection_seed"] == 5
+    tuning.check_tuning_config(tuned_config(selection_seed=17))
+    assert tuning.tuning_settings(tuned_config(selection_seed=17))["selection_seed"] == 17
+    for seed in DEFAULT_CONFIG["seeds"]:
+        with pytest.raises(ValueError) as error:
+            tuning.check_tuning_config(tuned_config(selection_seed=seed))
+        assert f"`tuning.selection_seed` = {seed} is one of `seeds` [0, 1, 2]" in str(error.value)
+        assert "max(seeds) + 1 = 3" in str(error.value)
+
+
+def _selected(trial: int, seed: int = 3) -> dict:
+    """A selection document whose trials ran at ``seed``, trial ``trial`` selected."""
+    trials = [{"trial": k, "path": f"tuning/trials/p/full/trial{k}.json", "status": "ok",
+               "val_accuracy": 0.5, "hparams": {}} for k in range(3)]
+    return {"pair": "p", "strategy": "full", "seed": seed, "metric": "val_accuracy",
+            "selected": trials[trial], "trials": trials}
+
+
+@pytest.mark.parametrize("trial", [0, 1, 2])
+def test_tuned_results_never_use_a_selection_seed(tmp_path, trial):
+    """A tuned run copies the default run at its own seed when the defaults won and
+    trains otherwise; it never copies a trial's record (those ran at the selection seed),
+    and a tuned run at the selection seed itself is refused (one line, exit 2)."""
+    default = "runs/p/full/seed1-shotsall.json"
+    for seed in DEFAULT_CONFIG["seeds"]:
+        source = tuning.tuned_run_source(_selected(trial), seed, default)
+        assert source == (default if trial == 0 else None)
+    with pytest.raises(ValueError, match=r"seed 3 is the selection seed of p/full"):
+        tuning.tuned_run_source(_selected(trial), 3, default)
+    selection_file = tmp_path / "selected.json"
+    selection_file.write_text(json.dumps(_selected(trial)))
+    out = tmp_path / "seed3.json"
+    assert cli.main(["tuned-run", "--selection", str(selection_file), "--seed", "3",
+                     "--default", default, "--out", str(out), "--pair", "p",
+                     "--strategy", "full"]) == 2
+    assert not out.exists()
 
 
 def test_default_search_space_is_valid_and_complete():
@@ -187,6 +237,8 @@ BAD = [
     ({"tuning": {"trails": 3}}, ["'trails'", "tuning", "trials"]),
     ({"tuning": {"trials": 2, "pairs": ["imagenet-nope"]}},
      ["tuning.pairs[0]", "imagenet-nope", "imagenet-digits"]),
+    ({"tuning": {"trials": 2, "selection_seed": 2}},
+     ["`tuning.selection_seed` = 2 is one of `seeds`", "winner's curse"]),
 ]
 
 
@@ -224,33 +276,44 @@ def test_bad_tuning_semantics_name_the_key(override, words):
 
 @pytest.mark.slow
 def test_tuned_config_plans_trials_and_tuned_runs(tmp_path):
-    """workflows/configs/tuned.yaml (on one pair, for time): the default sweep plus 3 trial
-    jobs, a selection and a tuned run per seed for every strategy; trial 0 is no job (the
-    default run is reused)."""
+    """workflows/configs/tuned.yaml (on one pair, for time): the default sweep plus 4 trial
+    jobs (trial 0, the defaults, included), a selection and a tuned run per seed for every
+    strategy; every trial at the selection seed (3), every tuned run at a seed of
+    `seeds` (0, 1, 2), and no tuned run reads a trial's record."""
     one_pair = validation.write_config(tmp_path, {
         "pairs": {"imagenet-digits": DEFAULT_CONFIG["pairs"]["imagenet-digits"]},
         "data_efficiency": {"pairs": []}})
     result = validation.dry_run(tmp_path, REPO / "workflows/configs/tuned.yaml", one_pair,
-                                extra=("--quiet", "rules"))
+                                extra=("--printshellcmds",))
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     jobs = dict(line.split() for line in output.splitlines()
                 if len(line.split()) == 2 and line.split()[1].isdigit())
-    strategies = len(DEFAULT_CONFIG["strategies"])
-    assert jobs["tuning_trial"] == str(strategies * 3)
+    strategies, seeds = len(DEFAULT_CONFIG["strategies"]), DEFAULT_CONFIG["seeds"]
+    assert jobs["tuning_trial"] == str(strategies * 4)
     assert jobs["tuning_select"] == str(strategies)
-    assert jobs["tuned_run"] == str(strategies * len(DEFAULT_CONFIG["seeds"]))
-    assert jobs["run"] == str(strategies * len(DEFAULT_CONFIG["seeds"]))  # no trial 0 jobs
+    assert jobs["tuned_run"] == jobs["run"] == str(strategies * len(seeds))
     assert jobs["tuning_report"] == jobs["tuning_figures"] == "1"
+    commands = [line for line in output.splitlines() if " python -m bench " in line]
+    trial_seeds = {int(m) for line in commands if "/tuning/trials/" in line
+                   for m in re.findall(r"--seed (\d+)", line)}
+    tuned = [line for line in commands if " tuned-run " in line]
+    assert trial_seeds == {3}
+    assert {int(re.search(r"--seed (\d+)", line)[1]) for line in tuned} == set(seeds)
+    assert not any("/tuning/trials/" in line for line in tuned)
 
 
-# A hand-made tuning of one pair at two seeds, through the report's own commands (no
-# training): (val, test) accuracy of trials 0..2 at seed 0, trial 0 being the default run;
-# and the test accuracy of the default run and of a trained tuned run at seed 1.
-TRIALS = {"scratch": [(0.50, 0.65), (0.55, 0.80), (0.40, 0.90)],
-          "partial": [(0.90, 0.75), (0.85, 0.99), (0.20, 0.10)],  # the defaults win
-          "full": [(0.60, 0.70), (0.80, 0.60), (0.70, 0.95)]}
-SEED1 = {"scratch": (0.67, 0.84), "partial": (0.77, None), "full": (0.72, 0.64)}
+# A hand-made tuning of one pair, through the report's own commands (no training):
+# (val, test) accuracy of trials 0..2 at the selection seed 2 (trial 0: the defaults),
+# the default runs' test accuracy at the reporting seeds 0 and 1, and what training with
+# the selected values gave at those seeds. The selected trials' test accuracies (0.30,
+# 0.10) must appear nowhere in the tuned results.
+SELECTION_SEED, SEEDS = 2, (0, 1)
+TRIALS = {"scratch": [(0.50, 0.65), (0.55, 0.30), (0.40, 0.90)],
+          "partial": [(0.90, 0.74), (0.85, 0.99), (0.20, 0.10)],  # the defaults win
+          "full": [(0.60, 0.70), (0.80, 0.10), (0.70, 0.95)]}
+DEFAULT = {"scratch": (0.65, 0.67), "partial": (0.75, 0.77), "full": (0.70, 0.72)}
+TUNED = {"scratch": (0.80, 0.84), "full": (0.60, 0.64)}  # partial: the default runs
 
 
 def _run(strategy: str, seed: int, test: float, val: float | None = None, lr: float = 1e-3):
@@ -260,38 +323,54 @@ def _run(strategy: str, seed: int, test: float, val: float | None = None, lr: fl
     return run
 
 
+def _tuned_run(selected: Path, default: Path, out: Path, seed: int) -> int:
+    return cli.main(["tuned-run", "--selection", str(selected), "--seed", str(seed),
+                     "--default", str(default), "--out", str(out), "--pair", "p",
+                     "--strategy", out.parent.name])
+
+
+def _write_tuning(results: Path, strategy: str) -> None:
+    """Trials, selection and tuned runs of one strategy, as the workflow lays them out."""
+    tuning_dir = results / "tuning"
+    default = records.write_records(results / "runs", [
+        _run(strategy, seed, test) for seed, test in zip(SEEDS, DEFAULT[strategy], strict=True)])
+    paths = []
+    for k, (val, test) in enumerate(TRIALS[strategy]):
+        paths.append(tuning_dir / "trials" / "p" / strategy / f"trial{k}.json")
+        paths[-1].parent.mkdir(parents=True, exist_ok=True)
+        paths[-1].write_text(json.dumps(_run(strategy, SELECTION_SEED, test, val,
+                                             lr=1e-3 * (k + 1))))
+    selected = tuning_dir / "selected" / "p" / f"{strategy}.json"
+    assert tuning.main(["select", "--pair", "p", "--strategy", strategy, "--searched",
+                        "train.lr", "--out", str(selected), *map(str, paths)]) == 0
+    chosen = json.loads(selected.read_text())["selected"]
+    for seed, default_run in zip(SEEDS, default, strict=True):
+        out = tuning_dir / "runs" / "p" / strategy / f"seed{seed}.json"
+        if chosen["trial"] == 0:  # the default run at this seed, copied
+            assert _tuned_run(selected, default_run, out, seed) == 0
+        else:  # what training with the selected values gave
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(_run(strategy, seed, TUNED[strategy][seed],
+                                           lr=chosen["hparams"]["train.lr"])))
+
+
+def _report(results: Path, *extra_tuned: Path) -> int:
+    tuning_dir = results / "tuning"
+    return tuning_report.main([
+        "--out-dir", str(tuning_dir),
+        "--selected", *map(str, sorted(tuning_dir.glob("selected/p/*.json"))),
+        "--tuned", *map(str, sorted(tuning_dir.glob("runs/p/*/*.json"))), *map(str, extra_tuned),
+        "--default", *map(str, sorted(results.glob("runs/p/*/*.json")))])
+
+
 @pytest.fixture
 def tuning_results(tmp_path) -> Path:
     """results/ as the pipeline lays it out: runs/, summary.csv and tuning/."""
     results = tmp_path / "results"
-    tuning_dir = results / "tuning"
-    for strategy, trials in TRIALS.items():
-        (val, test), (seed1, tuned1) = trials[0], SEED1[strategy]
-        default = records.write_records(results / "runs", [_run(strategy, 0, test, val),
-                                                           _run(strategy, 1, seed1)])
-        paths = default[:1]  # trial 0: the default run, reused
-        for k, (val, test) in enumerate(trials[1:], start=1):
-            paths.append(tuning_dir / "trials" / "p" / strategy / f"trial{k}.json")
-            paths[-1].parent.mkdir(parents=True, exist_ok=True)
-            paths[-1].write_text(json.dumps(_run(strategy, 0, test, val, lr=1e-3 * (k + 1))))
-        selected = tuning_dir / "selected" / "p" / f"{strategy}.json"
-        assert tuning.main(["select", "--pair", "p", "--strategy", strategy, "--searched",
-                            "train.lr", "--out", str(selected), *map(str, paths)]) == 0
-        chosen = json.loads(selected.read_text())["selected"]
-        for seed in (0, 1):  # copies: the selected trial at seed 0, the default run if chosen
-            out = tuning_dir / "runs" / "p" / strategy / f"seed{seed}.json"
-            if seed == 0 or chosen["trial"] == 0:
-                assert cli.main(["tuned-run", "--selection", str(selected), "--seed",
-                                 str(seed), "--default", str(default[seed]), "--out", str(out),
-                                 "--pair", "p", "--strategy", strategy]) == 0
-            else:  # what training with the selected values gave
-                out.write_text(json.dumps(_run(strategy, 1, tuned1,
-                                               lr=chosen["hparams"]["train.lr"])))
+    for strategy in TRIALS:
+        _write_tuning(results, strategy)
     aggregate.aggregate_main(results / "runs", results)
-    assert tuning_report.main(["--out-dir", str(tuning_dir),
-                        "--selected", *map(str, sorted(tuning_dir.glob("selected/p/*.json"))),
-                        "--tuned", *map(str, sorted(tuning_dir.glob("runs/p/*/*.json"))),
-                        "--default", *map(str, sorted(results.glob("runs/p/*/*.json")))]) == 0
+    assert _report(results) == 0
     return results
 
 
@@ -310,6 +389,38 @@ def test_report_selects_on_validation_and_tabulates_tuned_minus_default_paired_b
             "full": [71.0, 62.0, -9.0, 2, 2, 3]}  # (70, 72) -> (60, 64)
     for strategy, row in want.items():
         assert list(got.loc[strategy]) == pytest.approx(row), strategy
+    # Selected at seed 2, reported at seeds 0 and 1: no selected trial's result is reused.
+    trials, tuned = (summary[summary["tuning_kind"] == kind] for kind in ("trial", "tuned"))
+    assert set(trials["seed"]) == {SELECTION_SEED} and set(tuned["seed"]) == set(SEEDS)
+    assert not set(tuned["accuracy"]) & set(selected["accuracy"])
+    notes = (tuning_results / "tuning" / "tables" / "accuracy_default_vs_tuned.md").read_text()
+    assert "over seeds 0, 1" in notes and "validation accuracy at seed 2" in notes
+    selected_md = (tuning_results / "tuning" / "tables" / "tuning_selected.md").read_text()
+    assert "selection seed 2" in selected_md
+
+
+def test_report_compares_like_seeds_and_refuses_a_tuned_run_at_the_selection_seed(
+        tuning_results, capsys):
+    """Default runs at other seeds than the tuned runs' stay out of both columns; a
+    tuned record at the selection seed, or one without its default run, stops the
+    report (exit 2) before it writes anything."""
+    tables = tuning_results / "tuning" / "tables"
+    records.write_records(tuning_results / "runs", [_run("scratch", 5, 0.0)])
+    assert _report(tuning_results) == 0
+    table = pd.read_csv(tables / "accuracy_default_vs_tuned.csv").set_index("strategy")
+    assert table.loc["scratch", ["default_mean_pct", "n_default"]].tolist() == [66.0, 2]
+    before = {path: path.read_bytes() for path in tables.iterdir()}
+    cursed = tuning_results / "cursed" / "seed2.json"
+    cursed.parent.mkdir()
+    cursed.write_text(json.dumps(_run("full", SELECTION_SEED, 0.10)))
+    assert _report(tuning_results, cursed) == 2
+    assert "tuned run p/full seed 2 is at a selection seed" in capsys.readouterr().err
+    orphan = tuning_results / "orphan" / "seed4.json"
+    orphan.parent.mkdir()
+    orphan.write_text(json.dumps(_run("full", 4, 0.5)))
+    assert _report(tuning_results, orphan) == 2
+    assert "no default run of p/full at seed 4" in capsys.readouterr().err
+    assert {path: path.read_bytes() for path in tables.iterdir()} == before
 
 
 def test_pipeline_check_of_the_tuning_report_holds_and_catches_a_wrong_number(tuning_results):
@@ -333,7 +444,7 @@ def test_default_vs_tuned_bolds_by_significance_paired_by_seed():
                      "full": (0.80, 0.82, 0.84)})  # best − partial: +1, −1, +1 pp
     tuned = frame({"scratch": (0.85, 0.86, 0.87), "partial": (0.775, 0.800, 0.822),
                    "full": (0.80, 0.82, 0.84)})  # scratch better on every seed
-    table = tuning_report.default_vs_tuned_table(default, tuned)
+    table = tuning_report.default_vs_tuned_table(default, tuned, selecting=[3])
     assert table.bold["Default (%)"].tolist() == [False, True, True]  # scratch, partial, full
     assert table.bold["Tuned (%)"].tolist() == [True, False, False]
     assert table.data["rank_default"].tolist() == [3, 2, 1]  # partial ranks 2, yet bold

@@ -57,7 +57,7 @@ wildcard_constraints:
     strategy=r"[a-z_]+",
     seed=r"\d+",
     shots=r"\d+|all",
-    trial=r"[1-9]\d*",  # tuning trials; trial 0 is the default run
+    trial=r"\d+",  # tuning trials; trial 0 is the defaults
     backbone=r"[A-Za-z0-9_.]+",  # a timm model name
 
 
@@ -333,12 +333,11 @@ def refresh_baseline_logged(summary, baseline, log):
 
 
 # ---------------------------------------------------------------------------- tuning.smk
-# Trial 0 is the main sweep's run at seeds[0]; trials 1..N-1, selection, tuned runs and
-# the report are tuning.smk's rules (its header has the whole picture).
+# Trials 0..N-1 (0 = the defaults) at the selection seed, selection, tuned runs at the
+# config's seeds and the report are tuning.smk's rules (its header has the whole picture).
 
 TUNING_DIR = f"{RESULTS}/tuning"
-TRIAL_SEED = config["seeds"][0]
-TUNING = {"trials": 0, "seed": 0, "pairs": []}
+TUNING = {"trials": 0, "seed": 0, "selection_seed": None, "pairs": []}
 SEARCH_SPACE, TRIAL_HPARAMS = {}, {}
 # The search spaces are the strategy classes' (bench.strategies imports torch): only a
 # sweep with tuning on imports them, so every other parse (a dry run, each cluster job)
@@ -347,18 +346,19 @@ if config["tuning"]["trials"] > 0:
     from bench.tuning import search_space, set_arguments, trial_hparams, tuning_settings
 
     TUNING = tuning_settings(config)
+    # The resolved selection seed (default max(seeds) + 1), for the report's captions
+    # (workflows/report/), which see the config but not the rules' params.
+    config["tuning"]["selection_seed"] = TUNING["selection_seed"]
     SEARCH_SPACE = search_space(config)
     # Draws of trials 1..N-1 per strategy, the same for every pair (trial 0, the
-    # defaults, is the default run's record and needs no draw).
+    # defaults, is the config as it is and needs no draw).
     TRIAL_HPARAMS = {strategy: {k: trial_hparams(config, strategy, k)
                                 for k in range(1, TUNING["trials"])}
                      for strategy in config["strategies"]}
 
 
 def trial_record(pair, strategy, trial):
-    """Record of one trial: trial 0 is the main sweep's default run at seeds[0]."""
-    if int(trial) == 0:
-        return run_record(pair, strategy, TRIAL_SEED, "all")
+    """Record of one trial, trial 0 (the defaults) included: all at the selection seed."""
     return f"{TUNING_DIR}/trials/{pair}/{strategy}/trial{trial}.json"
 
 
@@ -383,8 +383,11 @@ def searched_keys(strategy):
 
 
 def trial_sets(wildcards):
-    """`--set KEY=VALUE ...` of one trial, each shell-quoted."""
-    hparams = TRIAL_HPARAMS[wildcards.strategy][int(wildcards.trial)]
+    """`--set KEY=VALUE ...` of one trial, each shell-quoted; none for trial 0 (the defaults)."""
+    trial = int(wildcards.trial)
+    if trial == 0:
+        return ""
+    hparams = TRIAL_HPARAMS[wildcards.strategy][trial]
     return " ".join(f"--set '{argument}'" for argument in set_arguments(wildcards.strategy, hparams))
 
 

@@ -1,18 +1,21 @@
 # Hyper-parameter tuning (bench.tuning; docs/TUNING.md): every strategy of every tuned
 # pair gets the same N trials, the one with the best validation accuracy is selected,
-# and the final runs at every seed use it. Off when tuning.trials is 0 (config.yaml).
+# and fresh runs of it at every seed of the config are the tuned results. Off when
+# tuning.trials is 0 (config.yaml).
 #
-#   trial 0      = the main sweep's run at seeds[0] (runs/PAIR/STRATEGY/seedS-shotsall.json),
-#                  reused, never trained again
-#   trial 1..N-1 -> tuning/trials/PAIR/STRATEGY/trialK.json    (one job each, seeds[0])
+#   trial 0..N-1 -> tuning/trials/PAIR/STRATEGY/trialK.json    (one job each, at the
+#                   selection seed T = tuning.selection_seed, never one of `seeds`;
+#                   trial 0 = the defaults)
 #   select       -> tuning/selected/PAIR/STRATEGY.json          (validation accuracy only)
-#   tuned run    -> tuning/runs/PAIR/STRATEGY/seedS.json        (every seed of the config)
+#   tuned run    -> tuning/runs/PAIR/STRATEGY/seedS.json        (every S of `seeds`)
 #   report       -> tuning/summary.csv, tuning/tables/*, tuning/figures/tuning_spread.*
 #
-# A tuned run that already exists is copied rather than trained again (python -m bench
-# tuned-run): at seeds[0] it is the selected trial's record, and with trial 0 selected
-# it is the default run at that seed. Same config and seed, same run: copying saves
-# (pairs x strategies) runs at seeds[0] and every run of a strategy whose defaults win.
+# Selecting and reporting at different seeds keeps the winner's curse out of "tuned −
+# default": the run whose validation accuracy picked a configuration is never one of
+# its reported results. So a tuned run never copies a trial. With trial 0 selected, the
+# tuned run at seed S is the default run at S (same config, same seed, same run), and
+# `python -m bench tuned-run` copies it: every run of a strategy whose defaults win is
+# saved. The price of the separate seed: trial 0 is one run per (pair, strategy).
 
 # Helpers (trial_record(s), selected_file, tuned_record, tuning_cells, trial_sets, ...),
 # TUNING, TRIAL_HPARAMS, the report's outputs and the wildcard constraints: common.smk.
@@ -29,7 +32,7 @@ rule tuning_trial:
         f"{RESULTS}/benchmarks/tuning/trials/{{pair}}/{{strategy}}/trial{{trial}}.tsv"
     params:
         cache_dir=lambda wildcards, input: os.path.dirname(input[0]),
-        seed=TRIAL_SEED,
+        seed=TUNING["selection_seed"],
         sets=trial_sets,
         # What the trial reads; with its draw (sets), what reruns it when changed.
         settings=lambda wildcards: run_settings(wildcards.pair, wildcards.strategy),
@@ -65,10 +68,9 @@ rule tuning_select:
 
 rule tuned_run:
     input:
-        # Every trial's record: the selected one is copied at seeds[0]. The default run
-        # at this seed is copied when trial 0 is selected; the data for training otherwise.
+        # The default run at this seed is copied when trial 0 is selected; the data are
+        # for training otherwise. No trial record: trials ran at the selection seed.
         selection=selected_file("{pair}", "{strategy}"),
-        trials=trial_records,
         default=lambda wildcards: run_record(wildcards.pair, wildcards.strategy,
                                              wildcards.seed, "all"),
         data=run_inputs,
