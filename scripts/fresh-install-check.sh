@@ -28,26 +28,40 @@ step() {  # step DESCRIPTION COMMAND...: run it, or say which README command bro
 
 # -c lock.txt: the dependencies pyproject.toml declares, at the locked versions.
 python -m venv "$venv"
-# torch, torchvision, triton and the CUDA wheels are ~5 GB: copying them into the venv
-# took 642 of the check's 802 s on the CI machine kind. They are linked instead from
-# this Python, where CI installed them from the same lock; pip then sees them installed
-# at the locked versions and adds everything else, so the venv still holds exactly what
-# `pip install -e .` brings and nothing of the dev extras.
+# Installing is linking: pip's own plan decides what `pip install -e .` brings, and each
+# planned package that this Python (CI's, installed from the same lock) already has at
+# that version is linked into the venv instead of unpacked again (unpacking took 642 of
+# the check's 802 s on the CI machine kind, 5 GB of it torch and CUDA). The venv still
+# holds exactly the plan, and nothing of the dev extras. torch's stack is linked before
+# planning, so pip plans without fetching its wheels.
 purelib=$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-step "link the locked torch stack from $purelib" "$venv/bin/python" - "$purelib" <<'EOF'
-import re, sys, sysconfig
+link() {  # link PATTERN|PLAN.json: distributions of $purelib into the venv
+    "$venv/bin/python" - "$purelib" "$1" <<'EOF'
+import json, re, sys, sysconfig
 from importlib import metadata
 from pathlib import Path
-source, target = Path(sys.argv[1]), Path(sysconfig.get_paths()["purelib"])
-heavy = re.compile(r"(torch|torchvision|triton|nvidia-.*|cuda-.*)$")
-tops = {f.parts[0] for d in metadata.distributions(path=[str(source)])
-        if heavy.match(d.metadata["Name"].lower()) for f in d.files or [] if f.parts[0] != ".."}
+source, target, what = Path(sys.argv[1]), Path(sysconfig.get_paths()["purelib"]), sys.argv[2]
+def norm(name): return re.sub(r"[-_.]+", "-", name).lower()
+if what.endswith(".json"):  # pip's --report: the planned name -> version
+    planned = {norm(i["metadata"]["name"]): i["metadata"]["version"]
+               for i in json.load(open(what))["install"]}
+    wanted = lambda d: planned.get(norm(d.metadata["Name"])) == d.version
+else:
+    wanted = lambda d: re.fullmatch(what, norm(d.metadata["Name"])) is not None
+chosen = [d for d in metadata.distributions(path=[str(source)]) if wanted(d)]
+tops = {f.parts[0] for d in chosen for f in d.files or [] if f.parts[0] != ".."}
 for top in sorted(tops):
     if (source / top).exists() and not (target / top).exists():
         (target / top).symlink_to(source / top)
-print(f"linked {len(tops)} entries of {source}")
+print(f"linked {len(chosen)} distributions ({len(tops)} entries) of {source}")
 EOF
-step "pip install -e . (versions from requirements/lock.txt)" \
+}
+step "link the locked torch stack" link "torch|torchvision|triton|nvidia-.*|cuda-.*"
+step "pip's plan for pip install -e . (versions from requirements/lock.txt)" \
+    "$venv/bin/pip" install -q --dry-run --report "$work/plan.json" \
+    -c requirements/lock.txt -e .
+step "link the planned packages" link "$work/plan.json"
+step "pip install -e . (what is not linked)" \
     "$venv/bin/pip" install -q -c requirements/lock.txt -e .
 step "pip check" "$venv/bin/pip" check
 # What pip installed must be in the lock at the lock's version: else the lock is stale.
