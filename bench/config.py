@@ -61,6 +61,8 @@ def check_sweep(config: dict) -> None:
     """Raise ConfigError naming the first bad key of a whole sweep config."""
     schema.check(config, sweep_schema())
     _check_data_efficiency(config)
+    for strategy in list_strategies():
+        _check_warmup(_train_settings(config, strategy), strategy)
     check_tuning_config(config)
     check_names(config)
 
@@ -103,6 +105,21 @@ def check_names(config: dict, pairs: list[str] | None = None) -> None:
                                   f"data set; allowed: {', '.join(DATASETS)}")
 
 
+def _train_settings(config: dict, strategy: str) -> dict:
+    """The `train` section as ``strategy`` sees it: its `strategy_params` overrides applied."""
+    overrides = (config.get("strategy_params") or {}).get(strategy) or {}
+    return {**config["train"], **{k: v for k, v in overrides.items() if k in TRAIN_KEYS}}
+
+
+def _check_warmup(train: dict, strategy: str) -> None:
+    """The warm-up ends before training does (a schema cannot compare two keys)."""
+    warmup = train.get("warmup_epochs", 0)
+    if warmup >= train["epochs"]:
+        raise ConfigError(f"`train.warmup_epochs` = {warmup} must be less than `train.epochs` = "
+                          f"{train['epochs']} (as strategy {strategy} sees them, with its "
+                          "strategy_params overrides)")
+
+
 def _check_cell(config: dict, pair: str, strategy: str, seed: int, shots: int | None) -> None:
     """The run's own coordinates: a pair and strategy of the config, a seed, a budget."""
     if pair not in config["pairs"]:
@@ -132,7 +149,8 @@ def run_config(config: dict, pair: str, strategy: str, seed: int,
     check_names(config, [pair])
     spec = config["pairs"][pair]
     overrides = (config.get("strategy_params") or {}).get(strategy) or {}
-    train = {**config["train"], **{k: v for k, v in overrides.items() if k in TRAIN_KEYS}}
+    train = _train_settings(config, strategy)
+    _check_warmup(train, strategy)
     params = {**STRATEGIES[strategy].defaults(),
               **{k: v for k, v in overrides.items() if k not in TRAIN_KEYS}}
     data = data_settings(config)
@@ -143,6 +161,7 @@ def run_config(config: dict, pair: str, strategy: str, seed: int,
         epochs=train["epochs"], batch_size=train["batch_size"], optimizer=train["optimizer"],
         lr=float(train["lr"]), weight_decay=float(train["weight_decay"]),
         augment=bool(train["augment"]), label_smoothing=float(train["label_smoothing"]),
+        warmup_epochs=int(train.get("warmup_epochs", 0)),
         params=params, device=config.get("device", "auto"), data_root=data.root,
         split_seed=data.split_seed, data_options=data.options, cache_dir=cache_dir,
         threads=threads,

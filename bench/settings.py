@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 TRAIN_KEYS = ("epochs", "batch_size", "optimizer", "lr", "weight_decay", "augment",
-              "label_smoothing")
+              "label_smoothing", "warmup_epochs")
 
 
 class ConfigError(ValueError):
@@ -39,6 +39,7 @@ class RunConfig:
     weight_decay: float
     augment: bool
     label_smoothing: float
+    warmup_epochs: int = 0  # linear warm-up before the cosine decay; 0 = none
     params: dict = field(default_factory=dict)  # the strategy's own settings
     device: str = "auto"
     data_root: str = "data"
