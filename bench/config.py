@@ -20,6 +20,7 @@ from bench import schema
 from bench.datasets import DATASETS
 from bench.models import OFFLINE_BACKBONE
 from bench.settings import (  # noqa: F401  (re-exported: the config's public face)
+    TRAIN_DEFAULTS,
     TRAIN_KEYS,
     ConfigError,
     DataSettings,
@@ -106,14 +107,15 @@ def check_names(config: dict, pairs: list[str] | None = None) -> None:
 
 
 def _train_settings(config: dict, strategy: str) -> dict:
-    """The `train` section as ``strategy`` sees it: its `strategy_params` overrides applied."""
+    """The `train` section as ``strategy`` sees it: defaults filled in, its overrides applied."""
     overrides = (config.get("strategy_params") or {}).get(strategy) or {}
-    return {**config["train"], **{k: v for k, v in overrides.items() if k in TRAIN_KEYS}}
+    return {**TRAIN_DEFAULTS, **config["train"],
+            **{k: v for k, v in overrides.items() if k in TRAIN_KEYS}}
 
 
 def _check_warmup(train: dict, strategy: str) -> None:
     """The warm-up ends before training does (a schema cannot compare two keys)."""
-    warmup = train.get("warmup_epochs", 0)
+    warmup = train["warmup_epochs"]
     if warmup >= train["epochs"]:
         raise ConfigError(f"`train.warmup_epochs` = {warmup} must be less than `train.epochs` = "
                           f"{train['epochs']} (as strategy {strategy} sees them, with its "
@@ -161,7 +163,7 @@ def run_config(config: dict, pair: str, strategy: str, seed: int,
         epochs=train["epochs"], batch_size=train["batch_size"], optimizer=train["optimizer"],
         lr=float(train["lr"]), weight_decay=float(train["weight_decay"]),
         augment=bool(train["augment"]), label_smoothing=float(train["label_smoothing"]),
-        warmup_epochs=int(train.get("warmup_epochs", 0)),
+        warmup_epochs=int(train["warmup_epochs"]),
         params=params, device=config.get("device", "auto"), data_root=data.root,
         split_seed=data.split_seed, data_options=data.options, cache_dir=cache_dir,
         threads=threads,

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 
 TRAIN_KEYS = ("epochs", "batch_size", "optimizer", "lr", "weight_decay", "augment",
               "label_smoothing", "warmup_epochs")
+# Train keys a config may leave out, and the value they then take (older configs ran so).
+TRAIN_DEFAULTS = {"warmup_epochs": 0}
 
 
 class ConfigError(ValueError):
@@ -39,7 +41,7 @@ class RunConfig:
     weight_decay: float
     augment: bool
     label_smoothing: float
-    warmup_epochs: int = 0  # linear warm-up before the cosine decay; 0 = none
+    warmup_epochs: int = TRAIN_DEFAULTS["warmup_epochs"]  # linear warm-up before the cosine
     params: dict = field(default_factory=dict)  # the strategy's own settings
     device: str = "auto"
     data_root: str = "data"

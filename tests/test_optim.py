@@ -11,6 +11,7 @@ from bench.config import ConfigError, check_sweep, run_config
 from bench.models import create_backbone
 from bench.optim import make_optimizer, make_scheduler, param_groups, warmup_cosine
 from bench.strategies import STRATEGIES
+from bench.tuning import default_hparams
 from tests.conftest import tiny_config
 
 WEIGHT_DECAY = 1e-3
@@ -126,3 +127,10 @@ def test_warmup_epochs_is_read_and_must_end_before_training_does():
     config["train"]["warmup_epochs"] = -1
     with pytest.raises(ConfigError, match="warmup_epochs"):
         run_config(config, "imagenet-digits", "full", 0)
+
+
+def test_tuning_can_search_warmup_from_a_config_that_leaves_it_out():
+    config = tiny_config(epochs=3)
+    config["search_space"] = {"full": {"train.warmup_epochs": {"distribution": "choice",
+                                                               "values": [0, 1, 2]}}}
+    assert default_hparams(config, "full") == {"train.warmup_epochs": 0}
