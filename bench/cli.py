@@ -513,7 +513,10 @@ def main(argv: list[str] | None = None, prog: str = "tlbench") -> int:
         module = importlib.import_module(f"bench.{DELEGATED[argv[0]][0]}")
         return module.main(argv[1:], prog=f"{prog} {argv[0]}") or 0
     args = build_parser(prog).parse_args(argv)
+    from bench.logs import configure_logging
     from bench.settings import ConfigError  # not before parsing: --help stays quick
+
+    configure_logging()  # a run's epoch lines (bench.train) on stderr, into the job's log
 
     try:
         return args.func(args)

@@ -20,6 +20,7 @@ from bench.config_layers import layered_config
 from bench.datasets import DATASETS, define
 from bench.models import OFFLINE_NAMES, check_backbone
 from bench.settings import (  # noqa: F401  (re-exported: the config's public face)
+    TRAIN_DEFAULTS,
     TRAIN_KEYS,
     ConfigError,
     DataSettings,
@@ -60,6 +61,8 @@ def check_sweep(config: dict) -> None:
     for pair in config["pairs"]:
         _check_protocol(config, pair)
     _check_data_efficiency(config)
+    for strategy in list_strategies():
+        _check_warmup(_train_settings(config, strategy), strategy)
     check_tuning_config(config)
     check_names(config)
 
@@ -155,6 +158,22 @@ def _check_defined(name: str, data: DataSettings) -> None:
         raise ConfigError(str(error)) from None
 
 
+def _train_settings(config: dict, strategy: str) -> dict:
+    """The `train` section as ``strategy`` sees it: defaults filled in, its overrides applied."""
+    overrides = (config.get("strategy_params") or {}).get(strategy) or {}
+    return {**TRAIN_DEFAULTS, **config["train"],
+            **{k: v for k, v in overrides.items() if k in TRAIN_KEYS}}
+
+
+def _check_warmup(train: dict, strategy: str) -> None:
+    """The warm-up ends before training does (a schema cannot compare two keys)."""
+    warmup = train["warmup_epochs"]
+    if warmup >= train["epochs"]:
+        raise ConfigError(f"`train.warmup_epochs` = {warmup} must be less than `train.epochs` = "
+                          f"{train['epochs']} (as strategy {strategy} sees them, with its "
+                          "strategy_params overrides)")
+
+
 def _check_cell(config: dict, pair: str, strategy: str, seed: int, shots: int | None) -> None:
     """The run's own coordinates: a pair and strategy of the config, a seed, a budget."""
     if pair not in config["pairs"]:
@@ -185,7 +204,8 @@ def run_config(config: dict, pair: str, strategy: str, seed: int,
     check_names(config, [pair], stages=False)
     spec = config["pairs"][pair]
     overrides = (config.get("strategy_params") or {}).get(strategy) or {}
-    train = {**config["train"], **{k: v for k, v in overrides.items() if k in TRAIN_KEYS}}
+    train = _train_settings(config, strategy)
+    _check_warmup(train, strategy)
     params = {**STRATEGIES[strategy].defaults(),
               **{k: v for k, v in overrides.items() if k not in TRAIN_KEYS}}
     data = data_settings(config)
@@ -196,6 +216,7 @@ def run_config(config: dict, pair: str, strategy: str, seed: int,
         epochs=train["epochs"], batch_size=train["batch_size"], optimizer=train["optimizer"],
         lr=float(train["lr"]), weight_decay=float(train["weight_decay"]),
         augment=bool(train["augment"]), label_smoothing=float(train["label_smoothing"]),
+        warmup_epochs=int(train["warmup_epochs"]),
         params=params, device=config.get("device", "auto"), data_root=data.root,
         split_seed=data.split_seed, data_roots=data.roots, cache_dir=cache_dir, threads=threads,
         protocol=spec.get("protocol", "held_out"),

@@ -27,7 +27,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import timm.optim
 import torch
 import torch.nn.functional as F
 
@@ -35,6 +34,7 @@ from bench.activations import model_inputs
 from bench.config import load_config, run_config
 from bench.layout import run_benchmark_path
 from bench.models import create_backbone
+from bench.optim import make_optimizer
 from bench.protocol import load_pair, select_roles
 from bench.strategies import STRATEGIES
 from bench.train import Trainer
@@ -64,8 +64,7 @@ def bare_loop_images_per_second(config, steps: int, channels_last: bool = True) 
     net = strategy.network
     if channels_last:
         net = net.to(memory_format=torch.channels_last)  # as bench.train does
-    optimizer = timm.optim.create_optimizer_v2(strategy.param_groups(), opt=config.optimizer,
-                                               lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = make_optimizer(strategy, config)
     net.train()
     generator = torch.Generator().manual_seed(0)
     seen, started = 0, time.perf_counter()

@@ -12,7 +12,9 @@ import json
 from dataclasses import asdict, dataclass, field
 
 TRAIN_KEYS = ("epochs", "batch_size", "optimizer", "lr", "weight_decay", "augment",
-              "label_smoothing")
+              "label_smoothing", "warmup_epochs")
+# Train keys a config may leave out, and the value they then take (older configs ran so).
+TRAIN_DEFAULTS = {"warmup_epochs": 0}
 
 
 class ConfigError(ValueError):
@@ -39,6 +41,7 @@ class RunConfig:
     weight_decay: float
     augment: bool
     label_smoothing: float
+    warmup_epochs: int = TRAIN_DEFAULTS["warmup_epochs"]  # linear warm-up before the cosine
     params: dict = field(default_factory=dict)  # the strategy's own settings
     device: str = "auto"
     data_root: str = "data"

@@ -8,13 +8,12 @@ when augmentation is off; with augmentation on they still take no backward pass.
 
 from __future__ import annotations
 
-import math
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
-import timm.optim
 import torch
 from tqdm.auto import tqdm
 
@@ -24,10 +23,13 @@ from bench.datasets import DATASETS
 from bench.device import autocast, device_description, peak_host_rss_bytes, resolve_device
 from bench.metrics import classification_metrics
 from bench.models import create_backbone
+from bench.optim import make_optimizer, make_scheduler
 from bench.protocol import Role, load_pair, select_roles
 from bench.provenance import git_revision, library_versions
 from bench.settings import RunConfig
 from bench.strategies import STRATEGIES
+
+log = logging.getLogger(__name__)
 
 
 def _batches(n: int, batch_size: int, generator: torch.Generator):
@@ -89,11 +91,17 @@ class Trainer:
         self.cache_frozen = cache_frozen
         self.device = resolve_device(config.device)
         self.cuda = self.device.type == "cuda"
+        self.name = (f"{config.pair} {config.strategy} seed {config.seed}"
+                     + (f" shots {config.shots}" if config.shots else ""))  # in its log lines
 
     def run(self) -> dict:
         roles = self._build()
         inputs = self._prepare_inputs(roles)
         optimizer, scheduler = self._optimizer(len(inputs.train_labels))
+        log.info("%s: %d training images, %d epochs of %d steps (%d of warm-up), on %s",
+                 self.name, len(inputs.train_labels), self.config.epochs,
+                 self.total_steps // self.config.epochs, self.config.warmup_epochs,
+                 device_description(self.device))
         fit = self._fit(inputs, optimizer, scheduler)
         return make_record(
             self.config, pretrained=self.weights, status=fit.status,
@@ -162,31 +170,28 @@ class Trainer:
                       roles["test"].labels, applied, cache, time.perf_counter() - started)
 
     def _optimizer(self, train_size: int):
-        """The config's timm optimizer over the strategy's param groups, and a cosine schedule.
-
-        The schedule goes to zero over every step of the run.
-        """
+        """The config's timm optimizer (:mod:`bench.optim`) and its per-step schedule."""
         config = self.config
-        self.groups = self.strategy.param_groups()
-        self.optimizer = timm.optim.create_optimizer_v2(
-            self.groups, opt=config.optimizer, lr=config.lr, weight_decay=config.weight_decay)
+        self.optimizer = make_optimizer(self.strategy, config)
+        self.groups = self.optimizer.param_groups
+        # As many steps as _batches yields: a last batch of one is dropped.
         steps_per_epoch = max(1, train_size // config.batch_size
                               + (train_size % config.batch_size > 1))
-        self.total_steps = total = config.epochs * steps_per_epoch
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total) / total)))
-        return self.optimizer, scheduler
+        self.total_steps = config.epochs * steps_per_epoch
+        return self.optimizer, make_scheduler(self.optimizer, config, steps_per_epoch)
 
     def _fit(self, inputs: Inputs, optimizer, scheduler) -> Fit:
         """Train epoch by epoch; after each, validate and keep the best epoch's weights.
 
         Strictly better only: ties keep the earlier epoch. Stops at a non-finite loss.
+        Logs one line per epoch; the progress bar shows only on a terminal or in a
+        notebook (tqdm's ``disable=None``), so a log file gets no carriage returns.
         """
         config, net = self.config, self.strategy.network
         generator = torch.Generator().manual_seed(config.seed)
         fit = Fit(train_seconds=inputs.seconds)
-        bar = tqdm(total=self.total_steps, disable=not self.progress, leave=False,
-                   desc=f"{config.pair} {config.strategy} s{config.seed}", unit="batch")
+        bar = tqdm(total=self.total_steps, disable=None if self.progress else True, leave=False,
+                   desc=self.name, unit="batch")
         for epoch in range(config.epochs):
             started = time.perf_counter()
             net.set_frozen(max(inputs.applied, self.strategy.frozen_stages(epoch)))
@@ -196,18 +201,29 @@ class Trainer:
             fit.train_images += sum(n for _, n in losses)
             if not finite:
                 fit.diverged_epoch = epoch + 1
+                log.warning("%s: epoch %d/%d: non-finite loss, the run stops (diverged)",
+                            self.name, epoch + 1, config.epochs)
                 break
             val_accuracy = self._accuracy(inputs.tensors["val"], inputs.val_labels, inputs.applied)
             fit.last_mmd = float(torch.stack(mmds).mean()) if mmds else None
-            fit.history.append({"epoch": epoch + 1, "train_loss": _mean_loss(losses),
-                                "val_accuracy": val_accuracy,
-                                "seconds": time.perf_counter() - started, "mmd": fit.last_mmd})
+            self._end_epoch(fit, {"epoch": epoch + 1, "train_loss": _mean_loss(losses),
+                                  "val_accuracy": val_accuracy,
+                                  "seconds": time.perf_counter() - started, "mmd": fit.last_mmd})
             bar.set_postfix(val=f"{val_accuracy:.3f}")
-            if val_accuracy > fit.best_val:
-                fit.best_val, fit.best_epoch = val_accuracy, epoch + 1
-                fit.best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
         bar.close()
         return fit
+
+    def _end_epoch(self, fit: Fit, epoch: dict) -> None:
+        """Record and log a finished epoch; keep its weights if it validates best so far."""
+        fit.history.append(epoch)
+        loss = "-" if epoch["train_loss"] is None else f"{epoch['train_loss']:.4f}"
+        log.info("%s: epoch %d/%d  train loss %s  val accuracy %.1f%%  %.1f s", self.name,
+                 epoch["epoch"], self.config.epochs, loss, 100 * epoch["val_accuracy"],
+                 epoch["seconds"])
+        if epoch["val_accuracy"] > fit.best_val:
+            fit.best_val, fit.best_epoch = epoch["val_accuracy"], epoch["epoch"]
+            fit.best_state = {k: v.detach().clone()
+                              for k, v in self.strategy.network.state_dict().items()}
 
     def _train_one_epoch(self, inputs: Inputs, optimizer, scheduler, generator, bar):
         """One pass over the training split.

@@ -39,7 +39,7 @@ import numpy as np
 import yaml
 
 from bench.io import read_json, write_atomic
-from bench.settings import TRAIN_KEYS, ConfigError
+from bench.settings import TRAIN_DEFAULTS, TRAIN_KEYS, ConfigError
 from bench.strategies import STRATEGIES, list_strategies
 
 DISTRIBUTIONS = ("log_uniform", "choice")
@@ -196,7 +196,7 @@ def default_hparams(config: dict, strategy: str) -> dict:
     for key in sorted(search_space(config)[strategy]):
         name = key.rsplit(".", 1)[1]
         if key.startswith("train."):
-            values[key] = overrides.get(name, config["train"][name])
+            values[key] = overrides.get(name, {**TRAIN_DEFAULTS, **config["train"]}[name])
         else:
             values[key] = defaults[name]
     return values

@@ -272,14 +272,19 @@ def test_cached_frozen_stages_change_speed_not_results(strategy, shots, tmp_path
     # Equal up to float rounding: on one thread, the cached prefix (computed in batches
     # of 256, stored NCHW) and the per-step one round differently, and two epochs of
     # BatchNorm on batches of 8 carry that into the losses (measured: 0.3% in epoch 1,
-    # 1.5% in epoch 2 for partial; bit-identical on two threads) and can flip a test
-    # prediction. The rows themselves are checked exactly in the next test.
-    one_image = 1 / cached["data"]["test"]
-    for metric in ("accuracy", "val_accuracy"):
-        assert cached["metrics"][metric] == pytest.approx(uncached["metrics"][metric],
-                                                          abs=one_image * 1.01)
-    assert [e["train_loss"] for e in cached["history"]] == pytest.approx(
-        [e["train_loss"] for e in uncached["history"]], rel=3e-2)
+    # 1.5% in epoch 2 for partial; bit-identical on two threads) and can flip a
+    # prediction. So epoch by epoch: losses within 3%, validation within one image. A
+    # flipped validation image can move the selection on a near tie (partial, measured:
+    # 2 against 3 of 30 in epoch 1, which then selected different epochs); the test
+    # metrics compare when both runs selected the same epoch. The rows themselves are
+    # checked exactly in the next test.
+    one_val, one_test = 1 / cached["data"]["val"], 1 / cached["data"]["test"]
+    for ours, theirs in zip(cached["history"], uncached["history"], strict=True):
+        assert ours["train_loss"] == pytest.approx(theirs["train_loss"], rel=3e-2)
+        assert ours["val_accuracy"] == pytest.approx(theirs["val_accuracy"], abs=one_val * 1.01)
+    if cached["best_epoch"] == uncached["best_epoch"]:
+        assert cached["metrics"]["accuracy"] == pytest.approx(uncached["metrics"]["accuracy"],
+                                                              abs=one_test * 1.01)
 
 
 @pytest.mark.parametrize("strategy", ["partial", "feature_extraction"])

@@ -47,6 +47,16 @@ class Network(nn.Module):
         """(B, num_classes) logits of a batch whose first ``applied`` stages are done."""
         return self.head(self.features(x, applied))
 
+    def no_weight_decay(self) -> set[str]:
+        """Names (fnmatch patterns) of parameters that take no weight decay besides the 1-D ones.
+
+        timm's convention (``model.no_weight_decay()``, e.g. a ViT's position embedding),
+        read by :mod:`bench.optim` as ``timm.optim.create_optimizer_v2`` reads it: the
+        backbone's list, when it has one, under this network's ``backbone.`` prefix.
+        """
+        own = getattr(self.backbone, "no_weight_decay", set)()
+        return {f"backbone.{name}" for name in own}
+
     def set_frozen(self, stages: int) -> None:
         """Freeze the first ``stages`` backbone stages (no gradient, eval mode)."""
         for index, stage in enumerate(self.backbone.stages):
