@@ -21,7 +21,7 @@ WEIGHT_DECAY = 1e-3
 def backbone():
     """One backbone, copied for each test (building one takes seconds; weights do not
     matter to which parameters decay)."""
-    return create_backbone(tiny_config()["backbone"], pretrained=False)[0]
+    return create_backbone(tiny_config()["backbone"], pretrained=False, resolution=32)[0]
 
 
 def _strategy(name: str, backbone):
