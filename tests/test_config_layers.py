@@ -120,6 +120,9 @@ def test_layering_equals_the_config_snakemake_computes(tmp_path):
     snakemakes = json.loads((tmp_path / "merged.json").read_text())
     ours = layered_config([CI_CONFIG, extra], base=tmp_path / "config.yaml")
     validate(ours, str(SCHEMA_PATH))
+    # The one key the workflow derives rather than reads: tuning's selection seed,
+    # resolved after layering (bench.tuning.tuning_settings: max(seeds) + 1).
+    assert snakemakes["tuning"].pop("selection_seed") == max(ours["seeds"]) + 1
     assert ours == snakemakes
     # Several files merge among themselves first (Snakemake's --configfile), then replace.
     assert set(ours["pairs"]) == {*yaml.safe_load(CI_CONFIG.read_text())["pairs"], "mine"}
