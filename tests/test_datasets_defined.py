@@ -319,7 +319,7 @@ def test_bench_run_trains_on_data_sets_defined_only_in_the_config(tmp_path):
     result = bench_run(config_file, "pets-xr", tmp_path / "bad.json")
     assert result.returncode == 2 and not (tmp_path / "bad.json").exists()
     assert result.stderr.strip().splitlines() == [
-        f"config error: config key `data.sets.xr.path` = 'xray': no such folder "
+        f"python -m bench run: error: config key `data.sets.xr.path` = 'xray': no such folder "
         f"(resolved against the data root: {tmp_path / 'own' / 'xray'})"]
 
 
