@@ -27,7 +27,7 @@ from bench.plotting import save, set_style, small_multiples
 from bench.presentation import strategy_label
 from bench.stats import mean_interval
 from bench.summary import RecordError, load_records, main_runs, ok_runs, summary_frame
-from bench.tables.cells import NO_INTERVAL, seed_count, table_notes
+from bench.tables.cells import format_number, seed_count, table_notes
 from bench.tables.render import Table, write_table
 
 NAME = "backbones"
@@ -99,13 +99,13 @@ def backbones_table(means: pd.DataFrame) -> Table:
     averaged = means.groupby(["backbone", "imagenet_top1", "strategy"], sort=False)["accuracy"]
     averaged = averaged.mean().unstack("strategy")[strategies].sort_index(level="imagenet_top1")
     cells = pd.DataFrame(
-        {strategy_label(s): [_percent(v) for v in averaged[s]] for s in strategies},
+        {strategy_label(s): [format_number(v) for v in averaged[s]] for s in strategies},
         index=[f"{b} ({t:.1f})" for b, t in averaged.index])
     cells.index.name = "Backbone (ImageNet top-1 %)"
     cells.loc["Spearman ρ (mean over pairs)"] = [
-        _signed(correlations.loc[s, "rho_mean"]) for s in strategies]
+        format_number(correlations.loc[s, "rho_mean"], 2, signed=True) for s in strategies]
     cells.loc["Spearman ρ per pair: median (ρ > 0)"] = [
-        f"{_signed(correlations.loc[s, 'rho_pairs_median'])} "
+        f"{format_number(correlations.loc[s, 'rho_pairs_median'], 2, signed=True)} "
         f"({correlations.loc[s, 'pairs_positive']}/{correlations.loc[s, 'pairs']})"
         for s in strategies]
     data = means.merge(correlations.reset_index(), on="strategy")
@@ -133,14 +133,6 @@ def _failed_note(means: pd.DataFrame) -> list[str]:
     failed = int((means["n"] - means["n_ok"]).sum())
     return [f"{failed} of {int(means['n'].sum())} runs diverged or failed (summary.csv); "
             "means are over the ok ones."] if failed else []
-
-
-def _percent(value: float) -> str:
-    return NO_INTERVAL if math.isnan(value) else f"{value:.1f}"
-
-
-def _signed(value: float) -> str:
-    return NO_INTERVAL if math.isnan(value) else f"{value:+.2f}".replace("-", "−")
 
 
 def backbones_figure(means: pd.DataFrame) -> Figure:

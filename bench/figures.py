@@ -51,6 +51,7 @@ from bench.summary import (
     synthetic_pairs,
 )
 from bench.summary_file import read_summary
+from bench.tables.cells import format_number
 from bench.tables.paper import ntg_table, source_gain_table
 
 FIGURE_NAMES = ("accuracy", "ntg_heatmap", "source_gain_heatmap", "accuracy_vs_time",
@@ -221,11 +222,11 @@ def _ntg_label(row: pd.Series) -> str:
     r"""Cell text: "+3.2*\n±1.1"; the pairing count where there is no value."""
     if pd.isna(row["ntg_mean_pp"]):
         return f"{int(row['n_paired'])}/{int(row['n_runs'])}\npaired"
-    mean = f"{row['ntg_mean_pp']:+.1f}".replace("-", "−")
+    mean = format_number(row["ntg_mean_pp"], 1, signed=True)
     star = "*" if row["significant"] else ""
     if pd.isna(row["ci_high_pp"]):
         return f"{mean}{star}"
-    return f"{mean}{star}\n±{(row['ci_high_pp'] - row['ci_low_pp']) / 2:.1f}"
+    return f"{mean}{star}\n±{format_number((row['ci_high_pp'] - row['ci_low_pp']) / 2, 1)}"
 
 
 def _log_axis(axis, values: pd.Series) -> None:

@@ -15,7 +15,7 @@ from bench import aggregate, stats
 from bench.presentation import SYNTHETIC_NOTE
 from bench.summary import RUN_SCHEMA, RecordError, summary_frame
 from bench.summary_file import read_summary
-from bench.tables.cells import seed_count
+from bench.tables.cells import format_interval, format_number, seed_count
 from bench.tables.paper import (
     TABLE_NAMES,
     accuracy_table,
@@ -367,6 +367,14 @@ def test_seed_count_gives_one_number_or_the_range():
     assert seed_count([3, 3]) == "n = 3"
     assert seed_count([3, 2, 5, 3]) == "n = 2–5"
     assert seed_count([]) == "n = 0"
+
+
+def test_every_table_number_is_formatted_alike():
+    assert format_number(1234.56) == "1,234.6"
+    assert format_number(0.5, 2, signed=True) == "+0.50"
+    assert format_number(-0.5, 2, signed=True) == "−0.50"  # typographic minus
+    assert format_number(math.nan) == format_number(None) == "—"
+    assert format_interval(stats.Interval(-0.123, -0.198, -0.048, 3), signed=True) == "−12.3 ± 7.5"
 
 
 def test_unlabelled_target_pairs_get_gain_over_source_only_not_ntg():

@@ -25,7 +25,7 @@ from bench.bootstrap import (
 )
 from bench.presentation import strategy_label
 from bench.summary import main_runs, ok_runs, pairs_in, strategies_in
-from bench.tables.cells import NO_INTERVAL, count_note, table_notes
+from bench.tables.cells import count_note, format_number, table_notes
 from bench.tables.render import Table
 
 BASELINE = "scratch"
@@ -66,10 +66,10 @@ def _columns(name: str, value: Estimate) -> dict[str, float]:
 
 def _text(value: float, low: float, high: float, digits: int) -> str:
     """``84.3 [80.1, 88.0]``; the bare value without an interval; ``—`` without a value."""
-    if math.isnan(value):
-        return NO_INTERVAL
-    text = f"{value:.{digits}f}"
-    return text if math.isnan(low) else f"{text} [{low:.{digits}f}, {high:.{digits}f}]"
+    text = format_number(value, digits)
+    if math.isnan(value) or math.isnan(low):
+        return text
+    return f"{text} [{format_number(low, digits)}, {format_number(high, digits)}]"
 
 
 def aggregates_table(summary: pd.DataFrame, baseline: str = BASELINE) -> Table:

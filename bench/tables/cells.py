@@ -14,6 +14,17 @@ from bench.summary import ok_runs
 NO_INTERVAL = "—"
 
 
+def format_number(value: float, digits: int = 1, signed: bool = False) -> str:
+    """``1,234.5`` with ``digits`` decimals, ``+0.50`` with ``signed``; ``—`` without a value.
+
+    Every number a table or figure prints goes through here, so they all read alike.
+    """
+    if pd.isna(value):
+        return NO_INTERVAL
+    # A typographic minus (U+2212), as a paper sets it; LaTeX output maps it to $-$.
+    return f"{value:{'+' if signed else ''},.{digits}f}".replace("-", "−")
+
+
 def format_interval(interval: Interval, scale: float = 100.0, digits: int = 1,
                     signed: bool = False, bare: bool = False) -> str:
     """``84.3 ± 2.1`` (scaled), ``84.3 ± —`` without an interval, ``—`` without a mean.
@@ -22,11 +33,10 @@ def format_interval(interval: Interval, scale: float = 100.0, digits: int = 1,
     """
     if math.isnan(interval.mean):
         return NO_INTERVAL
-    # A typographic minus (U+2212), as a paper sets it; LaTeX output maps it to $-$.
-    mean = f"{interval.mean * scale:{'+' if signed else ''}.{digits}f}".replace("-", "−")
+    mean = format_number(interval.mean * scale, digits, signed)
     if math.isnan(interval.half_width):
         return mean if bare else f"{mean} ± {NO_INTERVAL}"
-    return f"{mean} ± {interval.half_width * scale:.{digits}f}"
+    return f"{mean} ± {format_number(interval.half_width * scale, digits)}"
 
 
 def count_note(k: int, n: int, word: str = "ok") -> str:

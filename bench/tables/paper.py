@@ -35,6 +35,7 @@ from bench.tables.cells import (
     NO_INTERVAL,
     accuracy_cell,
     count_note,
+    format_number,
     seed_count,
     table_notes,
 )
@@ -155,7 +156,7 @@ def overall_rows(data: pd.DataFrame, pairs: list[str], strategies: list[str]) ->
 def _overall_cells(overall: pd.DataFrame, n_pairs: int) -> pd.DataFrame:
     """The table's "Mean" and "Mean rank" rows (strategy labels as columns)."""
     def text(value: float, digits: int, n: int) -> str:
-        return _number(value, digits) + ("" if pd.isna(value) else count_note(n, n_pairs,
+        return format_number(value, digits) + ("" if pd.isna(value) else count_note(n, n_pairs,
                                                                                   "pairs"))
     rows = {"Mean": [text(r.accuracy_mean_pct, 1, r.n_pairs) for r in overall.itertuples()],
             "Mean rank": [text(r.rank, 2, r.n_pairs) for r in overall.itertuples()]}
@@ -316,22 +317,17 @@ def _cost_rows(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _number(value: float, digits: int) -> str:
-    """``1,234.5`` with ``digits`` decimals; NO_INTERVAL for a missing value."""
-    return NO_INTERVAL if pd.isna(value) else f"{value:,.{digits}f}"
-
-
 def cost_table(summary: pd.DataFrame) -> Table:
     """Table 3: what each strategy costs, mean over its ok runs (all pairs and seeds, shots=all)."""
     runs = main_runs(summary)
     data = _cost_rows(runs)
     cells = pd.DataFrame({
         "Runs ok": [f"{r.n_ok}/{r.n_runs}" for r in data.itertuples()],
-        "Train time (s)": [_number(v, 1) for v in data["train_seconds"]],
-        "Images/s": [_number(v, 0) for v in data["images_per_second"]],
-        "Peak host RSS (MiB)": [_number(v, 0) for v in data["peak_host_rss_mib"]],
-        "Peak accel. (MiB)": [_number(v, 0) for v in data["peak_accelerator_mib"]],
-        "Trainable params (M)": [_number(v, 2) for v in data["trainable_params_m"]],
+        "Train time (s)": [format_number(v, 1) for v in data["train_seconds"]],
+        "Images/s": [format_number(v, 0) for v in data["images_per_second"]],
+        "Peak host RSS (MiB)": [format_number(v, 0) for v in data["peak_host_rss_mib"]],
+        "Peak accel. (MiB)": [format_number(v, 0) for v in data["peak_accelerator_mib"]],
+        "Trainable params (M)": [format_number(v, 2) for v in data["trainable_params_m"]],
     }, index=pd.Index([strategy_label(s) for s in data["strategy"]], name="Strategy"))
     devices = ", ".join(sorted(runs["device"].astype(str).unique()))
     synthetic = synthetic_pairs(runs)
