@@ -180,8 +180,8 @@ def _gap_heatmap(summary: pd.DataFrame, data: pd.DataFrame, shown: GapMap) -> Fi
                 linewidths=0.5, linecolor="white", cbar_kws={"label": shown.key})
     ax.set_facecolor("0.88")  # cells without a value show grey, not white (= 0)
     ax.grid(False)
-    _annotate_ntg(ax, values, data.set_index(["pair", "strategy"]).rename(
-        columns={shown.column: "ntg_mean_pp"}), lambda value: cmap((value + limit) / (2 * limit)))
+    _annotate_gaps(ax, values, data.set_index(["pair", "strategy"]), shown.column,
+                   lambda value: cmap((value + limit) / (2 * limit)))
     ax.set_yticks(np.arange(len(pairs)) + 0.5,
                   [pair_label(p, synthetic[p]) for p in pairs], rotation=0)
     ax.set_xticks(np.arange(len(strategies)) + 0.5, [strategy_label(s) for s in strategies],
@@ -193,15 +193,16 @@ def _gap_heatmap(summary: pd.DataFrame, data: pd.DataFrame, shown: GapMap) -> Fi
     return figure
 
 
-def _annotate_ntg(ax: Axes, values: pd.DataFrame, rows: pd.DataFrame,
-                  colour_of: Callable[[float], tuple]) -> None:
+def _annotate_gaps(ax: Axes, values: pd.DataFrame, rows: pd.DataFrame, column: str,
+                   colour_of: Callable[[float], tuple]) -> None:
     """Cell text by hand: bold where significant (Holm's q), and a count where no value.
 
     Args:
         ax: the heat map.
-        values: NTG per pair (rows) x strategy (columns), as drawn.
-        rows: the NTG table's rows, indexed by (pair, strategy).
-        colour_of: NTG -> the cell's RGBA colour, to pick legible text on it.
+        values: the gap per pair (rows) x strategy (columns), as drawn.
+        rows: the gap table's rows, indexed by (pair, strategy).
+        column: the rows' gap column (percentage points), e.g. ``ntg_mean_pp``.
+        colour_of: gap -> the cell's RGBA colour, to pick legible text on it.
     """
     for i, pair in enumerate(values.index):
         for j, strategy in enumerate(values.columns):
@@ -214,15 +215,15 @@ def _annotate_ntg(ax: Axes, values: pd.DataFrame, rows: pd.DataFrame,
                 weight = "bold" if row["significant"] else "normal"
                 red, green, blue, _ = colour_of(value)
                 colour = "white" if 0.2126 * red + 0.7152 * green + 0.0722 * blue < 0.45 else "black"
-            ax.text(j + 0.5, i + 0.5, _ntg_label(row), ha="center", va="center", fontsize=8.5,
+            ax.text(j + 0.5, i + 0.5, _gap_label(row, column), ha="center", va="center", fontsize=8.5,
                     fontweight=weight, color=colour)
 
 
-def _ntg_label(row: pd.Series) -> str:
-    r"""Cell text: "+3.2*\n±1.1"; the pairing count where there is no value."""
-    if pd.isna(row["ntg_mean_pp"]):
+def _gap_label(row: pd.Series, column: str) -> str:
+    r"""Cell text: "+3.2*\n±1.1" from the gap in ``column``; the pairing count without one."""
+    if pd.isna(row[column]):
         return f"{int(row['n_paired'])}/{int(row['n_runs'])}\npaired"
-    mean = format_number(row["ntg_mean_pp"], 1, signed=True)
+    mean = format_number(row[column], 1, signed=True)
     star = "*" if row["significant"] else ""
     if pd.isna(row["ci_high_pp"]):
         return f"{mean}{star}"

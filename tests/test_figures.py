@@ -100,6 +100,19 @@ def test_synthetic_pairs_are_marked(summary):
     assert any("synthetic" in text.get_text() for text in figure.texts)
 
 
+def test_gain_heat_map_shows_the_source_gain_tables_gaps():
+    """The heat map reads each table's own gap column (no renaming to the NTG's)."""
+    records = [make_record("office", s, seed, accuracy=acc, target_labels=False)
+               for s, accs in {"source_only": (0.5, 0.52, 0.51), "dan": (0.6, 0.63, 0.61)}.items()
+               for seed, acc in enumerate(accs)]
+    frame = summary_frame(records)
+    texts = [t.get_text() for t in figures.source_gain_figure(frame).axes[0].texts]
+    assert texts == ["+10.3*\n±1.4"]  # DAN − source only, as the source-gain table has it
+    row = pd.Series({"gap_mean_pp": -1.24, "significant": False, "ci_low_pp": -1.94,
+                     "ci_high_pp": -0.54})
+    assert figures._gap_label(row, "gap_mean_pp") == "−1.2\n±0.7"
+
+
 def test_memory_axis_says_which_memory(summary):
     host = figures.accuracy_vs_memory_figure(summary)
     gpu = summary_frame([make_record("p", s, seed, accelerator=2**30 * (1 + seed))
