@@ -16,6 +16,7 @@ building: its stages must compute exactly what ``forward_features`` computes.
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import importlib
 from collections import OrderedDict
@@ -324,6 +325,20 @@ class Backbone(nn.Module):
         for stage in self.stages[:stop]:
             x = stage(x)
         return x
+
+    def no_weight_decay(self) -> set[str]:
+        """The timm model's ``no_weight_decay()`` names, as this wrapper names those parameters.
+
+        timm lists parameters that take no weight decay (a ViT's ``pos_embed`` and
+        ``cls_token``, a Swin's relative position tables) as fnmatch patterns over the
+        model's own names; the stages hold the same tensors under other names
+        (``stages.0.pos_embed``), so they are found by identity (:mod:`bench.optim`).
+        """
+        model = self._model[0]
+        patterns = getattr(model, "no_weight_decay", set)()
+        exempt = {id(p) for name, p in model.named_parameters()
+                  if any(fnmatch.fnmatch(name, pattern) for pattern in patterns)}
+        return {name for name, p in self.named_parameters() if id(p) in exempt}
 
 
 def create_backbone(name: str, pretrained: bool, resolution: int) -> tuple[Backbone, str | None]:

@@ -68,6 +68,19 @@ def test_the_networks_no_weight_decay_names_take_none(backbone):
                 assert group["weight_decay"] == 0.0
 
 
+def test_a_vits_position_embedding_and_class_token_take_no_weight_decay():
+    """timm's ViT lists pos_embed and cls_token in no_weight_decay(); our Backbone holds
+    them under other names (stages.0.*), and they must still take no decay."""
+    vit = create_backbone("vit_tiny_patch16_224", pretrained=False, resolution=32)[0]
+    strategy, _ = _strategy("full", vit)
+    decay_of = {id(p): g["weight_decay"] for g in param_groups(strategy, WEIGHT_DECAY)
+                for p in g["params"]}
+    named = dict(strategy.network.named_parameters())
+    assert decay_of[id(named["backbone.stages.0.pos_embed"])] == 0.0
+    assert decay_of[id(named["backbone.stages.0.cls_token"])] == 0.0
+    assert decay_of[id(named["backbone.stages.0.patch_embed.proj.weight"])] == WEIGHT_DECAY
+
+
 def test_weight_decay_zero_decays_nothing(backbone):
     strategy, _ = _strategy("full", backbone)
     assert {g["weight_decay"] for g in param_groups(strategy, 0.0)} == {0.0}
