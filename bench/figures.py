@@ -52,7 +52,7 @@ from bench.summary import (
 )
 from bench.summary_file import read_summary
 from bench.tables.cells import format_number
-from bench.tables.paper import ntg_table, source_gain_table
+from bench.tables.paper import mark_label_space, ntg_table, source_gain_table
 
 FIGURE_NAMES = ("accuracy", "ntg_heatmap", "source_gain_heatmap", "accuracy_vs_time",
                 "accuracy_vs_memory", "data_efficiency", "critical_difference")
@@ -76,6 +76,21 @@ def _yerr(rows: pd.DataFrame) -> np.ndarray:
     return np.nan_to_num(np.vstack([rows["mean"] - rows["low"], rows["high"] - rows["mean"]]))
 
 
+def _label_space_marks(runs: pd.DataFrame, cells: pd.DataFrame) -> tuple[pd.Series, str]:
+    """The ‡ of each (pair, strategy) row of ``cells`` ("" where none), and the note's text.
+
+    The tables' rule (:func:`bench.tables.paper.mark_label_space`: DAN on a pair whose
+    label spaces differ), asked about blank cells: the ones it marks are the ones it fills.
+    """
+    marked, notes = mark_label_space(runs, cells[["pair", "strategy"]].assign(text=""))
+    return marked["text"].str.strip().set_axis(cells.index), " ".join(notes)
+
+
+def _with(note: str, more: str) -> str:
+    """A figure's note and, where there is one, the ‡ note after it."""
+    return f"{note} {more}" if more else note
+
+
 # ---------------------------------------------------------------------------- figures
 
 
@@ -88,6 +103,7 @@ def accuracy_figure(summary: pd.DataFrame) -> Figure:
     runs = main_runs(summary)
     grid = small_multiples(runs, sharex=True, sharey=True)
     cells = _summaries(runs, "")
+    cells["mark"], label_space_note = _label_space_marks(runs, cells)
     for ax, pair in grid.panels():
         rows = cells[cells["pair"] == pair].set_index("strategy").reindex(grid.strategies)
         _bars(ax, rows, grid.strategies, grid.colours)
@@ -99,13 +115,13 @@ def accuracy_figure(summary: pd.DataFrame) -> Figure:
     first.set_yticks(np.arange(len(grid.strategies)),
                      [strategy_label(s) for s in grid.strategies])
     first.set_ylim(len(grid.strategies) - 0.5, -0.5)  # shared: the first strategy on top
-    return grid.finish(runs, "Bars: mean over seeds; whiskers: 95% t-interval; dots: seeds; "
-                       "dotted: chance (1 / classes).", marker=None, xlabel=ACCURACY_LABEL,
-                       ylabel=None)
+    return grid.finish(runs, _with("Bars: mean over seeds; whiskers: 95% t-interval; dots: "
+                                    "seeds; dotted: chance (1 / classes).", label_space_note),
+                       marker=None, xlabel=ACCURACY_LABEL, ylabel=None)
 
 
 def _bars(ax: Axes, rows: pd.DataFrame, strategies: list[str], colours: dict[str, str]) -> None:
-    """A bar per strategy (mean), 95% CI whiskers, a dot per seed, "k/n ok" where runs failed."""
+    """A bar per strategy (mean), 95% CI whiskers, a dot per seed; at its foot ‡ and "k/n ok"."""
     y = np.arange(len(strategies))
     ax.barh(y, rows["mean"].fillna(0), color=[colours[s] for s in strategies], height=0.75)
     present = rows["mean"].notna().to_numpy()
@@ -118,9 +134,12 @@ def _bars(ax: Axes, rows: pd.DataFrame, strategies: list[str], colours: dict[str
             ax.scatter(values, i + np.asarray(jitter), s=7, color="0.1", zorder=3,
                        linewidths=0)
         n, n_ok = rows.loc[strategy, "n"], rows.loc[strategy, "n_ok"]
-        if not pd.isna(n) and n_ok < n:
-            ax.annotate(f"{int(n_ok)}/{int(n)} ok", (2, i), ha="left", va="center",
-                        fontsize=8)
+        # At the bar's foot, next to the strategy's name on the axis: "DAN  ‡ 2/3 ok".
+        foot = [rows.loc[strategy, "mark"] if not pd.isna(n) else "",
+                f"{int(n_ok)}/{int(n)} ok" if not pd.isna(n) and n_ok < n else ""]
+        if any(foot):
+            ax.annotate(" ".join(filter(None, foot)), (2, i), ha="left", va="center",
+                        fontsize=9)
 
 
 @dataclass(frozen=True)
@@ -180,8 +199,9 @@ def _gap_heatmap(summary: pd.DataFrame, data: pd.DataFrame, shown: GapMap) -> Fi
                 linewidths=0.5, linecolor="white", cbar_kws={"label": shown.key})
     ax.set_facecolor("0.88")  # cells without a value show grey, not white (= 0)
     ax.grid(False)
-    _annotate_gaps(ax, values, data.set_index(["pair", "strategy"]), shown.column,
-                   lambda value: cmap((value + limit) / (2 * limit)))
+    marks, label_space_note = _label_space_marks(runs, data)
+    _annotate_gaps(ax, values, data.assign(mark=marks).set_index(["pair", "strategy"]),
+                   shown.column, lambda value: cmap((value + limit) / (2 * limit)))
     ax.set_yticks(np.arange(len(pairs)) + 0.5,
                   [pair_label(p, synthetic[p]) for p in pairs], rotation=0)
     ax.set_xticks(np.arange(len(strategies)) + 0.5, [strategy_label(s) for s in strategies],
@@ -189,7 +209,7 @@ def _gap_heatmap(summary: pd.DataFrame, data: pd.DataFrame, shown: GapMap) -> Fi
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.tick_params(length=0)
-    add_note(figure, runs[runs["pair"].isin(pairs)], shown.note)
+    add_note(figure, runs[runs["pair"].isin(pairs)], _with(shown.note, label_space_note))
     return figure
 
 
@@ -200,7 +220,7 @@ def _annotate_gaps(ax: Axes, values: pd.DataFrame, rows: pd.DataFrame, column: s
     Args:
         ax: the heat map.
         values: the gap per pair (rows) x strategy (columns), as drawn.
-        rows: the gap table's rows, indexed by (pair, strategy).
+        rows: the gap table's rows, indexed by (pair, strategy), with their ‡ (``mark``).
         column: the rows' gap column (percentage points), e.g. ``ntg_mean_pp``.
         colour_of: gap -> the cell's RGBA colour, to pick legible text on it.
     """
@@ -220,14 +240,14 @@ def _annotate_gaps(ax: Axes, values: pd.DataFrame, rows: pd.DataFrame, column: s
 
 
 def _gap_label(row: pd.Series, column: str) -> str:
-    r"""Cell text: "+3.2*\n±1.1" from the gap in ``column``; the pairing count without one."""
+    r"""Cell text: "+3.2*‡\n±1.1" from the gap in ``column``; the pairing count without one."""
+    mark = row.get("mark", "")
     if pd.isna(row[column]):
-        return f"{int(row['n_paired'])}/{int(row['n_runs'])}\npaired"
-    mean = format_number(row[column], 1, signed=True)
-    star = "*" if row["significant"] else ""
+        return f"{int(row['n_paired'])}/{int(row['n_runs'])}{mark}\npaired"
+    first = format_number(row[column], 1, signed=True) + ("*" if row["significant"] else "") + mark
     if pd.isna(row["ci_high_pp"]):
-        return f"{mean}{star}"
-    return f"{mean}{star}\n±{format_number((row['ci_high_pp'] - row['ci_low_pp']) / 2, 1)}"
+        return first
+    return f"{first}\n±{format_number((row['ci_high_pp'] - row['ci_low_pp']) / 2, 1)}"
 
 
 def _log_axis(axis, values: pd.Series) -> None:
@@ -319,23 +339,30 @@ def data_efficiency_figure(summary: pd.DataFrame) -> Figure:
     shots = sorted(s for s in runs["shots"].unique() if s != "all")
     all_x = shots[-1] * 3.0
     grid = small_multiples(runs, sharex=True, sharey=True)
+    cells = runs[["pair", "strategy"]].drop_duplicates()
+    marks, label_space_note = _label_space_marks(runs, cells)
+    mark_of = marks.set_axis(pd.MultiIndex.from_frame(cells))
     for ax, pair in grid.panels():
         for strategy in grid.strategies:
             group = runs[(runs["pair"] == pair) & (runs["strategy"] == strategy)]
             if not group.empty:
-                _budget_curve(ax, group, all_x, grid.colours[strategy])
+                _budget_curve(ax, group, all_x, grid.colours[strategy], mark_of[pair, strategy])
         chance_line(ax, runs[runs["pair"] == pair])
         ax.set_xscale("log")
         ax.set_xticks([*shots, all_x], [*map(str, shots), "all"])
         ax.minorticks_off()
         ax.set_ylim(0, 100)
-    return grid.finish(runs, "Mean over seeds with 95% t-intervals; all: the whole training "
-                       "split (dotted segment: not to scale); grey dotted: chance (1 / classes).",
+    return grid.finish(runs, _with("Mean over seeds with 95% t-intervals; all: the whole "
+                                    "training split (dotted segment: not to scale); grey "
+                                    "dotted: chance (1 / classes).", label_space_note),
                        xlabel="Labelled training examples per class")
 
 
-def _budget_curve(ax: Axes, group: pd.DataFrame, all_x: float, colour: str) -> None:
-    """One strategy's accuracy per budget: a line over the limited budgets, dotted to `all`."""
+def _budget_curve(ax: Axes, group: pd.DataFrame, all_x: float, colour: str, mark: str) -> None:
+    """One strategy's accuracy per budget: a line over the limited budgets, dotted to `all`.
+
+    ``mark`` (‡ or "") is written by the curve's last point.
+    """
     points = []
     for budget, cell in group.groupby("shots", sort=False):
         interval = mean_interval(ok_runs(cell)["accuracy"])
@@ -350,6 +377,10 @@ def _budget_curve(ax: Axes, group: pd.DataFrame, all_x: float, colour: str) -> N
                 color=colour, linewidth=1.2, linestyle=":")
     ax.errorbar(points["x"], points["mean"], yerr=_yerr(points), fmt="o", markersize=4,
                 color=colour, elinewidth=1, capsize=2)
+    if mark and len(points):
+        ax.annotate(mark, (points["x"].iloc[-1], points["mean"].iloc[-1]), xytext=(5, 0),
+                    textcoords="offset points", va="center", fontsize=9, color=colour,
+                    fontweight="bold")
 
 
 def tuning_spread_figure(summary: pd.DataFrame) -> Figure:

@@ -113,6 +113,61 @@ def test_gain_heat_map_shows_the_source_gain_tables_gaps():
     assert figures._gap_label(row, "gap_mean_pp") == "−1.2\n±0.7"
 
 
+def _label_space_summary(shared_elsewhere: bool = True) -> pd.DataFrame:
+    """imagenet-digits: label spaces differ (DAN without its logit term); office: shared."""
+    records = []
+    for pair, shared in (("imagenet-digits", False), ("office", True)):
+        for strategy in ("scratch", "full", "dan"):
+            for seed in (0, 1):
+                for shots in (None, 5):
+                    record = make_record(pair, strategy, seed, shots=shots)
+                    record["data"]["shared_label_space"] = shared or not shared_elsewhere
+                    records.append(record)
+    return summary_frame(records)
+
+
+def _panel_texts(figure, title: str) -> list[str]:
+    ax = next(ax for ax in figure.axes if ax.get_title().replace("\n", "") == title)
+    return [text.get_text() for text in ax.texts]
+
+
+def _notes(figure) -> list[str]:
+    """The figure's own texts: its footnote (an Annotation under a legend, else a Text)."""
+    return [" ".join(a.get_text().split())  # unwrapped
+            for a in [*figure.texts, *figure.artists] if hasattr(a, "get_text")]
+
+
+def test_dan_is_marked_where_the_label_spaces_differ_in_every_per_pair_figure():
+    """Issue 15: ‡ on DAN where source and target label spaces differ, as the tables do."""
+    summary = _label_space_summary()
+    accuracy = figures.accuracy_figure(summary)
+    assert _panel_texts(accuracy, "imagenet-digits") == ["‡"]
+    assert _panel_texts(accuracy, "office") == []
+    dan_row = strategies_in(main_runs(summary)).index("dan")
+    ax = next(ax for ax in accuracy.axes if ax.get_title() == "imagenet-digits")
+    assert ax.texts[0].xy[1] == dan_row  # at the foot of DAN's bar
+    ntg = figures.ntg_figure(summary).axes[0]
+    first_lines = {(round(t.get_position()[1] - 0.5), round(t.get_position()[0] - 0.5)):
+                   t.get_text().split("\n")[0] for t in ntg.texts}
+    strategies = [t.get_text() for t in ntg.get_xticklabels()]
+    dan, full = strategies.index("DAN"), strategies.index("Full FT")
+    assert first_lines[0, dan].endswith("‡") and not first_lines[1, dan].endswith("‡")
+    assert not first_lines[0, full].endswith("‡")
+    efficiency = figures.data_efficiency_figure(summary)
+    assert _panel_texts(efficiency, "imagenet-digits") == ["‡"]
+    assert _panel_texts(efficiency, "office") == []
+    for figure in (accuracy, figures.ntg_figure(summary), efficiency):
+        assert sum("‡ source and target do not share" in note for note in _notes(figure)) == 1
+
+
+def test_no_label_space_mark_where_every_pair_shares_its_labels():
+    summary = _label_space_summary(shared_elsewhere=False)
+    for build in (figures.accuracy_figure, figures.ntg_figure, figures.data_efficiency_figure):
+        figure = build(summary)
+        assert not any("‡" in t.get_text() for ax in figure.axes for t in ax.texts)
+        assert not any("‡" in note for note in _notes(figure))
+
+
 def test_memory_axis_says_which_memory(summary):
     host = figures.accuracy_vs_memory_figure(summary)
     gpu = summary_frame([make_record("p", s, seed, accelerator=2**30 * (1 + seed))
