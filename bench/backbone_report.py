@@ -24,10 +24,11 @@ from matplotlib.figure import Figure
 from scipy.stats import spearmanr
 
 from bench.plotting import save, set_style, small_multiples
-from bench.presentation import strategy_label
+from bench.presentation import LABEL_SPACE_NOTE, strategy_label
 from bench.stats import mean_interval
 from bench.summary import RecordError, load_records, main_runs, ok_runs, summary_frame
 from bench.tables.cells import format_number, seed_count, table_notes
+from bench.tables.paper import label_space_marks
 from bench.tables.render import Table, write_table
 
 NAME = "backbones"
@@ -50,7 +51,11 @@ def backbone_runs(summary: pd.DataFrame, top1: dict[str, float]) -> pd.DataFrame
 
 
 def pair_means(runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per (backbone, pair, strategy): mean accuracy (%) over ok seeds, counts."""
+    """One row per (backbone, pair, strategy): mean accuracy (%) over ok seeds, counts.
+
+    ``mark`` is the cell's ‡ ("" where none): any strategy may be swept on the backbone
+    axis, DAN included, and DAN where the label spaces differ is marked as everywhere.
+    """
     rows = []
     keys = ["backbone", "imagenet_top1", "pair", "strategy"]
     for key, group in runs.groupby(keys, sort=False):
@@ -59,7 +64,8 @@ def pair_means(runs: pd.DataFrame) -> pd.DataFrame:
                      "low": interval.low * 100, "high": interval.high * 100,
                      "n_ok": len(ok_runs(group)), "n": len(group),
                      "synthetic": bool(group["synthetic"].astype(bool).any())})
-    return pd.DataFrame(rows)
+    means = pd.DataFrame(rows)
+    return means.assign(mark=label_space_marks(runs, means)[0])
 
 
 def rank_correlations(means: pd.DataFrame) -> pd.DataFrame:
@@ -98,8 +104,11 @@ def backbones_table(means: pd.DataFrame) -> Table:
     correlations = rank_correlations(means).set_index("strategy")
     averaged = means.groupby(["backbone", "imagenet_top1", "strategy"], sort=False)["accuracy"]
     averaged = averaged.mean().unstack("strategy")[strategies].sort_index(level="imagenet_top1")
+    # ‡ on a mean over pairs when one of the pairs is marked (LABEL_SPACE_OVER_PAIRS).
+    marked = means.groupby("strategy", sort=False)["mark"].max()  # "‡" > ""
     cells = pd.DataFrame(
-        {strategy_label(s): [format_number(v) for v in averaged[s]] for s in strategies},
+        {strategy_label(s): [format_number(v) + (f" {marked[s]}" if marked[s] else "")
+                             for v in averaged[s]] for s in strategies},
         index=[f"{b} ({t:.1f})" for b, t in averaged.index])
     cells.index.name = "Backbone (ImageNet top-1 %)"
     cells.loc["Spearman ρ (mean over pairs)"] = [
@@ -124,8 +133,17 @@ def _notes(means: pd.DataFrame) -> list[str]:
         f"with {backbones} models the smallest possible permutation p-value is "
         f"1/{math.factorial(backbones)}, so ρ describes the ordering and is not a test.",
         *_failed_note(means),
+        *_label_space_notes(means, LABEL_SPACE_OVER_PAIRS),
         *table_notes(means, counted=False),
     ]
+
+
+LABEL_SPACE_OVER_PAIRS = "In this table ‡ marks a mean over pairs that includes such a pair."
+
+
+def _label_space_notes(means: pd.DataFrame, scope: str) -> list[str]:
+    """The ‡ note (:data:`bench.presentation.LABEL_SPACE_NOTE`) where a cell is marked."""
+    return [f"{LABEL_SPACE_NOTE} {scope}".rstrip()] if means["mark"].astype(bool).any() else []
 
 
 def _failed_note(means: pd.DataFrame) -> list[str]:
@@ -145,9 +163,14 @@ def backbones_figure(means: pd.DataFrame) -> Figure:
                                             cell["high"] - cell["accuracy"]]))
             ax.errorbar(cell["imagenet_top1"], cell["accuracy"], yerr=yerr, marker="o",
                         markersize=4, linewidth=1, capsize=2, color=grid.colours[strategy])
-    return grid.finish(means, "One point per backbone: mean over seeds, whiskers 95% "
-                       "t-interval; lines join the backbones of one strategy.",
-                       xlabel="ImageNet-1k top-1 of the source model (%)")
+            if cell["mark"].iloc[-1]:  # by the line's last point, as data_efficiency does
+                ax.annotate(cell["mark"].iloc[-1], (cell["imagenet_top1"].iloc[-1],
+                                                    cell["accuracy"].iloc[-1]),
+                            xytext=(5, 0), textcoords="offset points", va="center",
+                            fontsize=9, color=grid.colours[strategy], fontweight="bold")
+    note = " ".join(["One point per backbone: mean over seeds, whiskers 95% t-interval; lines "
+                     "join the backbones of one strategy.", *_label_space_notes(means, "")])
+    return grid.finish(means, note, xlabel="ImageNet-1k top-1 of the source model (%)")
 
 
 def report_main(records: list[str | Path], out_dir: str | Path,

@@ -52,7 +52,7 @@ from bench.summary import (
 )
 from bench.summary_file import read_summary
 from bench.tables.cells import format_number
-from bench.tables.paper import mark_label_space, ntg_table, source_gain_table
+from bench.tables.paper import label_space_marks, ntg_table, source_gain_table
 
 FIGURE_NAMES = ("accuracy", "ntg_heatmap", "source_gain_heatmap", "accuracy_vs_time",
                 "accuracy_vs_memory", "data_efficiency", "critical_difference")
@@ -79,11 +79,11 @@ def _yerr(rows: pd.DataFrame) -> np.ndarray:
 def _label_space_marks(runs: pd.DataFrame, cells: pd.DataFrame) -> tuple[pd.Series, str]:
     """The ‡ of each (pair, strategy) row of ``cells`` ("" where none), and the note's text.
 
-    The tables' rule (:func:`bench.tables.paper.mark_label_space`: DAN on a pair whose
-    label spaces differ), asked about blank cells: the ones it marks are the ones it fills.
+    The tables' rule (:func:`bench.tables.paper.label_space_marks`: DAN on a pair whose
+    label spaces differ).
     """
-    marked, notes = mark_label_space(runs, cells[["pair", "strategy"]].assign(text=""))
-    return marked["text"].str.strip().set_axis(cells.index), " ".join(notes)
+    marks, notes = label_space_marks(runs, cells)
+    return marks, " ".join(notes)
 
 
 def _with(note: str, more: str) -> str:

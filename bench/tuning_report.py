@@ -34,9 +34,11 @@ from bench.tables.cells import (
     NO_INTERVAL,
     accuracy_cell,
     format_interval,
+    format_number,
     seed_count,
     table_notes,
 )
+from bench.tables.paper import label_space_marks
 from bench.tables.render import Table, write_table
 from bench.tables.significance import bold_note, significance_marks
 from bench.tuning import SIGNIFICANT_DIGITS
@@ -144,27 +146,30 @@ def _selected_row(document: dict, synthetic: dict[str, bool]) -> dict:
                     key=lambda item: (not item[0].startswith("train."), item[0])))}
 
 
-def selected_table(selections: list[dict], synthetic: dict[str, bool]) -> Table:
+def selected_table(selections: list[dict], summary: pd.DataFrame) -> Table:
     """Selected hyper-parameters per pair x strategy.
 
     Each row: the selected trial (``default`` marks trial 0), its validation accuracy (%)
-    and its values.
+    and its values; ‡ on the accuracy of DAN where the label spaces differ.
 
     Args:
         selections: the selection documents, one per pair and strategy.
-        synthetic: pair -> synthetic, for the † mark.
+        summary: the tuning summary (:func:`tuning_summary`): which pairs are synthetic
+            (the † mark) and which do not share a label space (the ‡ mark).
     """
+    synthetic = synthetic_pairs(summary)
     data = pd.DataFrame([_selected_row(document, synthetic) for document in selections])
     data = data.assign(_pair=data["pair"].map(list(dict.fromkeys(data["pair"])).index),
                        _strategy=data["strategy"].map(strategy_rank))
     data = data.sort_values(["_pair", "_strategy"]).drop(columns=["_pair", "_strategy"])
     index = pd.Index([pair_strategy_label(r.pair, r.synthetic, r.strategy)
                       for r in data.itertuples()], name="Pair / strategy")
+    marks, label_space_notes = label_space_marks(summary, data)
     cells = pd.DataFrame({
         "Trial": [("0 (default)" if r.trial == 0 else str(r.trial)) + f" of {r.n_trials}"
                   for r in data.itertuples()],
-        "Val. acc. (%)": [NO_INTERVAL if pd.isna(v) else f"{v:.1f}"
-                          for v in data["val_accuracy_pct"]],
+        "Val. acc. (%)": _with_marks([format_number(v) for v in data["val_accuracy_pct"]],
+                                     marks),
         "Selected hyper-parameters": list(data["hparams_text"]),
     }, index=index)
     notes = ["The trial with the best validation accuracy of N trials per pair and strategy "
@@ -172,10 +177,15 @@ def selected_table(selections: list[dict], synthetic: dict[str, bool]) -> Table:
              "search space, docs/TUNING.md), every trial trained at selection seed "
              f"{seeds_text(selection_seeds(selections))} (tuning.selection_seed), which no "
              "reported result uses; ties go to the lower trial. Test metrics are never read.",
-             *table_notes(data, counted=False)]
+             *label_space_notes, *table_notes(data, counted=False)]
     return Table("tuning_selected", "Selected hyper-parameters by pair and strategy",
                  data.drop(columns=["hparams_text"]).round(6), cells,
                  pd.DataFrame(False, index=cells.index, columns=cells.columns), notes)
+
+
+def _with_marks(texts, marks: pd.Series) -> list[str]:
+    """Each text with its row's ‡ (:func:`bench.tables.paper.label_space_marks`) after it."""
+    return [f"{text} {mark}" if mark else text for text, mark in zip(texts, marks, strict=True)]
 
 
 def _ranks(means: pd.Series) -> pd.Series:
@@ -237,13 +247,19 @@ def _rank_text(row) -> str:
     return f"{ranks[0]} → {ranks[1]}"
 
 
-def _default_vs_tuned_cells(data: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The table's display cells and which are bold (:func:`_bold_columns`)."""
+def _default_vs_tuned_cells(data: pd.DataFrame,
+                            marks: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The table's display cells and which are bold (:func:`_bold_columns`).
+
+    ``marks``: each row's ‡ (:func:`bench.tables.paper.label_space_marks`), set after
+    its three numbers.
+    """
     index = pd.Index([pair_strategy_label(r.pair, r.synthetic, r.strategy)
                       for r in data.itertuples()], name="Pair / strategy")
     cells = pd.DataFrame({
-        "Default (%)": list(data["default_text"]), "Tuned (%)": list(data["tuned_text"]),
-        "Tuned − default (pp)": list(data["diff_text"]),
+        "Default (%)": _with_marks(data["default_text"], marks),
+        "Tuned (%)": _with_marks(data["tuned_text"], marks),
+        "Tuned − default (pp)": _with_marks(data["diff_text"], marks),
         "Rank (default → tuned)": [_rank_text(r) for r in data.itertuples()],
     }, index=index)
     bold = pd.DataFrame(False, index=index, columns=cells.columns)
@@ -279,7 +295,8 @@ def default_vs_tuned_table(default: pd.DataFrame, tuned: pd.DataFrame,
     data["rank_default"] = data.groupby("pair", sort=False)["default_mean_pct"].transform(_ranks)
     data["rank_tuned"] = data.groupby("pair", sort=False)["tuned_mean_pct"].transform(_ranks)
     data = _bold_columns(data, default, tuned)
-    cells, bold = _default_vs_tuned_cells(data)
+    marks, label_space_notes = label_space_marks(pd.concat([default, tuned]), data)
+    cells, bold = _default_vs_tuned_cells(data, marks)
     counted = bool(((data["n_default_ok"] < data["n_default"])
                     | (data["n_tuned_ok"] < data["n_tuned"])).any())
     notes = [f"Top-1 accuracy (%) on the target test set, mean ± half-width of the 95% "
@@ -289,7 +306,8 @@ def default_vs_tuned_table(default: pd.DataFrame, tuned: pd.DataFrame,
              f"seed {seeds_text(selecting)} (tuning.selection_seed): every tuned result is a "
              f"fresh run, none the trial that selected it. Tuned − default: paired by seed, in "
              f"percentage points. Rank: place of the strategy within its pair (1 = best).",
-             bold_note(seeds, "per pair, in each column"), *table_notes(data, counted)]
+             bold_note(seeds, "per pair, in each column"), *label_space_notes,
+             *table_notes(data, counted)]
     tidy = data.drop(columns=["default_text", "tuned_text", "diff_text"])
     tidy = tidy.round({c: 4 for c in tidy.columns if not c.startswith("p_vs_best")})
     return Table("accuracy_default_vs_tuned",
@@ -317,7 +335,7 @@ def report_main(selected: list[str], tuned: list[str], default: list[str],
     summary = tuning_summary(selections, tuned_records)
     tuned_frame = summary[summary["tuning_kind"] == "tuned"]
     # Both tables before any file, so runs that cannot be compared write nothing.
-    tables = (selected_table(selections, synthetic_pairs(summary)),
+    tables = (selected_table(selections, summary),
               default_vs_tuned_table(summary_frame(load_records(default)), tuned_frame,
                                      selection_seeds(selections)))
     summary_path = out_dir / "summary.csv"

@@ -23,6 +23,7 @@ from bench.tables.paper import (
     cost_table,
     data_efficiency_table,
     ntg_table,
+    source_gain_table,
 )
 from bench.tables.render import latex
 
@@ -393,15 +394,48 @@ def test_unlabelled_target_pairs_get_gain_over_source_only_not_ntg():
     assert gain.cells.loc["office", "Scratch"].startswith("−20.0")
 
 
-def test_dan_cells_marked_where_the_label_spaces_differ():
+def label_space_records(target_labels: bool = True, shared_elsewhere: bool = True) -> list[dict]:
+    """photos-flowers: label spaces differ (DAN without its logit term); office: shared.
+
+    Scratch, source only, Full FT and DAN at two seeds, on all target data and at 5 shots.
+    With ``shared_elsewhere`` False, both pairs share their label space.
+    """
     records = []
     for pair, shared in (("photos-flowers", False), ("office", True)):
-        for strategy in ("dan", "source_only"):
-            record = make_record(pair, strategy, 0)
-            record["data"]["shared_label_space"] = shared
-            records.append(record)
-    table = accuracy_table(_summary(records))
-    assert table.cells.loc["photos-flowers", "DAN"].endswith("‡")
-    assert not table.cells.loc["office", "DAN"].endswith("‡")
-    assert not table.cells.loc["photos-flowers", "Source only"].endswith("‡")
-    assert any(note.startswith("‡") for note in table.notes)
+        for strategy in ("scratch", "source_only", "full", "dan"):
+            for seed in (0, 1):
+                for shots in (None, 5):
+                    record = make_record(pair, strategy, seed, shots=shots,
+                                         target_labels=target_labels)
+                    record["data"]["shared_label_space"] = shared or not shared_elsewhere
+                    records.append(record)
+    return records
+
+
+LABEL_SPACE_TABLES = {"accuracy": (accuracy_table, True), "ntg": (ntg_table, True),
+                      "source_gain": (source_gain_table, False),
+                      "data_efficiency": (data_efficiency_table, True)}
+
+
+@pytest.mark.parametrize("name", LABEL_SPACE_TABLES)
+def test_dan_cells_marked_where_the_label_spaces_differ(name):
+    """Issue 15: every table marks DAN ‡ on pairs whose label spaces differ, with the note,
+    in each rendering; no other strategy, no pair that shares its labels."""
+    build, target_labels = LABEL_SPACE_TABLES[name]
+    table = build(_summary(label_space_records(target_labels)))
+    marked = table.cells.map(lambda text: text.endswith(" ‡"))
+    if name == "data_efficiency":  # rows "pair / strategy", a column per budget
+        expected = [[row == "photos-flowers / DAN"] * marked.shape[1] for row in marked.index]
+    else:  # rows pairs (then Mean, Mean rank: not marked), columns strategies
+        expected = [[row == "photos-flowers" and column == "DAN" for column in marked.columns]
+                    for row in marked.index]
+    assert marked.to_numpy().any() and marked.to_numpy().tolist() == expected
+    assert sum(note.startswith("‡ source and target do not share") for note in table.notes) == 1
+    rendered = {"md": table.to_markdown(), "html": table.to_html(),
+                "tex": table.to_latex(), "siunitx": table.to_latex("siunitx")}
+    assert all("‡ source and target" in rendered[k] for k in ("md", "html"))
+    assert all("\\textsuperscript{\\ddag} source and target" in rendered[k]
+               for k in ("tex", "siunitx"))
+    unmarked = build(_summary(label_space_records(target_labels, shared_elsewhere=False)))
+    assert not unmarked.cells.map(lambda text: "‡" in text).to_numpy().any()
+    assert not any("‡" in note for note in unmarked.notes)

@@ -8,10 +8,10 @@ import subprocess
 
 import pandas as pd
 import pytest
-from test_aggregate import sweep_records
+from test_aggregate import label_space_records, sweep_records
 
 from bench.summary import summary_frame
-from bench.tables.paper import build_tables
+from bench.tables.paper import build_tables, ntg_table
 from bench.tables.render import LATEX_STYLES, Table
 
 VARIANTS = [(style, transpose) for style in LATEX_STYLES for transpose in (False, True)]
@@ -65,10 +65,24 @@ def test_latex_layout(style, transpose):
         assert ("& 6/6" if transpose else "& {6/6}") in text  # braced in an S column only
 
 
+def _marked_table() -> Table:
+    """The NTG table with DAN marked ‡ on a pair whose label spaces differ."""
+    table = ntg_table(summary_frame(label_space_records()))
+    table.name = "marked"
+    return table
+
+
+def test_label_space_mark_is_set_after_the_number_in_an_s_column():
+    text = _marked_table().to_latex("siunitx")
+    assert "table-space-text-post={ \\textsuperscript{\\ddag}}" in text
+    assert re.search(r"& -?\d+\.\d \\pm \d+\.\d\{ \\textsuperscript\{\\ddag\}\} \\\\", text)
+
+
 @pytest.mark.skipif(not shutil.which("pdflatex"), reason="no pdflatex")
 @pytest.mark.parametrize(("style", "transpose"), VARIANTS)
 def test_latex_compiles(style, transpose, tables, tmp_path):
     body = "\n".join(f"\\begin{{table*}}\\input{{{t.name}}}\\end{{table*}}" for t in tables)
+    tables = [*tables, _marked_table()]
     for table in [*tables, _special_table()]:
         (tmp_path / f"{table.name}.tex").write_text(table.to_latex(style, transpose))
     (tmp_path / "paper.tex").write_text(

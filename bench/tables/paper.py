@@ -199,8 +199,16 @@ def accuracy_table(summary: pd.DataFrame) -> Table:
 def mark_label_space(runs: pd.DataFrame, data: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """Mark ‡ the cells of a strategy that needs a shared label space on pairs without one.
 
-    Returns ``data`` with the marks in ``text`` and a ``shared_label_space`` column (from
-    the records' ``data.shared_label_space``; True where not recorded), and the note.
+    Every table and figure marks by this rule (issue 15: DAN where source and target
+    label spaces differ is MK-MMD on the adapted layers only, no logit term).
+
+    Args:
+        runs: the runs behind ``data``, with their ``data_shared_label_space``.
+        data: rows with ``pair``, ``strategy`` and the display ``text``.
+
+    Returns:
+        ``data`` with the marks in ``text`` and a ``shared_label_space`` column (from
+        the records' ``data.shared_label_space``; True where not recorded), and the note.
     """
     if "data_shared_label_space" not in runs.columns:
         return data.assign(shared_label_space=True), []
@@ -210,6 +218,16 @@ def mark_label_space(runs: pd.DataFrame, data: pd.DataFrame) -> tuple[pd.DataFra
     marked = ~data["shared_label_space"] & data["strategy"].map(needs_shared_labels)
     data.loc[marked, "text"] = data.loc[marked, "text"] + f" {LABEL_SPACE_MARK}"
     return data, [LABEL_SPACE_NOTE] if marked.any() else []
+
+
+def label_space_marks(runs: pd.DataFrame, rows: pd.DataFrame) -> tuple[pd.Series, list[str]]:
+    """The ‡ of each (pair, strategy) row of ``rows`` ("" where none), and the note.
+
+    :func:`mark_label_space` asked about blank cells (the ones it marks are the ones it
+    fills), for a table or figure that puts the mark somewhere other than one text.
+    """
+    marked, notes = mark_label_space(runs, rows[["pair", "strategy"]].assign(text=""))
+    return marked["text"].str.strip().set_axis(rows.index), notes
 
 
 # The NTG table's names for gap_rows' columns (ntg.csv, the heat map).
@@ -285,7 +303,7 @@ def _gap_table(runs: pd.DataFrame, baseline: str, worse: bool,
         notes = [f"Empty: it needs pairs of this protocol with {strategy_label(baseline)} runs "
                  "and at least one other strategy, both ok, on the same seeds."]
     else:
-        data = holm_marks(data)
+        data, label_space_notes = mark_label_space(runs, holm_marks(data))
         cells = _grid(data, pairs, strategies, "text", row_labels)
         flags = data.assign(flag=data["significant"].astype(float))
         bold = _grid(flags, pairs, strategies, "flag", row_labels, fill=np.nan) == 1.0
@@ -293,7 +311,8 @@ def _gap_table(runs: pd.DataFrame, baseline: str, worse: bool,
                  f"(k/n paired): only k of n seeds have both this strategy's and "
                  f"{strategy_label(baseline)}'s run ok."
                  if (data["n_paired"] < data["n_runs"]).any() else "",
-                 seeds_only_note(runs), *(table_notes(runs, counted=False) if len(runs) else [])]
+                 seeds_only_note(runs), *label_space_notes,
+                 *(table_notes(runs, counted=False) if len(runs) else [])]
     cells.index.name = "Pair"
     return _tidy(data), cells, bold, [n for n in notes if n]
 
@@ -357,6 +376,7 @@ def data_efficiency_table(summary: pd.DataFrame) -> Table:
     budgets, runs = data_efficiency_runs(summary)
     synthetic = synthetic_pairs(summary)
     data, seeds = accuracy_rows(runs, ["pair", "strategy", "shots"], synthetic)
+    data, label_space_notes = mark_label_space(runs, data)
     shots = sorted(data["shots"].unique(), key=lambda k: math.inf if k == "all" else k)
     keys = list(budgets.itertuples(index=False, name=None))
     index = pd.Index([pair_strategy_label(p, synthetic[p], s) for p, s in keys],
@@ -372,6 +392,6 @@ def data_efficiency_table(summary: pd.DataFrame) -> Table:
                                "labelled training examples per class (all: the whole "
                                "training split)"),
                  bold_note(seeds, "per pair and budget"), seeds_only_note(runs),
-                 *table_notes(runs, bool((data["n_ok"] < data["n_runs"]).any()))]
+                 *label_space_notes, *table_notes(runs, bool((data["n_ok"] < data["n_runs"]).any()))]
     return Table("data_efficiency", "Data efficiency: accuracy against shots per class",
                  _tidy(data), cells, bold, notes)

@@ -19,25 +19,27 @@ from pathlib import Path
 import pandas as pd
 
 from bench.io import write_atomic
-from bench.presentation import SYNTHETIC_MARK
+from bench.presentation import LABEL_SPACE_MARK, SYNTHETIC_MARK
 
 LATEX_REPLACEMENTS = {
     "\\": "\\textbackslash{}", "&": "\\&", "%": "\\%", "$": "\\$", "#": "\\#", "_": "\\_",
     "{": "\\{", "}": "\\}", "~": "\\textasciitilde{}", "^": "\\textasciicircum{}",
     "±": "$\\pm$", "—": "---", "–": "--", "−": "$-$", SYNTHETIC_MARK: "\\textsuperscript{\\dag}",
+    LABEL_SPACE_MARK: "\\textsuperscript{\\ddag}",
     "×": "$\\times$", ">": "$>$", "<": "$<$",  # OT1 fonts set bare < > as ¡ ¿
     "≥": "$\\geq$", "≤": "$\\leq$",
 }
 
 
 LATEX_STYLES = ("booktabs", "siunitx")
-# A cell siunitx reads as a number: "84.3", "−4.1 ± 2.0", then a mark it sets after it ("*").
+# A cell siunitx reads as a number: "84.3", "−4.1 ± 2.0", then marks it sets after it
+# ("*", " ‡").
 NUMBER_CELL = re.compile(r"^(?P<mean>[+−-]?\d+(?:\.\d+)?)(?: ± (?P<uncertainty>\d+(?:\.\d+)?))?"
-                         r"(?P<after>[*†]*)$")
+                         rf"(?P<after>[*†]*(?: ?{LABEL_SPACE_MARK})?)$")
 
 
 def latex(text: str) -> str:
-    """Plain text -> LaTeX text, escaping specials and mapping ± — † to LaTeX."""
+    """Plain text -> LaTeX text, escaping specials and mapping ± — † ‡ to LaTeX."""
     return "".join(LATEX_REPLACEMENTS.get(char, char) for char in text)
 
 
@@ -157,8 +159,8 @@ def _siunitx_spec(column: pd.Series) -> str:
     sign = "+" if any(n[0] in "+−-" for n in means) else ""
     uncertainties = [m["uncertainty"] for m in matches if m["uncertainty"]]
     spread = f"({digits(uncertainties)})" if uncertainties else ""
-    after = max((len(m["after"]) for m in matches), default=0)
-    space = f", table-space-text-post={{{'*' * after}}}" if after else ""
+    after = max((m["after"] for m in matches), key=len, default="")
+    space = f", table-space-text-post={{{latex(after)}}}" if after else ""
     return f"S[table-format={sign}{digits(means)}{spread}{space}]"
 
 
