@@ -72,3 +72,26 @@ def test_report_main_reads_no_records_clearly(tmp_path):
 
     with pytest.raises(RecordError, match="no run records"):
         report_main([tmp_path], tmp_path / "out", TOP1)
+
+
+@pytest.mark.parametrize("shared_elsewhere", [True, False])
+def test_dan_is_marked_where_the_label_spaces_differ_in_table_and_figure(shared_elsewhere):
+    """Issue 15: any strategy may be swept over backbones; DAN on a pair whose label
+    spaces differ (pair a here) is marked ‡ with its note, in the table (its means over
+    pairs include pair a) and in the figure (by DAN's line in pair a's panel only)."""
+    summary = _summary().replace({"strategy": {"full": "dan"}})
+    summary["data_shared_label_space"] = (summary["pair"] != "a") | (not shared_elsewhere)
+    means = pair_means(backbone_runs(summary, TOP1))
+    table = backbones_table(means)
+    rows = list(table.cells.index[:3])  # the backbones; then Spearman's rows
+    assert [table.cells.loc[r, "DAN"].endswith(" ‡") for r in rows] == [shared_elsewhere] * 3
+    assert not table.cells.map(lambda text: "‡" in text)["Scratch"].any()
+    assert sum(note.startswith("‡ source and target do not share")
+               for note in table.notes) == shared_elsewhere
+    figure = backbones_figure(means)
+    texts = {ax.get_title(): [t.get_text() for t in ax.texts] for ax in figure.axes
+             if ax.get_visible() and ax.get_title()}
+    assert texts == {"a": ["‡"] if shared_elsewhere else [], "b†": []}
+    notes = " ".join(t.get_text() for t in [*figure.texts, *figure.artists]
+                     if hasattr(t, "get_text"))
+    assert ("do not share a label space" in " ".join(notes.split())) == shared_elsewhere

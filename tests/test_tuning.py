@@ -449,3 +449,46 @@ def test_default_vs_tuned_bolds_by_significance_paired_by_seed():
     assert table.bold["Tuned (%)"].tolist() == [True, False, False]
     assert table.data["rank_default"].tolist() == [3, 2, 1]  # partial ranks 2, yet bold
     assert "not significantly worse" in " ".join(table.notes)
+
+
+def _label_space_frame(strategies=("full", "dan"), seeds=(0, 1),
+                       shared_elsewhere: bool = True) -> pd.DataFrame:
+    """photos-flowers: label spaces differ (DAN without its logit term); office: shared."""
+    runs = []
+    for pair, shared in (("photos-flowers", False), ("office", True)):
+        for strategy in strategies:
+            for seed in seeds:
+                run = records.make_record(pair, strategy, seed)
+                run["data"]["shared_label_space"] = shared or not shared_elsewhere
+                runs.append(run)
+    return summary_frame(runs)
+
+
+def _marked_rows(table) -> dict[str, list[str]]:
+    """Row label -> the columns whose cell carries ‡."""
+    return {row: [c for c in table.cells.columns if "‡" in table.cells.loc[row, c]]
+            for row in table.cells.index}
+
+
+@pytest.mark.parametrize("shared_elsewhere", [True, False])
+def test_tuning_tables_mark_dan_where_the_label_spaces_differ(shared_elsewhere):
+    """Issue 15: ‡ on DAN's numbers where source and target label spaces differ, with
+    the note; not on other strategies, nor on pairs that share their labels."""
+    default = _label_space_frame(shared_elsewhere=shared_elsewhere)
+    tuned = _label_space_frame(seeds=(0, 1), shared_elsewhere=shared_elsewhere)
+    compared = tuning_report.default_vs_tuned_table(default, tuned, selecting=[3])
+    trials = _label_space_frame(seeds=(3,), shared_elsewhere=shared_elsewhere)
+    selections = [{"pair": r.pair, "strategy": r.strategy, "seed": 3,
+                   "trials": [{"trial": 0, "path": "unused"}],
+                   "selected": {"trial": 0, "val_accuracy": r.val_accuracy,
+                                "hparams": {"train.lr": 1e-3}}} for r in trials.itertuples()]
+    chosen = tuning_report.selected_table(selections, trials)
+    expected = {"default_vs_tuned": ["Default (%)", "Tuned (%)", "Tuned − default (pp)"],
+                "selected": ["Val. acc. (%)"]}
+    for kind, table in (("default_vs_tuned", compared), ("selected", chosen)):
+        marked = _marked_rows(table)
+        for row, columns in marked.items():
+            dan_apart = row == "photos-flowers / DAN" and shared_elsewhere
+            assert columns == (expected[kind] if dan_apart else []), (kind, row)
+        notes = [n for n in table.notes if n.startswith("‡ source and target do not share")]
+        assert len(notes) == shared_elsewhere, kind
