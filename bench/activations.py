@@ -12,6 +12,11 @@ Feature extraction's cache (all stages frozen) is made by a Snakemake job of its
 run; a prefix cache of ``partial`` / ``dan`` is made by the first run that needs it.
 Files are written through a temporary file and a rename, so a killed job leaves none
 half-written, and an unreadable file is rebuilt, never trusted.
+
+Each file also stores how long computing it took (``seconds``, wall time on the device
+that made it): every run that reads the file records that time as the shared work it
+reused (``cost.cache_files``), and the summary divides it among the runs that share the
+file (``total_seconds_amortised``, :mod:`bench.cost`).
 """
 
 from __future__ import annotations
@@ -21,12 +26,13 @@ import json
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 
 from bench.datasets import load_dataset
 from bench.datasets.base import ImageDataset, normalize
-from bench.device import autocast, resolve_device
+from bench.device import autocast, clock, resolve_device
 from bench.io import atomic_open
 from bench.models import Backbone, create_backbone
 from bench.settings import data_settings
@@ -61,6 +67,15 @@ def frozen_prefix(backbone: Backbone, images: torch.Tensor, stop: int,
     return torch.cat(out)
 
 
+class Cached(NamedTuple):
+    """One cache file's activations and what making them cost."""
+
+    activations: torch.Tensor  # on the CPU
+    status: str  # "hit" (read from the file) or "computed" (by this call, then written)
+    seconds: float | None  # wall seconds computing them took (None: a file from before timing)
+    file: str  # the file's name: what identifies the shared work
+
+
 class ActivationCache:
     """Frozen-stage outputs on disk for one backbone and data configuration.
 
@@ -81,6 +96,7 @@ class ActivationCache:
         self.fields = {"backbone": backbone, "weights": weights, "resolution": resolution,
                        "split_seed": split_seed, "device": device.type}
         self.data_options = data_options
+        self.device = device
 
     def _key(self, dataset: ImageDataset, split: str, stop: int) -> str:
         return json.dumps({**self.fields, "dataset": dataset.name, "split": split, "stop": stop,
@@ -91,26 +107,28 @@ class ActivationCache:
         return self.folder / f"{dataset.name}-{split}-stop{stop}-{digest}.pt"
 
     def get(self, dataset: ImageDataset, split: str, stop: int,
-            compute: Callable[[torch.Tensor], torch.Tensor]) -> tuple[torch.Tensor, str]:
-        """Activations of a whole split at stage ``stop``, on the CPU.
+            compute: Callable[[torch.Tensor], torch.Tensor]) -> Cached:
+        """Activations of a whole split at stage ``stop``, on the CPU, and their cost.
 
         ``compute`` maps the split's images to their activations; it is called only when
-        the file is missing or unreadable. Returns the tensor and ``"hit"`` or ``"computed"``.
+        the file is missing or unreadable, and its wall time is stored in the file.
         """
         key, path = self._key(dataset, split, stop), self.path(dataset, split, stop)
         try:
             payload = torch.load(path, map_location="cpu", weights_only=True)
             if payload["key"] == key:
-                return payload["activations"], "hit"
+                return Cached(payload["activations"], "hit", payload.get("seconds"), path.name)
             warnings.warn(f"rebuilding activation cache {path}: its key does not match", stacklevel=2)
         except FileNotFoundError:
             pass
         except Exception as error:  # an unreadable cache is rebuilt, never trusted
             warnings.warn(f"rebuilding unreadable activation cache {path}: {error}", stacklevel=2)
+        started = clock(self.device)
         activations = compute(getattr(dataset, split).images).cpu()
+        seconds = clock(self.device) - started
         with atomic_open(path, "wb") as out:
-            torch.save({"key": key, "activations": activations}, out)
-        return activations, "computed"
+            torch.save({"key": key, "activations": activations, "seconds": seconds}, out)
+        return Cached(activations, "computed", seconds, path.name)
 
 
 def cache_features(config: dict, dataset: str, cache_dir: str | Path) -> dict[str, str]:
@@ -139,4 +157,5 @@ def cache_features(config: dict, dataset: str, cache_dir: str | Path) -> dict[st
     def compute(split_images):
         return frozen_prefix(backbone, split_images, stop, device)
 
-    return {split: cache.get(images, split, stop, compute)[1] for split in ("train", "val", "test")}
+    return {split: cache.get(images, split, stop, compute).status
+            for split in ("train", "val", "test")}

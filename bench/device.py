@@ -1,13 +1,18 @@
 """Where a run computes, and what it reads off the hardware.
 
 The device choice (``device: auto | cpu | cuda``), the mixed-precision context, and
-the device's description and peak host memory as a run record states them.
+the device's description, clock and memory as a run record states them.
+
+A GPU runs asynchronously: a wall-clock read while kernels are still queued measures
+the queueing, not the work, so :func:`clock` waits for the device first. On the CPU
+every helper here is a plain read or a no-op.
 """
 
 from __future__ import annotations
 
 import platform
 import resource
+import time
 
 import torch
 
@@ -35,3 +40,32 @@ def device_description(device: torch.device) -> str:
 def peak_host_rss_bytes() -> int:
     """Peak resident set size of this process (Linux reports KiB)."""
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for the device's queued work (CUDA); nothing to wait for on the CPU."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def clock(device: torch.device) -> float:
+    """``time.perf_counter()`` once the device's queued work is done: time reads that count it."""
+    synchronize(device)
+    return time.perf_counter()
+
+
+def allocated_bytes(device: torch.device) -> int | None:
+    """Accelerator memory held by tensors now (``memory_allocated``); None on the CPU."""
+    return int(torch.cuda.memory_allocated(device)) if device.type == "cuda" else None
+
+
+def start_peak(device: torch.device) -> None:
+    """Start measuring the accelerator's peak from what is allocated now (CUDA only)."""
+    if device.type == "cuda":
+        synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+
+
+def peak_bytes(device: torch.device) -> int | None:
+    """Most accelerator memory held since :func:`start_peak`; None on the CPU."""
+    return int(torch.cuda.max_memory_allocated(device)) if device.type == "cuda" else None

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.cost import amortised_seconds
 from bench.presentation import strategy_rank
 from bench.records import SCHEMA_PATH as RUN_SCHEMA
 from bench.records import read_record
@@ -105,8 +106,13 @@ def flatten_record(record: dict) -> dict:
 
 
 def summary_frame(records: list[dict]) -> pd.DataFrame:
-    """Tidy frame, one row per run, sorted pair (first-seen order), strategy, shots, seed."""
+    """Tidy frame, one row per run, sorted pair (first-seen order), strategy, shots, seed.
+
+    Adds ``cache_seconds_amortised`` and ``total_seconds_amortised`` (:mod:`bench.cost`):
+    each run's share of the shared cache work, counted over these records.
+    """
     frame = pd.DataFrame([flatten_record(record) for record in records])
+    frame["cache_seconds_amortised"], frame["total_seconds_amortised"] = amortised_seconds(records)
     pairs = list(dict.fromkeys(frame["pair"]))
     shots_key = frame["shots"].map(lambda s: math.inf if s == "all" else s)
     order = pd.DataFrame({"pair": frame["pair"].map(pairs.index),

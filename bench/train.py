@@ -8,8 +8,8 @@ when augmentation is off; with augmentation on they still take no backward pass.
 
 from __future__ import annotations
 
+import json
 import logging
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -17,10 +17,20 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from bench.activations import EVAL_BATCH, ActivationCache, frozen_prefix, model_inputs
+from bench.activations import EVAL_BATCH, ActivationCache, Cached, frozen_prefix, model_inputs
 from bench.augment import random_resized_crop_flip
 from bench.datasets import DATASETS
-from bench.device import autocast, device_description, peak_host_rss_bytes, resolve_device
+from bench.device import (
+    allocated_bytes,
+    autocast,
+    clock,
+    device_description,
+    peak_bytes,
+    peak_host_rss_bytes,
+    resolve_device,
+    start_peak,
+)
+from bench.flops import measured_once, step_flops
 from bench.metrics import classification_metrics
 from bench.models import create_backbone
 from bench.optim import make_optimizer, make_scheduler
@@ -55,7 +65,10 @@ class Inputs:
     test_labels: torch.Tensor
     applied: int
     cache: str  # the activation cache's status: "none", "hit", "computed", "not cached"
-    seconds: float  # spent making them (a cache miss computes the frozen prefix)
+    seconds: float  # spent making them, shared cache files this run computed excluded
+    # The activation cache files read (shared with other runs): name -> what computing it took.
+    cache_files: dict[str, Cached] = field(default_factory=dict)
+    data_bytes: int | None = None  # accelerator memory the data holds; None on the CPU
 
 
 @dataclass
@@ -107,7 +120,7 @@ class Trainer:
             self.config, pretrained=self.weights, status=fit.status,
             error=f"non-finite loss in epoch {fit.diverged_epoch}" if fit.diverged_epoch else None,
             diverged_epoch=fit.diverged_epoch, best_epoch=fit.best_epoch,
-            metrics=self._test(fit, inputs), history=fit.history, cost=self._cost(fit),
+            metrics=self._test(fit, inputs), history=fit.history, cost=self._cost(fit, inputs),
             device=device_description(self.device),
             data={**self.sizes, "frozen_prefix_stages": inputs.applied,
                   "activation_cache": inputs.cache})
@@ -131,7 +144,6 @@ class Trainer:
         self.strategy.network.to(self.device).to(memory_format=torch.channels_last)
         if self.cuda:
             torch.backends.cudnn.benchmark = True
-            torch.cuda.reset_peak_memory_stats(self.device)
         return roles
 
     def _roles(self) -> dict[str, Role]:
@@ -153,21 +165,31 @@ class Trainer:
         return roles
 
     def _prepare_inputs(self, roles: dict[str, Role]) -> Inputs:
-        """Every role's tensors on the device; the always-frozen prefix applied once."""
-        started = time.perf_counter()
+        """Every role's tensors on the device; the always-frozen prefix applied once.
+
+        On a GPU the accelerator's peak is measured from here on: the data's residency
+        is recorded apart (``data_bytes``), so the training peak is not mostly data.
+        """
+        started, before = clock(self.device), allocated_bytes(self.device)
         net = self.strategy.network
         applied = (self.strategy.always_frozen()
                    if self.cache_frozen and not self.config.augment else 0)
         net.set_frozen(applied)
         net.eval()
-        tensors, cache = {}, "none"
+        tensors, cache, files = {}, "none", {}
         for name, role in roles.items():
             if applied:
-                tensors[name], cache = self._frozen_activations(role, applied)
+                tensors[name], cache, role_files = self._frozen_activations(role, applied)
+                for file, cached in role_files.items():  # the first read is the one that computed
+                    files.setdefault(file, cached)
             else:
                 tensors[name] = role.images.to(self.device, non_blocking=True)
-        return Inputs(tensors, roles["train"].labels.to(self.device), roles["val"].labels,
-                      roles["test"].labels, applied, cache, time.perf_counter() - started)
+        train_labels = roles["train"].labels.to(self.device)
+        data_bytes = None if before is None else allocated_bytes(self.device) - before
+        start_peak(self.device)
+        shared_work = sum(c.seconds for c in files.values() if c.status == "computed")
+        return Inputs(tensors, train_labels, roles["val"].labels, roles["test"].labels, applied,
+                      cache, clock(self.device) - started - shared_work, files, data_bytes)
 
     def _optimizer(self, train_size: int):
         """The config's timm optimizer (:mod:`bench.optim`) and its per-step schedule."""
@@ -189,15 +211,15 @@ class Trainer:
         """
         config, net = self.config, self.strategy.network
         generator = torch.Generator().manual_seed(config.seed)
-        fit = Fit(train_seconds=inputs.seconds)
+        fit = Fit()
         bar = tqdm(total=self.total_steps, disable=None if self.progress else True, leave=False,
                    desc=self.name, unit="batch")
         for epoch in range(config.epochs):
-            started = time.perf_counter()
+            started = clock(self.device)
             net.set_frozen(max(inputs.applied, self.strategy.frozen_stages(epoch)))
             losses, mmds, finite = self._train_one_epoch(inputs, optimizer, scheduler,
                                                          generator, bar)
-            fit.train_seconds += time.perf_counter() - started
+            fit.train_seconds += clock(self.device) - started
             fit.train_images += sum(n for _, n in losses)
             if not finite:
                 fit.diverged_epoch = epoch + 1
@@ -208,7 +230,7 @@ class Trainer:
             fit.last_mmd = float(torch.stack(mmds).mean()) if mmds else None
             self._end_epoch(fit, {"epoch": epoch + 1, "train_loss": _mean_loss(losses),
                                   "val_accuracy": val_accuracy,
-                                  "seconds": time.perf_counter() - started, "mmd": fit.last_mmd})
+                                  "seconds": clock(self.device) - started, "mmd": fit.last_mmd})
             bar.set_postfix(val=f"{val_accuracy:.3f}")
         bar.close()
         return fit
@@ -275,20 +297,72 @@ class Trainer:
                            val_accuracy=fit.best_val)
         return metrics
 
-    def _cost(self, fit: Fit) -> dict:
+    def _cost(self, fit: Fit, inputs: Inputs) -> dict:
+        """What the run cost (run.schema.json ``cost``): its own work apart from shared work."""
         net = self.strategy.network
         trainable = {id(p) for g in self.groups for p in g["params"]}
+        # Strategies that adapt take a batch of the other domain, as large, at every step.
+        other_images = fit.train_images if self.strategy.uses_other_domain else 0
+        seconds = [c.seconds for c in inputs.cache_files.values()]
         return {
             "train_seconds": fit.train_seconds,
-            "images_per_second": (fit.train_images / fit.train_seconds
+            "prepare_seconds": inputs.seconds,
+            "cache_seconds": None if None in seconds else sum(seconds),
+            "cache_files": [{"file": file, "seconds": cached.seconds}
+                            for file, cached in sorted(inputs.cache_files.items())],
+            "images_per_second": ((fit.train_images + other_images) / fit.train_seconds
                                   if fit.train_seconds > 0 else None),
-            "peak_accelerator_bytes": (int(torch.cuda.max_memory_allocated(self.device))
-                                       if self.cuda else None),
+            "peak_accelerator_bytes": peak_bytes(self.device),  # before the FLOP count's step
+            "data_accelerator_bytes": inputs.data_bytes,
             "peak_host_rss_bytes": peak_host_rss_bytes(),
             "trainable_params": sum(p.numel() for p in net.parameters() if id(p) in trainable),
             "total_params": sum(p.numel() for p in net.parameters()),
             "train_images": fit.train_images,
+            "other_domain_images": other_images,
+            **self._flops(fit, inputs),
         }
+
+    def _flops(self, fit: Fit, inputs: Inputs) -> dict:
+        """Training and evaluation FLOPs (:mod:`bench.flops`), from one counted step per setting.
+
+        Per epoch, the FLOPs per labelled image of its frozen setting times the epoch's
+        share of the labelled images (epochs are equal passes); evaluation: a forward pass
+        over the validation split per epoch and over the test split once.
+        """
+        epochs = len(fit.history) + (fit.diverged_epoch is not None)
+        if not epochs:
+            return {"train_flops": 0, "eval_flops": 0}
+        size = min(self.config.batch_size, len(inputs.train_labels))
+        batch = self._inputs(inputs.tensors["train"][:size], inputs.applied)
+        other = (self._inputs(inputs.tensors["other"][:size], inputs.applied)
+                 if self.strategy.uses_other_domain else None)
+        labels = inputs.train_labels[:size]
+        train = forward = 0.0
+        for epoch in range(epochs):
+            frozen = max(inputs.applied, self.strategy.frozen_stages(epoch))
+            step, forward = measured_once(
+                self._flops_key(frozen, batch),
+                lambda f=frozen: self._count(f, batch, labels, other, inputs.applied))
+            train += step / size * fit.train_images / epochs
+        evaluated = len(inputs.val_labels) * len(fit.history)
+        evaluated += len(inputs.test_labels) if fit.status == "ok" else 0
+        return {"train_flops": int(train), "eval_flops": int(forward / size * evaluated)}
+
+    def _flops_key(self, frozen: int, batch: torch.Tensor) -> tuple:
+        """What one configuration's FLOPs per step depend on (the seed is not among them)."""
+        return (self.config.backbone, self.config.strategy, self.num_classes,
+                json.dumps(self.config.hparams(), sort_keys=True, default=str),
+                frozen, tuple(batch.shape))
+
+    def _count(self, frozen: int, batch, labels, other, applied: int) -> tuple[int, int]:
+        """Count one training step's FLOPs with ``frozen`` leading stages frozen."""
+        net = self.strategy.network
+        previous = net.frozen
+        net.set_frozen(frozen)
+        try:
+            return step_flops(self.strategy, batch, labels, other, applied)
+        finally:
+            net.set_frozen(previous)
 
     # ---------------------------------------------------------------------- helpers
 
@@ -296,12 +370,14 @@ class Trainer:
         """Images -> normalised float; activations of applied stages pass through."""
         return x if applied > 0 else model_inputs(self.strategy.network.backbone, x)
 
-    def _frozen_activations(self, role: Role, stop: int) -> tuple[torch.Tensor, str]:
+    def _frozen_activations(self, role: Role,
+                            stop: int) -> tuple[torch.Tensor, str, dict[str, Cached]]:
         """A role's inputs to stage ``stop``: from the activation cache when it can be shared.
 
-        Returns the tensor on the run's device and ``"hit"``, ``"computed"`` (the cache
+        Returns the tensor on the run's device; ``"hit"``, ``"computed"`` (the cache
         file was written by this run) or ``"not cached"`` (no cache folder, or random
-        weights: a frozen random prefix is not shared between seeds).
+        weights: a frozen random prefix is not shared between seeds); and the cache
+        files read, by name.
         """
         backbone = self.strategy.network.backbone
 
@@ -309,17 +385,18 @@ class Trainer:
             return frozen_prefix(backbone, images, stop, self.device)
 
         if not (self.config.cache_dir and self.weights):
-            return compute(role.images), "not cached"
+            return compute(role.images), "not cached", {}
         cache = ActivationCache(self.config.cache_dir, self.config.backbone, self.weights,
                                 self.config.resolution, self.config.split_seed,
                                 self.config.data_options, self.device)
         # One cache file per split, shared by the roles that join it with others.
         parts = [cache.get(role.dataset, part, stop, compute) for part in role.parts]
-        activations = torch.cat([tensor for tensor, _ in parts])
-        status = "computed" if any(s == "computed" for _, s in parts) else "hit"
+        activations = torch.cat([part.activations for part in parts])
+        status = "computed" if any(part.status == "computed" for part in parts) else "hit"
         if role.index is not None:
             activations = activations[role.index]
-        return activations.to(self.device, non_blocking=True), status
+        return (activations.to(self.device, non_blocking=True), status,
+                {part.file: part for part in parts})
 
     @torch.no_grad()
     def _predict(self, x: torch.Tensor, applied: int) -> torch.Tensor:
@@ -381,9 +458,11 @@ def failed_record(config: RunConfig, error: BaseException) -> dict:
         diverged_epoch=None, best_epoch=None,
         metrics=dict(NO_METRICS),
         history=[],
-        cost={"train_seconds": 0.0, "images_per_second": None, "peak_accelerator_bytes": None,
-              "peak_host_rss_bytes": peak_host_rss_bytes(), "trainable_params": 0,
-              "total_params": 0, "train_images": 0},
+        cost={"train_seconds": 0.0, "prepare_seconds": 0.0, "cache_seconds": 0.0,
+              "cache_files": [], "images_per_second": None, "peak_accelerator_bytes": None,
+              "data_accelerator_bytes": None, "peak_host_rss_bytes": peak_host_rss_bytes(),
+              "trainable_params": 0, "total_params": 0, "train_images": 0,
+              "other_domain_images": 0, "train_flops": 0, "eval_flops": 0},
         data={}, device="unknown")
 
 

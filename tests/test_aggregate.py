@@ -78,12 +78,34 @@ def make_record(pair="imagenet-digits", strategy="full", seed=0, shots=None, sta
                  "peak_accelerator_bytes": accelerator,
                  "peak_host_rss_bytes": int(rng.uniform(700, 900) * 2**20),
                  "trainable_params": TRAINABLE.get(strategy, 1_000_000),
-                 "total_params": 3_380_000, "train_images": 0 if failed else train_images},
+                 "total_params": 3_380_000, "train_images": 0 if failed else train_images,
+                 **cost_accounting(pair, strategy, failed, train_images, accelerator)},
         "data": {"train": 300, "val": 100, "test": 200, "num_classes": 10},
         "device": "cpu", "versions": {"torch": "2.14.1", "timm": "1.0.0"},
         "git_revision": "abc1234", "config_hash": "0123456789abcdef",
         "created": "2025-01-01T00:00:00+00:00",
     }
+
+
+# Frozen stages a strategy serves from the shared activation cache (feature extraction:
+# all; partial and DAN a prefix), and training FLOPs per labelled image.
+CACHE_STOP = {"feature_extraction": 5, "partial": 3, "dan": 3}
+FLOPS_PER_IMAGE = {"feature_extraction": 4e4, "partial": 3e8, "dan": 6e8}
+
+
+def cost_accounting(pair: str, strategy: str, failed: bool, train_images: int,
+                    accelerator: int | None) -> dict:
+    """The record's cost fields beyond the first seven: shared cache work, images, FLOPs."""
+    target = pair.split("-")[-1]
+    files = [] if failed or strategy not in CACHE_STOP else [
+        {"file": f"{target}-{split}-stop{CACHE_STOP[strategy]}-0123.pt", "seconds": 6.0}
+        for split in ("train", "val", "test")]
+    return {"prepare_seconds": 0.0 if failed else 0.5,
+            "cache_seconds": sum(entry["seconds"] for entry in files), "cache_files": files,
+            "data_accelerator_bytes": None if accelerator is None else accelerator // 3,
+            "other_domain_images": train_images if strategy in ("dan", "source_only") else 0,
+            "train_flops": int(FLOPS_PER_IMAGE.get(strategy, 9e8) * train_images),
+            "eval_flops": 0 if failed else int(3e8 * 300)}
 
 
 def write_records(directory: Path, records: list[dict]) -> list[Path]:

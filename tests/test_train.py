@@ -298,7 +298,7 @@ def test_cached_activations_are_the_frozen_stages_output_on_the_runs_own_rows(st
     trainer.run()
     train = trainer._roles()["train"]
     stop = trainer.strategy.always_frozen()
-    cached, status = trainer._frozen_activations(train, stop)
+    cached, status, _ = trainer._frozen_activations(train, stop)
     assert status == "hit" and len(cached) == len(train.labels) == 2 * 10
     direct = frozen_prefix(trainer.strategy.network.backbone, train.images, stop,
                            torch.device("cpu"))

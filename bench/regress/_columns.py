@@ -17,8 +17,9 @@ PROVENANCE_COLUMNS = ("device",)
 VERSION_PREFIX = "version_"
 # Whether a run computed the frozen backbone's activations or found them cached (the
 # record's data.activation_cache: "computed", "hit", or "none" when nothing is frozen).
-# The first run of a sweep to need them pays for them in its train_seconds and peak
-# memory, and which run that is depends on the scheduler's job order: "computed"
+# The first run of a sweep to need them pays for them in its peak host memory (and, in
+# records from before cost.cache_seconds, in its train_seconds), and which run that is
+# depends on the scheduler's job order: "computed"
 # against "hit" is no change of the code, so their costs are not compared.
 CACHE_COLUMN = "data_activation_cache"
 CACHE_ORDER_DEPENDENT = {"computed", "hit"}

@@ -318,7 +318,7 @@ def _gap_table(runs: pd.DataFrame, baseline: str, worse: bool,
 
 
 def _cost_rows(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per strategy: run counts and the mean cost of its ok runs (seconds, MiB, millions)."""
+    """Per strategy: run counts and the mean cost of its ok runs (seconds, MiB, millions, FLOPs)."""
     rows = []
     for strategy in strategies_in(runs):
         group = runs[runs["strategy"] == strategy]
@@ -327,8 +327,11 @@ def _cost_rows(runs: pd.DataFrame) -> pd.DataFrame:
         rows.append({
             "strategy": strategy, "n_runs": len(group), "n_ok": len(ok),
             "train_seconds": ok["train_seconds"].mean(),
+            **{column: _mean_of_all(ok, column) for column in AMORTISED_COLUMNS},
+            "train_flops": _mean_of_all(ok, "train_flops"),
             "images_per_second": ok["images_per_second"].mean(),
             "peak_host_rss_mib": ok["peak_host_rss_bytes"].mean() / MIB,
+            "data_accelerator_mib": _mean_of_all(ok, "data_accelerator_bytes") / MIB,
             "peak_accelerator_mib": accelerator.mean() / MIB if len(accelerator) else np.nan,
             "trainable_params_m": ok["trainable_params"].mean() / 1e6,
             "total_params_m": ok["total_params"].mean() / 1e6,
@@ -336,27 +339,72 @@ def _cost_rows(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# The summary's amortised-cost columns (bench.cost), as the cost table's tidy data keeps them.
+AMORTISED_COLUMNS = ("prepare_seconds", "cache_seconds_amortised", "total_seconds_amortised")
+FLOP_UNITS = ((1e15, "PFLOP"), (1e12, "TFLOP"), (1e9, "GFLOP"), (1e6, "MFLOP"))
+
+
+def _mean_of_all(runs: pd.DataFrame, column: str) -> float:
+    """Mean of ``column`` over the runs, NaN unless every run has it (older records do not)."""
+    if column not in runs.columns or runs[column].isna().any():
+        return np.nan
+    return float(runs[column].astype(float).mean())
+
+
+def _flop_unit(flops: pd.Series) -> tuple[float, str]:
+    """The largest unit that leaves the column's largest value at 1 or more."""
+    largest = flops.max()
+    return next(((scale, unit) for scale, unit in FLOP_UNITS if largest >= scale),
+                FLOP_UNITS[-1])
+
+
 def cost_table(summary: pd.DataFrame) -> Table:
     """Table 3: what each strategy costs, mean over its ok runs (all pairs and seeds, shots=all)."""
     runs = main_runs(summary)
     data = _cost_rows(runs)
+    scale, unit = _flop_unit(data["train_flops"])
     cells = pd.DataFrame({
         "Runs ok": [f"{r.n_ok}/{r.n_runs}" for r in data.itertuples()],
         "Train time (s)": [format_number(v, 1) for v in data["train_seconds"]],
+        "Total, amortised (s)": [format_number(v, 1) for v in data["total_seconds_amortised"]],
+        # Feature extraction's head is ~1e-5 of full fine-tuning's: not a rounded 0.0.
+        f"Train compute ({unit})": ["< 0.1" if 0 < v / scale < 0.05 else format_number(v / scale, 1)
+                                    for v in data["train_flops"]],
         "Images/s": [format_number(v, 0) for v in data["images_per_second"]],
         "Peak host RSS (MiB)": [format_number(v, 0) for v in data["peak_host_rss_mib"]],
+        "Accel. data (MiB)": [format_number(v, 0) for v in data["data_accelerator_mib"]],
         "Peak accel. (MiB)": [format_number(v, 0) for v in data["peak_accelerator_mib"]],
         "Trainable params (M)": [format_number(v, 2) for v in data["trainable_params_m"]],
     }, index=pd.Index([strategy_label(s) for s in data["strategy"]], name="Strategy"))
+    return Table("cost", "Cost per strategy", data.round(4), cells,
+                 pd.DataFrame(False, index=cells.index, columns=cells.columns),
+                 cost_notes(runs, f"1 {unit} = {scale:.0e} FLOPs"))
+
+
+def cost_notes(runs: pd.DataFrame, unit: str) -> list[str]:
+    """What the cost table's columns measure, over which runs and on which device.
+
+    Args:
+        runs: the runs the table is over.
+        unit: the compute column's unit, defined (``1 TFLOP = 1e+12 FLOPs``).
+    """
     devices = ", ".join(sorted(runs["device"].astype(str).unique()))
     synthetic = synthetic_pairs(runs)
     pairs = ", ".join(pair_label(p, synthetic[p]) for p in pairs_in(runs))
-    notes = [f"Mean over each strategy's ok runs across all seeds and the pairs {pairs} "
-             f"(all target data; device: {devices}). Train time: wall seconds of the training "
-             f"loop, evaluation excluded. Peak accel.: torch.cuda.max_memory_allocated; "
-             f"{NO_INTERVAL} on CPU.", *table_notes(runs, counted=False)]
-    return Table("cost", "Cost per strategy", data.round(4), cells,
-                 pd.DataFrame(False, index=cells.index, columns=cells.columns), notes)
+    return [f"Mean over each strategy's ok runs across all seeds and the pairs {pairs} "
+            f"(all target data; device: {devices}). Train time: wall seconds of the run's "
+            "own training loop (validation, test, input preparation and shared cache work "
+            "excluded). Total, amortised: train time + input preparation + the run's share "
+            "of the activation caches it reads (feature extraction's features, a frozen "
+            "prefix): each cache file's compute time divided by the number of the sweep's "
+            "runs that read it. Train compute: training FLOPs (forward and backward, "
+            f"counted by torch FlopCounterMode; {unit}), cached frozen "
+            "stages not counted. Images/s: every image a training step processes, the other "
+            "domain's batch included (DAN, Source only). Accel. data: accelerator memory the "
+            "data holds; Peak accel.: the training peak measured from once the data is on "
+            f"the device (torch.cuda.max_memory_allocated); {NO_INTERVAL} on CPU, and "
+            f"{NO_INTERVAL} in the timing and compute columns for records that predate them.",
+            *table_notes(runs, counted=False)]
 
 
 def _by_budget(data: pd.DataFrame, column: str, missing, keys: list[tuple[str, str]],
