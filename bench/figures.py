@@ -283,13 +283,14 @@ def _cost_figure(summary: pd.DataFrame, column: str, xlabel: str, log_x: bool,
     grid = small_multiples(runs, sharex=True, sharey=False)
     cells = _summaries(runs, column)
     cells["x"] = cells["x"] * scale
+    cells["mark"], label_space_note = _label_space_marks(runs, cells)
     for ax, pair in grid.panels():
         _cost_panel(ax, cells[cells["pair"] == pair], grid.colours)
         if log_x:
             _log_axis(ax.xaxis, cells["x"].dropna())  # all panels: they share the x axis
-    return grid.finish(runs, "Mean over seeds; whiskers: 95% t-interval of accuracy; dashed: "
-                       "Pareto frontier (no other strategy is both cheaper and more accurate)."
-                       + (f" {note}" if note else ""), xlabel=xlabel)
+    text = _with("Mean over seeds; whiskers: 95% t-interval of accuracy; dashed: Pareto "
+                 "frontier (no other strategy is both cheaper and more accurate).", note)
+    return grid.finish(runs, _with(text, label_space_note), xlabel=xlabel)
 
 
 def _cost_panel(ax: Axes, rows: pd.DataFrame, colours: dict[str, str]) -> None:
@@ -303,6 +304,9 @@ def _cost_panel(ax: Axes, rows: pd.DataFrame, colours: dict[str, str]) -> None:
         yerr = [[np.nan_to_num(row.mean - row.low)], [np.nan_to_num(row.high - row.mean)]]
         ax.errorbar(row.x, row.mean, yerr=yerr, fmt="o", markersize=5,
                     color=colours[row.strategy], elinewidth=1, capsize=2, zorder=2)
+        if row.mark:
+            ax.annotate(row.mark, (row.x, row.mean), xytext=(4, 2), textcoords="offset points",
+                        fontsize=9)
     # Whiskers of a noisy strategy may pass 0 or 100 %; accuracy cannot.
     bottom, top = ax.get_ylim()
     ax.set_ylim(max(bottom, 0), min(top, 100))
@@ -419,17 +423,26 @@ def tuning_spread_figure(summary: pd.DataFrame) -> Figure:
     trials["x"] = _trial_positions(trials, grid.strategies)
     trials["kind"] = np.where(trials["trial"] == 0, "default", "draw")
     synthetic = synthetic_pairs(summary)
+    cells = trials[["pair", "strategy"]].drop_duplicates()
+    cells["mark"], label_space_note = _label_space_marks(summary, cells)
     for ax, pair in grid.panels():
         ax.set_title(",\n".join(pair_label(p, synthetic[p]) for p in panels[pair]))
         shown = trials[trials["pair"].isin(panels[pair])].drop_duplicates(
             ["strategy", "trial", "val_pct", "selected"])  # a trial the pairs share: once
         _trials_panel(ax, shown, grid.strategies, grid.colours)
+        _mark_slots(ax, cells[cells["pair"].isin(panels[pair])], grid.strategies)
         chance_line(ax, summary[summary["pair"] == pair])
         ax.set_xticks([])
         ax.set_xlim(-0.6, len(grid.strategies) - 0.4)
         ax.set(xlabel="", ylabel="", ylim=(0, 100))
-    return grid.finish(summary, _tuning_note(trials, panels), ylabel="Validation accuracy (%)",
-                       extra=_tuning_keys())
+    return grid.finish(summary, _with(_tuning_note(trials, panels), label_space_note),
+                       ylabel="Validation accuracy (%)", extra=_tuning_keys())
+
+
+def _mark_slots(ax: Axes, cells: pd.DataFrame, strategies: list[str]) -> None:
+    """A ‡ at the top of each marked strategy's slot (once, however many pairs share it)."""
+    for strategy in cells.loc[cells["mark"] != "", "strategy"].unique():
+        ax.annotate("‡", (strategies.index(strategy), 97), ha="center", va="top", fontsize=9)
 
 
 def _shared_panels(summary: pd.DataFrame) -> dict[str, list[str]]:

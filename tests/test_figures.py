@@ -156,13 +156,18 @@ def test_dan_is_marked_where_the_label_spaces_differ_in_every_per_pair_figure():
     efficiency = figures.data_efficiency_figure(summary)
     assert _panel_texts(efficiency, "imagenet-digits") == ["‡"]
     assert _panel_texts(efficiency, "office") == []
-    for figure in (accuracy, figures.ntg_figure(summary), efficiency):
+    costs = [figures.accuracy_vs_time_figure(summary), figures.accuracy_vs_memory_figure(summary)]
+    for cost in costs:
+        assert _panel_texts(cost, "imagenet-digits") == ["‡"]
+        assert _panel_texts(cost, "office") == []
+    for figure in (accuracy, figures.ntg_figure(summary), efficiency, *costs):
         assert sum("‡ source and target do not share" in note for note in _notes(figure)) == 1
 
 
 def test_no_label_space_mark_where_every_pair_shares_its_labels():
     summary = _label_space_summary(shared_elsewhere=False)
-    for build in (figures.accuracy_figure, figures.ntg_figure, figures.data_efficiency_figure):
+    for build in (figures.accuracy_figure, figures.ntg_figure, figures.data_efficiency_figure,
+                  figures.accuracy_vs_time_figure, figures.accuracy_vs_memory_figure):
         figure = build(summary)
         assert not any("‡" in t.get_text() for ax in figure.axes for t in ax.texts)
         assert not any("‡" in note for note in _notes(figure))
@@ -272,3 +277,18 @@ def test_tuning_spread_draws_pairs_that_share_a_source_once_and_keys_its_marks()
     assert "synoffice-a-w†,\nsynoffice-a-d†" in titles
     keys = [text.get_text() for text in figure.legends[0].get_texts()]
     assert "defaults (trial 0)" in keys and "selected on validation" in keys
+
+
+@pytest.mark.parametrize("shared_elsewhere", [True, False])
+def test_tuning_spread_marks_dan_where_the_label_spaces_differ(shared_elsewhere):
+    trials = _label_space_summary(shared_elsewhere)
+    trials = trials[trials["shots"] == "all"].copy()
+    trials.insert(0, "tuning_kind", "trial")
+    trials.insert(1, "trial", trials["seed"])
+    trials.insert(2, "selected", trials["seed"] == 0)
+    figure = figures.tuning_spread_figure(trials)
+    marks = {ax.get_title(): [t.get_text() for t in ax.texts] for ax in figure.axes
+             if ax.get_title()}
+    assert marks["imagenet-digits"] == (["‡"] if shared_elsewhere else [])
+    assert marks["office"] == []
+    assert sum("‡ source and target do not share" in n for n in _notes(figure)) == shared_elsewhere
