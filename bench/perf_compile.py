@@ -29,7 +29,7 @@ import time
 import torch
 import torch._dynamo
 
-from bench.train import Trainer, _batches
+from bench.train import Trainer
 
 CELL_SEEDS = 3
 TIMED = (("full", {}), ("scratch", {}), ("partial", {"trainable_stages": 2}))
@@ -53,8 +53,9 @@ class Stepper:
         trainer, inputs, applied = self.trainer, self.inputs, self.inputs.applied
         self.network.train()
         steps = []
-        for index in _batches(len(inputs.train_labels), trainer.config.batch_size,
-                              self.generator):
+        order = torch.randperm(len(inputs.train_labels), generator=self.generator)
+        # bench.train's batches: the last one smaller (its own graph), one of one dropped.
+        for index in (i for i in order.split(trainer.config.batch_size) if len(i) > 1):
             started = time.perf_counter()
             x = trainer._inputs(inputs.tensors["train"][index], applied)
             loss, _ = trainer.strategy.loss(x, inputs.train_labels[index], None, applied)
