@@ -1,4 +1,4 @@
-"""Speed benchmark: ``python -m bench.perf [--summary results/summary.csv]``.
+"""Speed benchmark: ``python -m bench.perf [--summary results/summary.csv] | --compile``.
 
 Measured in one process, side by side, so machine noise hits both sides alike:
 
@@ -10,7 +10,8 @@ Measured in one process, side by side, so machine noise hits both sides alike:
 3. ``partial`` (``trainable_stages`` = 2) with the frozen-prefix cache vs without;
 4. with ``--summary``, the sweep's time per strategy and its share;
 
-and what the channels-last memory layout buys over NCHW in the bare loop.
+and what the channels-last memory layout buys over NCHW in the bare loop. ``--compile``
+measures what ``torch.compile`` buys instead (:mod:`bench.perf_compile`).
 
 Overhead compares training-loop images/s. The cache comparisons time whole runs
 (training and evaluation: a cache also serves the validation and test passes), once
