@@ -151,6 +151,9 @@ class _Stem(nn.Module):
             self.register_parameter(name, parameter)
         self._model_and_first_block = (model, first_block)  # a tuple: not registered
 
+    # torch.compile cannot trace the hook and the exception; it runs the stem eagerly and
+    # compiles around it (docs/PERFORMANCE.md, "torch.compile").
+    @torch.compiler.disable
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         model, first_block = self._model_and_first_block
         model.training = self.training  # forward_features may read the model's own flag
@@ -314,6 +317,10 @@ class Backbone(nn.Module):
         return len(self.stages)
 
     def forward(self, x: torch.Tensor, start: int = 0) -> torch.Tensor:
+        if start == 0 and isinstance(self.stages[0], _Stem):
+            # Outside the loop: torch.compile can resume after a stage it does not trace
+            # (the stem) but not inside a loop, where it would run every stage uncompiled.
+            x, start = self.stages[0](x), 1
         for stage in self.stages[start:]:
             x = stage(x)
         model = self._model[0]

@@ -1,4 +1,4 @@
-"""Speed benchmark: ``python -m bench.perf [--summary results/summary.csv]``.
+"""Speed benchmark: ``python -m bench.perf [--summary results/summary.csv] | --compile``.
 
 Measured in one process, side by side, so machine noise hits both sides alike:
 
@@ -10,7 +10,8 @@ Measured in one process, side by side, so machine noise hits both sides alike:
 3. ``partial`` (``trainable_stages`` = 2) with the frozen-prefix cache vs without;
 4. with ``--summary``, the sweep's time per strategy and its share;
 
-and what the channels-last memory layout buys over NCHW in the bare loop.
+and what the channels-last memory layout buys over NCHW in the bare loop. ``--compile``
+measures what ``torch.compile`` buys instead (:mod:`bench.perf_compile`).
 
 Overhead compares training-loop images/s. The cache comparisons time whole runs
 (training and evaluation: a cache also serves the validation and test passes), once
@@ -35,6 +36,7 @@ from bench.config import load_config, run_config
 from bench.layout import run_benchmark_path
 from bench.models import create_backbone
 from bench.optim import make_optimizer
+from bench.perf_compile import compile_rows
 from bench.protocol import load_pair, select_roles
 from bench.strategies import STRATEGIES
 from bench.train import Trainer
@@ -42,12 +44,12 @@ from bench.train import Trainer
 PAIR = "imagenet-synflowers"
 
 
-def _config(base: dict, strategy: str, epochs: int, cache_dir: str, **params):
+def _config(base: dict, strategy: str, epochs: int, cache_dir: str, seed: int = 0, **params):
     base = {**base, "train": {**base["train"], "epochs": epochs}}
     base["strategy_params"] = {**base.get("strategy_params", {}),
                                strategy: {**base.get("strategy_params", {}).get(strategy, {}),
                                           **params}}
-    return run_config(base, PAIR, strategy, 0, cache_dir=cache_dir)
+    return run_config(base, PAIR, strategy, seed, cache_dir=cache_dir)
 
 
 def bare_loop_images_per_second(config, steps: int, channels_last: bool = True) -> float:
@@ -136,6 +138,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=3, help="repeats of the overhead pair")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--summary", default=None, help="a sweep's summary.csv (item 4)")
+    parser.add_argument("--compile", action="store_true",
+                        help="instead of items 1-4: what torch.compile buys (bench.perf_compile)")
+    parser.add_argument("--compile-mode", default="default",
+                        help="torch.compile mode, e.g. max-autotune-no-cudagraphs")
+    parser.add_argument("--compile-dynamic", choices=("auto", "false", "true"), default="auto",
+                        help="torch.compile dynamic= (auto: None, static until a shape changes)")
     return parser.parse_args(argv)
 
 
@@ -190,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     base = load_config(args.config)
     args.epochs = args.epochs or base["train"]["epochs"]
+    if args.compile:
+        return compile_report(base, args)
     with tempfile.TemporaryDirectory() as data_cache:
         # Warm the data set cache so neither side of a comparison pays data generation.
         load_pair(_config(base, "full", 1, data_cache))
@@ -202,6 +212,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.summary:
         print()
         print(sweep_shares(args.summary))
+    return 0
+
+
+def compile_report(base: dict, args: argparse.Namespace) -> int:
+    """``--compile``: print bench.perf_compile's table for the config's defaults."""
+    options = {"mode": args.compile_mode,
+               "dynamic": {"auto": None, "false": False, "true": True}[args.compile_dynamic]}
+    with tempfile.TemporaryDirectory() as data_cache:
+        rows = compile_rows(lambda strategy, seed, params: _config(
+            base, strategy, args.epochs, data_cache, seed, **params),
+            args.repeats, options)
+    print(f"torch.compile {options}, pair {PAIR}, {args.epochs} epochs, {args.threads} "
+          f"thread(s), resolution {base['resolution']}, batch {base['train']['batch_size']}")
+    print(pd.DataFrame(rows).set_index("strategy").T.to_markdown(floatfmt=".2f"))
     return 0
 
 

@@ -62,6 +62,21 @@ def test_efficientnet_stage_list():
     assert backbone.stage_names == ["stem", *[f"blocks.{i}" for i in range(7)], "head"]
 
 
+def test_torch_compile_traces_the_staged_forward_in_one_graph_after_the_stem():
+    """The stem runs eagerly (its hook cannot be traced); every stage after it, in one graph.
+
+    Before, the stem's graph break inside the stage loop made Dynamo compile each block
+    as a frame of its own (15 breaks): docs/PERFORMANCE.md, "torch.compile".
+    """
+    backbone, _ = create_backbone("efficientnet_lite0", pretrained=False, resolution=32)
+    x = torch.randn(2, 3, 32, 32)
+    explained = torch._dynamo.explain(backbone)(x)
+    assert explained.graph_count == 1
+    assert explained.op_count > 100  # every block's convolutions, norms and activations
+    assert torch.allclose(backbone(x), backbone._model[0].forward_head(
+        backbone.prefix(x, backbone.num_stages), pre_logits=True))
+
+
 def test_a_vit_is_staged_as_its_transformer_blocks():
     backbone, _ = create_backbone("vit_tiny_patch16_224", pretrained=False, resolution=32)
     assert backbone.stage_names == ["stem", *[f"blocks.{i}" for i in range(12)], "head"]
