@@ -157,32 +157,40 @@ def _read_config(args: argparse.Namespace) -> dict:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Train and measure one run; a run that fails is recorded as failed."""
-    from bench.config import ConfigError, run_config
+    from bench.config import run_config
 
     config = _apply_overrides(_read_config(args), args.set)
     run_cfg = run_config(config, args.pair, args.strategy, args.seed, args.shots,
                          cache_dir=args.cache_dir, threads=args.threads)
+    return _run_cell(args, [(run_cfg, args.out)], store=None)
 
+
+def cmd_cell(args: argparse.Namespace) -> int:
+    """Every seed of one (pair, strategy, shots) in this process: one record per seed."""
+    from bench.config import run_config
+
+    if len(args.out) != len(args.seeds):
+        raise InputError(f"--out names {len(args.out)} file(s) for {len(args.seeds)} --seeds: "
+                         "give one record path per seed, in the same order")
+    config = _apply_overrides(_read_config(args), args.set)
+    # Every run's config first: a bad value stops the cell before any training.
+    runs = [(run_config(config, args.pair, args.strategy, seed, args.shots,
+                        cache_dir=args.cache_dir, threads=args.threads), out)
+            for seed, out in zip(args.seeds, args.out, strict=True)]
+    return _run_cell(args, runs, store=args.store)
+
+
+def _run_cell(args: argparse.Namespace, runs: list, store: Path | None) -> int:
+    """bench.cell.run_cell over (RunConfig, record path) pairs; a missing data set is bad input."""
+    from bench.cell import CellRun, run_cell
     from bench.datasets.base import DatasetMissingError
-    from bench.records import write_record
-    from bench.train import failed_record, run
 
     try:
-        record = run(run_cfg, progress=not args.quiet)
+        run_cell([CellRun(config, Path(out)) for config, out in runs], store,
+                 progress=not args.quiet)
     except DatasetMissingError as error:
         # Bad input, not a failed run: nothing is written, so fixing it reruns the job.
         raise InputError(str(error)) from None
-    except ConfigError:
-        raise
-    except Exception as error:  # noqa: BLE001 - a failed run is recorded, the sweep goes on
-        record = failed_record(run_cfg, error)
-        print(f"run failed: {record['error']}", file=sys.stderr)
-    write_record(record, args.out)
-    m = record["metrics"]
-    accuracy = "—" if m["accuracy"] is None else f"{100 * m['accuracy']:.1f}%"
-    print(f"{args.pair} {args.strategy} seed={args.seed} shots={args.shots or 'all'}: "
-          f"{record['status']}, test accuracy {accuracy}, "
-          f"{record['cost']['train_seconds']:.1f} s -> {args.out}")
     return 0
 
 
@@ -360,7 +368,7 @@ def _add_threads(parser: argparse.ArgumentParser) -> None:
                         help="CPU threads for torch")
 
 
-def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
+def _add_run_arguments(parser: argparse.ArgumentParser, cell: bool = False) -> None:
     _add_config_arguments(parser)
     parser.add_argument("--pair", required=True,
                         metavar="NAME",
@@ -369,10 +377,21 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         metavar="NAME",
                         help="a registered strategy, e.g. full (the `strategies` command "
                              "lists them)")
-    parser.add_argument("--seed", type=int, required=True, metavar="N",
-                        help="the run's seed (weights of new layers, batch order, augmentation)")
-    parser.add_argument("--out", type=Path, required=True, metavar="FILE",
-                        help="where to write the JSON record")
+    if cell:
+        parser.add_argument("--seeds", type=int, nargs="+", required=True, metavar="N",
+                            help="the runs' seeds, one run each, trained in this order")
+        parser.add_argument("--out", type=Path, nargs="+", required=True, metavar="FILE",
+                            help="where to write each seed's JSON record, in --seeds' order")
+        parser.add_argument("--store", type=Path, metavar="DIR",
+                            help="folder that keeps finished records until the cell ends, so "
+                            "a killed cell rerun restores them instead of training them "
+                            "again (default: none)")
+    else:
+        parser.add_argument("--seed", type=int, required=True, metavar="N",
+                            help="the run's seed (weights of new layers, batch order, "
+                                 "augmentation)")
+        parser.add_argument("--out", type=Path, required=True, metavar="FILE",
+                            help="where to write the JSON record")
     parser.add_argument("--cache-dir", metavar="DIR", help="data set tensor cache folder (default: no cache, "
                                             "every data set is built afresh)")
     _add_threads(parser)
@@ -380,6 +399,11 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         metavar="KEY=VALUE", help="override a config key after the config "
                         "files, e.g. train.lr=0.01; VALUE is YAML (repeatable)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _add_shots(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--shots", type=_shots, default="all", metavar="N|all",
+                        help="labelled target examples per class, or all")
 
 
 RUN_EPILOG = """\
@@ -392,14 +416,31 @@ The record (metrics, cost, provenance) is written atomically; a run that fails i
 recorded with status `failed`. Bad input exits 2 and writes nothing."""
 
 
+CELL_EPILOG = """\
+examples:
+  %(prog)s --pair imagenet-digits --strategy full --seeds 0 1 2 \\
+      --out seed0.json seed1.json seed2.json --store results/cache/records
+
+Each record is written atomically as its run finishes, byte for byte what `run` would
+write for that seed (timings and timestamps aside). With --store, a cell that was
+killed and is started again restores the runs it had finished."""
+
+
 def _add_run_parsers(sub) -> None:
     run = sub.add_parser("run", help="train and measure one run, write its record",
                          description="Train and measure one (pair, strategy, seed[, shots]) "
                          "run of a sweep config and write its JSON record.", epilog=RUN_EPILOG)
     _add_run_arguments(run)
-    run.add_argument("--shots", type=_shots, default="all", metavar="N|all",
-                     help="labelled target examples per class, or all")
+    _add_shots(run)
     run.set_defaults(func=cmd_run)
+    cell = sub.add_parser("cell", help="every seed of one (pair, strategy, shots), one process",
+                          description="Train and measure every seed of one (pair, strategy"
+                          "[, shots]) of a sweep config in one process (imports and data "
+                          "paid once) and write one JSON record per seed, as `run` would.",
+                          epilog=CELL_EPILOG)
+    _add_run_arguments(cell, cell=True)
+    _add_shots(cell)
+    cell.set_defaults(func=cmd_cell)
     tuned = sub.add_parser("tuned-run", help="a final tuned run at one seed (tuning workflow)",
                            description="A final tuned run at one seed: a copy of the run that "
                            "already exists, or a run with the selected values.")

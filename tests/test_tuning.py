@@ -292,7 +292,8 @@ def test_tuned_config_plans_trials_and_tuned_runs(tmp_path):
     strategies, seeds = len(DEFAULT_CONFIG["strategies"]), DEFAULT_CONFIG["seeds"]
     assert jobs["tuning_trial"] == str(strategies * 4)
     assert jobs["tuning_select"] == str(strategies)
-    assert jobs["tuned_run"] == jobs["run"] == str(strategies * len(seeds))
+    assert jobs["tuned_run"] == str(strategies * len(seeds))
+    assert jobs["cell"] == str(strategies)  # every seed of a (pair, strategy) in one job
     assert jobs["tuning_report"] == jobs["tuning_figures"] == "1"
     commands = [line for line in output.splitlines() if " python -m bench " in line]
     trial_seeds = {int(m) for line in commands if "/tuning/trials/" in line
