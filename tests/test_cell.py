@@ -51,10 +51,11 @@ def test_a_seed_gives_the_same_record_alone_and_inside_a_cell(strategy, tmp_path
     config_file.write_text(json.dumps(tiny_config(epochs=2)))
     common = ["--config-json", config_file.read_text(), "--pair", PAIR, "--strategy", strategy,
               "--cache-dir", str(tmp_path / "cache")]
-    bench("run", *common, "--seed", "1", "--out", str(tmp_path / "alone.json"))
-    # Seed 1 second in its cell: seed 0 trained first in the same process.
+    # Seed 1 second in its cell: seed 0 trained first in the same process (and made the
+    # activation cache that seed 1 and the lone run then read: `activation_cache` "hit").
     bench("cell", *common, "--seeds", "0", "1", "--out", str(tmp_path / "cell0.json"),
           str(tmp_path / "cell1.json"))
+    bench("run", *common, "--seed", "1", "--out", str(tmp_path / "alone.json"))
     alone, in_cell, other = (json.loads((tmp_path / name).read_text())
                              for name in ("alone.json", "cell1.json", "cell0.json"))
     assert comparable(in_cell) == comparable(alone)
