@@ -13,6 +13,7 @@ stderr naming it, and exit status 2, before any expensive work.
 from __future__ import annotations
 
 import argparse
+import copy
 import importlib
 import json
 import os
@@ -166,18 +167,36 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_cell(args: argparse.Namespace) -> int:
-    """Every seed of one (pair, strategy, shots) in this process: one record per seed."""
+    """Every run of one cell in this process: one record per ``--seeds`` entry.
+
+    ``--run-sets`` gives each run its own overrides on top of ``--set`` (the tuning
+    trials of a (pair, strategy): one seed, a draw of values per trial).
+    """
     from bench.config import run_config
 
-    if len(args.out) != len(args.seeds):
-        raise InputError(f"--out names {len(args.out)} file(s) for {len(args.seeds)} --seeds: "
-                         "give one record path per seed, in the same order")
-    config = _apply_overrides(_read_config(args), args.set)
+    run_sets = args.run_sets if args.run_sets is not None else [[] for _ in args.seeds]
+    for option, values in (("--out", args.out), ("--run-sets", run_sets)):
+        if len(values) != len(args.seeds):
+            raise InputError(f"{option} names {len(values)} item(s) for {len(args.seeds)} "
+                             "--seeds: give one per run, in the same order")
+    base = _read_config(args)
     # Every run's config first: a bad value stops the cell before any training.
-    runs = [(run_config(config, args.pair, args.strategy, seed, args.shots,
-                        cache_dir=args.cache_dir, threads=args.threads), out)
-            for seed, out in zip(args.seeds, args.out, strict=True)]
+    runs = [(run_config(_apply_overrides(copy.deepcopy(base), [*args.set, *sets]), args.pair,
+                        args.strategy, seed, args.shots, cache_dir=args.cache_dir,
+                        threads=args.threads), out)
+            for seed, out, sets in zip(args.seeds, args.out, run_sets, strict=True)]
     return _run_cell(args, runs, store=args.store)
+
+
+def _run_sets(text: str) -> list[list[str]]:
+    """``--run-sets``: a JSON list with one list of ``KEY=VALUE`` overrides per run."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"not JSON: {error}") from None
+    if not (isinstance(value, list) and all(isinstance(sets, list) for sets in value)):
+        raise argparse.ArgumentTypeError(f"expected a JSON list of lists of KEY=VALUE, got {text!r}")
+    return [[_checked_assignment(item) for item in sets] for sets in value]
 
 
 def _run_cell(args: argparse.Namespace, runs: list, store: Path | None) -> int:
@@ -195,9 +214,10 @@ def _run_cell(args: argparse.Namespace, runs: list, store: Path | None) -> int:
 
 
 def cmd_tuned_run(args: argparse.Namespace) -> int:
-    """A tuned run: the default run's copy when the defaults won, else a run with the selection.
+    """Tuned runs: the default runs' copies when the defaults won, else runs with the selection.
 
-    A seed that is the selection seed is refused (ConfigError from tuned_run_source).
+    One per ``--seeds`` entry, trained in one process (a cell). A seed that is the
+    selection seed is refused (ConfigError from tuned_run_source).
     """
     from bench.io import read_json, write_atomic
     from bench.tuning import set_arguments, tuned_run_source
@@ -206,14 +226,19 @@ def cmd_tuned_run(args: argparse.Namespace) -> int:
         document = read_json(args.selection)
     except (OSError, ValueError) as error:  # missing, or not JSON
         raise InputError(f"--selection {args.selection}: {error}") from None
-    source = tuned_run_source(document, args.seed, args.default)
-    if source is not None:
-        write_atomic(args.out, Path(source).read_text())
-        print(f"the defaults (trial 0) selected: seed {args.seed} is the default run {source}, "
-              f"copied -> {args.out}")
+    if len(args.default) != len(args.seeds):
+        raise InputError(f"--default names {len(args.default)} file(s) for {len(args.seeds)} "
+                         "--seeds: give the default run of each seed, in the same order")
+    sources = [tuned_run_source(document, seed, default)
+               for seed, default in zip(args.seeds, args.default, strict=True)]
+    if all(source is not None for source in sources):  # the defaults won: copy, train nothing
+        for seed, source, out in zip(args.seeds, sources, args.out, strict=True):
+            write_atomic(out, Path(source).read_text())
+            print(f"the defaults (trial 0) selected: seed {seed} is the default run {source}, "
+                  f"copied -> {out}")
         return 0
     args.set = [*args.set, *set_arguments(document["strategy"], document["selected"]["hparams"])]
-    return cmd_run(args)
+    return cmd_cell(args)
 
 
 def cmd_strategies(args: argparse.Namespace) -> int:
@@ -378,14 +403,18 @@ def _add_run_arguments(parser: argparse.ArgumentParser, cell: bool = False) -> N
                         help="a registered strategy, e.g. full (the `strategies` command "
                              "lists them)")
     if cell:
-        parser.add_argument("--seeds", type=int, nargs="+", required=True, metavar="N",
+        # `--seed N` is `--seeds N`: a cell of one run.
+        parser.add_argument("--seeds", "--seed", type=int, nargs="+", required=True, metavar="N",
                             help="the runs' seeds, one run each, trained in this order")
         parser.add_argument("--out", type=Path, nargs="+", required=True, metavar="FILE",
-                            help="where to write each seed's JSON record, in --seeds' order")
+                            help="where to write each run's JSON record, in --seeds' order")
         parser.add_argument("--store", type=Path, metavar="DIR",
                             help="folder that keeps finished records until the cell ends, so "
                             "a killed cell rerun restores them instead of training them "
                             "again (default: none)")
+        parser.add_argument("--run-sets", type=_run_sets, metavar="JSON",
+                            help="per-run overrides after --set: a JSON list, one list of "
+                            "KEY=VALUE per run, e.g. '[[], [\"train.lr=0.01\"]]'")
     else:
         parser.add_argument("--seed", type=int, required=True, metavar="N",
                             help="the run's seed (weights of new layers, batch order, "
@@ -441,14 +470,15 @@ def _add_run_parsers(sub) -> None:
     _add_run_arguments(cell, cell=True)
     _add_shots(cell)
     cell.set_defaults(func=cmd_cell)
-    tuned = sub.add_parser("tuned-run", help="a final tuned run at one seed (tuning workflow)",
-                           description="A final tuned run at one seed: a copy of the run that "
-                           "already exists, or a run with the selected values.")
-    _add_run_arguments(tuned)
+    tuned = sub.add_parser("tuned-run", help="final tuned runs at given seeds (tuning workflow)",
+                           description="Final tuned runs, one per seed: copies of the runs "
+                           "that already exist, or runs with the selected values, in one "
+                           "process.")
+    _add_run_arguments(tuned, cell=True)
     tuned.add_argument("--selection", required=True, metavar="FILE",
                        help="the selection JSON of `tuning select`")
-    tuned.add_argument("--default", required=True, metavar="FILE",
-                       help="the default run's record at this seed")
+    tuned.add_argument("--default", type=Path, nargs="+", required=True, metavar="FILE",
+                       help="the default run's record at each seed, in --seeds' order")
     tuned.set_defaults(func=cmd_tuned_run, shots=None)
     features = sub.add_parser("features", help="cache a data set's frozen pretrained features",
                               description="Compute and cache the pretrained backbone's features "

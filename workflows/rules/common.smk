@@ -13,7 +13,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from bench.config_layers import layer
-from bench.layout import CELL_PATTERN, RUN_PATTERN, run_record_path, shots_label
+from bench.layout import CELL_PATTERN, run_record_path, shots_label
 from bench.roles import role_datasets
 from bench.schema import SCHEMA_PATH, base_schema, explain
 from bench.settings import data_settings as bench_data_settings
@@ -203,9 +203,9 @@ STORE = f"{RESULTS}/cache/records"
 
 
 def cell_records(results):
-    """A cell's outputs below ``results``: one record per seed of the config."""
-    return [f"{results}/runs/" + RUN_PATTERN.format(pair="{pair}", strategy="{strategy}",
-                                                    seed=seed, shots="{shots}") + ".json"
+    """A cell's outputs below ``results``: one record per seed of the config, each at the
+    path of bench.layout.RUN_PATTERN (run_record_path), wildcards left for the rule."""
+    return [f"{results}/runs/{{pair}}/{{strategy}}/seed{seed}-shots{{shots}}.json"
             for seed in config["seeds"]]
 
 
@@ -395,13 +395,17 @@ def searched_keys(strategy):
     return sorted(SEARCH_SPACE[strategy])
 
 
+def trial_cell_records(pair, strategy):
+    """The outputs of a (pair, strategy)'s trial job: every trial's record."""
+    return [trial_record(pair, strategy, k) for k in range(max(TUNING["trials"], 1))]
+
+
 def trial_sets(wildcards):
-    """`--set KEY=VALUE ...` of one trial, each shell-quoted; none for trial 0 (the defaults)."""
-    trial = int(wildcards.trial)
-    if trial == 0:
-        return ""
-    hparams = TRIAL_HPARAMS[wildcards.strategy][trial]
-    return " ".join(f"--set '{argument}'" for argument in set_arguments(wildcards.strategy, hparams))
+    """`--run-sets` of a trial job: per trial, its `KEY=VALUE` draws (none for trial 0, the
+    defaults), as JSON."""
+    draws = TRIAL_HPARAMS.get(wildcards.strategy, {})
+    return json.dumps([[]] + [set_arguments(wildcards.strategy, draws[trial])
+                              for trial in range(1, TUNING["trials"])])
 
 
 TUNING_TABLES = {
