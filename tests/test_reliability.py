@@ -102,9 +102,10 @@ def stored_records(results: Path) -> dict[Path, dict]:
             record = json.loads(path.read_text())
         except (OSError, ValueError):  # the cell ended and removed it as we read
             continue
-        where = run_record_path(results, record["pair"], record["strategy"], record["seed"],
-                                record["shots"])
-        stored[Path(where)] = record
+        where = Path(run_record_path(results, record["pair"], record["strategy"], record["seed"],
+                                     record["shots"]))
+        if where.exists():  # written there too: the cell has gone on to its next run
+            stored[where] = record
     return stored
 
 
