@@ -32,10 +32,20 @@ from bench.models import Backbone, create_backbone
 from bench.settings import data_settings
 
 EVAL_BATCH = 256  # images per forward pass when nothing trains
-# Cache files this process has read or written, by path and key: every run of a cell
-# (bench.cell) reads the same splits, so each file is read once per process. Runs take
-# rows (indexing copies) and never write into the tensor.
-_READ: dict[tuple[Path, str], torch.Tensor] = {}
+# Cache files this process has read or written, by path, key and the file's modification
+# time and size (a file rewritten, truncated or deleted since is read again, and so
+# checked again): every run of a cell (bench.cell) reads the same splits, so each file is
+# read once per process. Runs take rows (indexing copies) and never write into the tensor.
+_READ: dict[tuple, torch.Tensor] = {}
+
+
+def _version(path: Path, key: str) -> tuple | None:
+    """What identifies a cache file's content as this process saw it; None when it is missing."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return path, key, stat.st_mtime_ns, stat.st_size
 
 
 def model_inputs(backbone: Backbone, images: torch.Tensor) -> torch.Tensor:
@@ -102,12 +112,13 @@ class ActivationCache:
         the file is missing or unreadable. Returns the tensor and ``"hit"`` or ``"computed"``.
         """
         key, path = self._key(dataset, split, stop), self.path(dataset, split, stop)
-        if (path, key) in _READ and path.exists():
-            return _READ[path, key], "hit"
+        version = _version(path, key)
+        if version in _READ:
+            return _READ[version], "hit"
         try:
             payload = torch.load(path, map_location="cpu", weights_only=True)
             if payload["key"] == key:
-                _READ[path, key] = payload["activations"]
+                _READ[version] = payload["activations"]
                 return payload["activations"], "hit"
             warnings.warn(f"rebuilding activation cache {path}: its key does not match", stacklevel=2)
         except FileNotFoundError:
@@ -117,7 +128,7 @@ class ActivationCache:
         activations = compute(getattr(dataset, split).images).cpu()
         with atomic_open(path, "wb") as out:
             torch.save({"key": key, "activations": activations}, out)
-        _READ[path, key] = activations
+        _READ[_version(path, key)] = activations
         return activations, "computed"
 
 

@@ -120,5 +120,5 @@ def test_cell_command_needs_one_out_per_seed(capsys):
 
     assert main(["cell", "--pair", PAIR, "--strategy", "full", "--seeds", "0", "1",
                  "--out", "a.json"]) == 2
-    assert "--out names 1 file(s) for 2 --seeds" in capsys.readouterr().err
+    assert "--out names 1 item(s) for 2 --seeds" in capsys.readouterr().err
     assert not Path("a.json").exists()
