@@ -70,12 +70,16 @@ def merged_resources(*configfiles: Path) -> dict:
     return resources
 
 
-def merged_seeds(*configfiles: Path) -> list[int]:
-    """The `seeds` key as the Snakefile sees it: config.yaml's, unless a file replaces it."""
-    seeds = None
+def runs_per_job(*configfiles: Path) -> dict[str, int]:
+    """Runs each training rule's job trains in turn, by rule: a cell and the tuned runs,
+    every seed; the trials, every trial (`seeds`, `tuning.trials`: config.yaml's unless
+    a file sets them)."""
+    seeds, trials = None, None
     for path in (REPO / "config.yaml", *configfiles):
-        seeds = (yaml.safe_load(path.read_text()) or {}).get("seeds", seeds)
-    return seeds
+        config = yaml.safe_load(path.read_text()) or {}
+        seeds = config.get("seeds", seeds)
+        trials = (config.get("tuning") or {}).get("trials", trials)
+    return {"cell": len(seeds), "tuned_run": len(seeds), "tuning_trial": trials}
 
 
 def planned_jobs(output: str) -> list[dict]:
@@ -105,7 +109,7 @@ def test_dry_run_through_the_profile_declares_every_jobs_resources(tmp_path, con
     assert result.returncode == 0, output[-3000:]
     assert f"Using profile {PROFILE}" in output
 
-    want, seeds = merged_resources(configfile), merged_seeds(configfile)
+    want, runs = merged_resources(configfile), runs_per_job(configfile)
     jobs = planned_jobs(result.stdout)
     rules = {job["rule"] for job in jobs}
     # (cache_features only where feature extraction trains without augmentation)
@@ -116,9 +120,8 @@ def test_dry_run_through_the_profile_declares_every_jobs_resources(tmp_path, con
     for job in (job for job in jobs if job["rule"] in BACKBONE_RULES):
         declared = job["resources"]
         assert int(declared.get("mem_mb", -1)) == want["mem_mb"], job
-        # A cell trains its seeds one after another: the per-run time limit, that many times.
-        runs = len(seeds) if job["rule"] == "cell" else 1
-        assert int(declared.get("runtime", -1)) == want["runtime"] * runs, job
+        # A job that trains several runs in turn: the per-run time limit, that many times.
+        assert int(declared.get("runtime", -1)) == want["runtime"] * runs.get(job["rule"], 1), job
         assert int(declared.get("gpu", -1)) == want["gpu"], job
         assert job["threads"] == want["threads"], job
     for job in jobs:
@@ -129,8 +132,8 @@ def test_dry_run_through_the_profile_declares_every_jobs_resources(tmp_path, con
             assert int(job["resources"].get("gpu", 0)) == 0, f"only the backbone takes a GPU: {job}"
         # Every job that SLURM could be asked for says how much memory and time it needs.
         assert "mem_mb" in job["resources"] and "runtime" in job["resources"], job
-    print(f"\n{configfile.name}: {len(cells)} cell jobs of {len(seeds)} runs, each "
-          f"mem_mb={want['mem_mb']} runtime={want['runtime']} x {len(seeds)} "
+    print(f"\n{configfile.name}: {len(cells)} cell jobs of {runs['cell']} runs, each "
+          f"mem_mb={want['mem_mb']} runtime={want['runtime']} x {runs['cell']} "
           f"gpu={want['gpu']} threads={want['threads']}")
 
 
@@ -198,14 +201,15 @@ def test_ci_sweep_on_slurm_equals_the_local_run(tmp_path, tmp_path_factory):
     run_id = re.search(r"SLURM run ID: (\S+)", output).group(1)
     jobs = sacct_jobs(run_id)
     want = merged_resources(CI_CONFIG)
-    seeds = len(merged_seeds(config))
-    # One SLURM job per output of each remote rule; per cell for the main runs.
+    runs_in_job = runs_per_job(config)
+    # One SLURM job per prepared data set and feature cache, per cell for the main runs,
+    # per (pair, strategy) for the trials and for the tuned runs.
     results = tmp_path / CI_RESULTS
     counts = {"prepare_data": len(list((results / "cache" / "data").glob("*.prepared"))),
               "cache_features": len(list((results / "cache" / "data").glob("*.features"))),
               "cell": cells,
-              "tuning_trial": len(list((results / "tuning" / "trials").rglob("trial*.json"))),
-              "tuned_run": len(list((results / "tuning" / "runs").rglob("seed*.json")))}
+              "tuning_trial": len(list((results / "tuning" / "trials").glob("*/*"))),
+              "tuned_run": len(list((results / "tuning" / "runs").glob("*/*")))}
     counts = {rule: count for rule, count in counts.items() if count}
     submitted = {}
     for job in jobs:
@@ -218,7 +222,7 @@ def test_ci_sweep_on_slurm_equals_the_local_run(tmp_path, tmp_path_factory):
     for job in jobs:
         assert job["State"] == "COMPLETED", job
         assert job["ReqMem"].rstrip("MmNn") == str(want["mem_mb"]), job
-        minutes = want["runtime"] * (seeds if job["rule"] == "cell" else 1)  # a cell's runs in turn
+        minutes = want["runtime"] * runs_in_job.get(job["rule"], 1)  # a job's runs in turn
         assert job["Timelimit"] == time.strftime("%H:%M:%S", time.gmtime(60 * minutes)), job
         assert int(job["AllocCPUS"]) == want["threads"], job
         assert "gres/gpu" not in job["ReqTRES"], job
