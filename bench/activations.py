@@ -38,6 +38,20 @@ from bench.models import Backbone, create_backbone
 from bench.settings import data_settings
 
 EVAL_BATCH = 256  # images per forward pass when nothing trains
+# Cache files this process has read or written, by path, key and the file's modification
+# time and size (a file rewritten, truncated or deleted since is read again, and so
+# checked again): every run of a cell (bench.cell) reads the same splits, so each file is
+# read once per process. Runs take rows (indexing copies) and never write into the tensor.
+_READ: dict[tuple, Cached] = {}
+
+
+def _version(path: Path, key: str) -> tuple | None:
+    """What identifies a cache file's content as this process saw it; None when it is missing."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return path, key, stat.st_mtime_ns, stat.st_size
 
 
 def model_inputs(backbone: Backbone, images: torch.Tensor) -> torch.Tensor:
@@ -114,10 +128,15 @@ class ActivationCache:
         the file is missing or unreadable, and its wall time is stored in the file.
         """
         key, path = self._key(dataset, split, stop), self.path(dataset, split, stop)
+        version = _version(path, key)
+        if version in _READ:
+            return _READ[version]
         try:
             payload = torch.load(path, map_location="cpu", weights_only=True)
             if payload["key"] == key:
-                return Cached(payload["activations"], "hit", payload.get("seconds"), path.name)
+                _READ[version] = Cached(payload["activations"], "hit", payload.get("seconds"),
+                                        path.name)
+                return _READ[version]
             warnings.warn(f"rebuilding activation cache {path}: its key does not match", stacklevel=2)
         except FileNotFoundError:
             pass
@@ -128,6 +147,7 @@ class ActivationCache:
         seconds = clock(self.device) - started
         with atomic_open(path, "wb") as out:
             torch.save({"key": key, "activations": activations, "seconds": seconds}, out)
+        _READ[_version(path, key)] = Cached(activations, "hit", seconds, path.name)
         return Cached(activations, "computed", seconds, path.name)
 
 

@@ -13,6 +13,7 @@ stderr naming it, and exit status 2, before any expensive work.
 from __future__ import annotations
 
 import argparse
+import copy
 import importlib
 import json
 import os
@@ -157,39 +158,66 @@ def _read_config(args: argparse.Namespace) -> dict:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Train and measure one run; a run that fails is recorded as failed."""
-    from bench.config import ConfigError, run_config
+    from bench.config import run_config
 
     config = _apply_overrides(_read_config(args), args.set)
     run_cfg = run_config(config, args.pair, args.strategy, args.seed, args.shots,
                          cache_dir=args.cache_dir, threads=args.threads)
+    return _run_cell(args, [(run_cfg, args.out)], store=None)
 
+
+def cmd_cell(args: argparse.Namespace) -> int:
+    """Every run of one cell in this process: one record per ``--seeds`` entry.
+
+    ``--run-sets`` gives each run its own overrides on top of ``--set`` (the tuning
+    trials of a (pair, strategy): one seed, a draw of values per trial).
+    """
+    from bench.config import run_config
+
+    run_sets = args.run_sets if args.run_sets is not None else [[] for _ in args.seeds]
+    for option, values in (("--out", args.out), ("--run-sets", run_sets)):
+        if len(values) != len(args.seeds):
+            raise InputError(f"{option} names {len(values)} item(s) for {len(args.seeds)} "
+                             "--seeds: give one per run, in the same order")
+    base = _read_config(args)
+    # Every run's config first: a bad value stops the cell before any training.
+    runs = [(run_config(_apply_overrides(copy.deepcopy(base), [*args.set, *sets]), args.pair,
+                        args.strategy, seed, args.shots, cache_dir=args.cache_dir,
+                        threads=args.threads), out)
+            for seed, out, sets in zip(args.seeds, args.out, run_sets, strict=True)]
+    return _run_cell(args, runs, store=args.store)
+
+
+def _run_sets(text: str) -> list[list[str]]:
+    """``--run-sets``: a JSON list with one list of ``KEY=VALUE`` overrides per run."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"not JSON: {error}") from None
+    if not (isinstance(value, list) and all(isinstance(sets, list) for sets in value)):
+        raise argparse.ArgumentTypeError(f"expected a JSON list of lists of KEY=VALUE, got {text!r}")
+    return [[_checked_assignment(item) for item in sets] for sets in value]
+
+
+def _run_cell(args: argparse.Namespace, runs: list, store: Path | None) -> int:
+    """bench.cell.run_cell over (RunConfig, record path) pairs; a missing data set is bad input."""
+    from bench.cell import CellRun, run_cell
     from bench.datasets.base import DatasetMissingError
-    from bench.records import write_record
-    from bench.train import failed_record, run
 
     try:
-        record = run(run_cfg, progress=not args.quiet)
+        run_cell([CellRun(config, Path(out)) for config, out in runs], store,
+                 progress=not args.quiet)
     except DatasetMissingError as error:
         # Bad input, not a failed run: nothing is written, so fixing it reruns the job.
         raise InputError(str(error)) from None
-    except ConfigError:
-        raise
-    except Exception as error:  # noqa: BLE001 - a failed run is recorded, the sweep goes on
-        record = failed_record(run_cfg, error)
-        print(f"run failed: {record['error']}", file=sys.stderr)
-    write_record(record, args.out)
-    m = record["metrics"]
-    accuracy = "—" if m["accuracy"] is None else f"{100 * m['accuracy']:.1f}%"
-    print(f"{args.pair} {args.strategy} seed={args.seed} shots={args.shots or 'all'}: "
-          f"{record['status']}, test accuracy {accuracy}, "
-          f"{record['cost']['train_seconds']:.1f} s -> {args.out}")
     return 0
 
 
 def cmd_tuned_run(args: argparse.Namespace) -> int:
-    """A tuned run: the default run's copy when the defaults won, else a run with the selection.
+    """Tuned runs: the default runs' copies when the defaults won, else runs with the selection.
 
-    A seed that is the selection seed is refused (ConfigError from tuned_run_source).
+    One per ``--seeds`` entry, trained in one process (a cell). A seed that is the
+    selection seed is refused (ConfigError from tuned_run_source).
     """
     from bench.io import read_json, write_atomic
     from bench.tuning import set_arguments, tuned_run_source
@@ -198,14 +226,19 @@ def cmd_tuned_run(args: argparse.Namespace) -> int:
         document = read_json(args.selection)
     except (OSError, ValueError) as error:  # missing, or not JSON
         raise InputError(f"--selection {args.selection}: {error}") from None
-    source = tuned_run_source(document, args.seed, args.default)
-    if source is not None:
-        write_atomic(args.out, Path(source).read_text())
-        print(f"the defaults (trial 0) selected: seed {args.seed} is the default run {source}, "
-              f"copied -> {args.out}")
+    if len(args.default) != len(args.seeds):
+        raise InputError(f"--default names {len(args.default)} file(s) for {len(args.seeds)} "
+                         "--seeds: give the default run of each seed, in the same order")
+    sources = [tuned_run_source(document, seed, default)
+               for seed, default in zip(args.seeds, args.default, strict=True)]
+    if all(source is not None for source in sources):  # the defaults won: copy, train nothing
+        for seed, source, out in zip(args.seeds, sources, args.out, strict=True):
+            write_atomic(out, Path(source).read_text())
+            print(f"the defaults (trial 0) selected: seed {seed} is the default run {source}, "
+                  f"copied -> {out}")
         return 0
     args.set = [*args.set, *set_arguments(document["strategy"], document["selected"]["hparams"])]
-    return cmd_run(args)
+    return cmd_cell(args)
 
 
 def cmd_strategies(args: argparse.Namespace) -> int:
@@ -360,7 +393,7 @@ def _add_threads(parser: argparse.ArgumentParser) -> None:
                         help="CPU threads for torch")
 
 
-def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
+def _add_run_arguments(parser: argparse.ArgumentParser, cell: bool = False) -> None:
     _add_config_arguments(parser)
     parser.add_argument("--pair", required=True,
                         metavar="NAME",
@@ -369,10 +402,25 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         metavar="NAME",
                         help="a registered strategy, e.g. full (the `strategies` command "
                              "lists them)")
-    parser.add_argument("--seed", type=int, required=True, metavar="N",
-                        help="the run's seed (weights of new layers, batch order, augmentation)")
-    parser.add_argument("--out", type=Path, required=True, metavar="FILE",
-                        help="where to write the JSON record")
+    if cell:
+        # `--seed N` is `--seeds N`: a cell of one run.
+        parser.add_argument("--seeds", "--seed", type=int, nargs="+", required=True, metavar="N",
+                            help="the runs' seeds, one run each, trained in this order")
+        parser.add_argument("--out", type=Path, nargs="+", required=True, metavar="FILE",
+                            help="where to write each run's JSON record, in --seeds' order")
+        parser.add_argument("--store", type=Path, metavar="DIR",
+                            help="folder that keeps finished records until the cell ends, so "
+                            "a killed cell rerun restores them instead of training them "
+                            "again (default: none)")
+        parser.add_argument("--run-sets", type=_run_sets, metavar="JSON",
+                            help="per-run overrides after --set: a JSON list, one list of "
+                            "KEY=VALUE per run, e.g. '[[], [\"train.lr=0.01\"]]'")
+    else:
+        parser.add_argument("--seed", type=int, required=True, metavar="N",
+                            help="the run's seed (weights of new layers, batch order, "
+                                 "augmentation)")
+        parser.add_argument("--out", type=Path, required=True, metavar="FILE",
+                            help="where to write the JSON record")
     parser.add_argument("--cache-dir", metavar="DIR", help="data set tensor cache folder (default: no cache, "
                                             "every data set is built afresh)")
     _add_threads(parser)
@@ -380,6 +428,11 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         metavar="KEY=VALUE", help="override a config key after the config "
                         "files, e.g. train.lr=0.01; VALUE is YAML (repeatable)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _add_shots(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--shots", type=_shots, default="all", metavar="N|all",
+                        help="labelled target examples per class, or all")
 
 
 RUN_EPILOG = """\
@@ -392,22 +445,40 @@ The record (metrics, cost, provenance) is written atomically; a run that fails i
 recorded with status `failed`. Bad input exits 2 and writes nothing."""
 
 
+CELL_EPILOG = """\
+examples:
+  %(prog)s --pair imagenet-digits --strategy full --seeds 0 1 2 \\
+      --out seed0.json seed1.json seed2.json --store results/cache/records
+
+Each record is written atomically as its run finishes, byte for byte what `run` would
+write for that seed (timings and timestamps aside). With --store, a cell that was
+killed and is started again restores the runs it had finished."""
+
+
 def _add_run_parsers(sub) -> None:
     run = sub.add_parser("run", help="train and measure one run, write its record",
                          description="Train and measure one (pair, strategy, seed[, shots]) "
                          "run of a sweep config and write its JSON record.", epilog=RUN_EPILOG)
     _add_run_arguments(run)
-    run.add_argument("--shots", type=_shots, default="all", metavar="N|all",
-                     help="labelled target examples per class, or all")
+    _add_shots(run)
     run.set_defaults(func=cmd_run)
-    tuned = sub.add_parser("tuned-run", help="a final tuned run at one seed (tuning workflow)",
-                           description="A final tuned run at one seed: a copy of the run that "
-                           "already exists, or a run with the selected values.")
-    _add_run_arguments(tuned)
+    cell = sub.add_parser("cell", help="every seed of one (pair, strategy, shots), one process",
+                          description="Train and measure every seed of one (pair, strategy"
+                          "[, shots]) of a sweep config in one process (imports and data "
+                          "paid once) and write one JSON record per seed, as `run` would.",
+                          epilog=CELL_EPILOG)
+    _add_run_arguments(cell, cell=True)
+    _add_shots(cell)
+    cell.set_defaults(func=cmd_cell)
+    tuned = sub.add_parser("tuned-run", help="final tuned runs at given seeds (tuning workflow)",
+                           description="Final tuned runs, one per seed: copies of the runs "
+                           "that already exist, or runs with the selected values, in one "
+                           "process.")
+    _add_run_arguments(tuned, cell=True)
     tuned.add_argument("--selection", required=True, metavar="FILE",
                        help="the selection JSON of `tuning select`")
-    tuned.add_argument("--default", required=True, metavar="FILE",
-                       help="the default run's record at this seed")
+    tuned.add_argument("--default", type=Path, nargs="+", required=True, metavar="FILE",
+                       help="the default run's record at each seed, in --seeds' order")
     tuned.set_defaults(func=cmd_tuned_run, shots=None)
     features = sub.add_parser("features", help="cache a data set's frozen pretrained features",
                               description="Compute and cache the pretrained backbone's features "

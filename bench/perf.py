@@ -8,7 +8,11 @@ Measured in one process, side by side, so machine noise hits both sides alike:
 2. feature extraction with the frozen-feature cache vs recomputing features every step,
    same seed and epochs (accuracy must agree);
 3. ``partial`` (``trainable_stages`` = 2) with the frozen-prefix cache vs without;
-4. with ``--summary``, the sweep's time per strategy and its share;
+4. start-up: the fixed cost of a run (process start, imports, data, evaluation, record:
+   job wall time minus training seconds) in a job of its own (``python -m bench run``)
+   and amortised in a cell of several seeds (``python -m bench cell``), as the workflow
+   runs them;
+5. with ``--summary``, the sweep's time per strategy and its share;
 
 and what the channels-last memory layout buys over NCHW in the bare loop. ``--compile``
 measures what ``torch.compile`` buys instead (:mod:`bench.perf_compile`).
@@ -22,7 +26,10 @@ every seed and shots budget after the first finds it.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -33,7 +40,7 @@ import torch.nn.functional as F
 
 from bench.activations import model_inputs
 from bench.config import load_config, run_config
-from bench.layout import run_benchmark_path
+from bench.layout import cell_benchmark_path
 from bench.models import create_backbone
 from bench.optim import make_optimizer
 from bench.perf_compile import compile_rows
@@ -97,9 +104,10 @@ def _timed_run(config, cache_frozen: bool) -> tuple[float, dict]:
 def sweep_shares(summary_csv: str | Path) -> str:
     """Item 4: where a finished sweep's time went, per strategy, as Markdown.
 
-    Job seconds are the wall time of each run job as Snakemake's ``benchmark:`` file
-    beside the summary recorded it (process start-up, data loading, training,
-    evaluation); training seconds are the run record's own ``train_seconds``.
+    Job seconds are the wall time of each cell's job (every seed of one pair, strategy
+    and shots budget, bench.cell) as Snakemake's ``benchmark:`` file beside the summary
+    recorded it: process start-up, data loading, training, evaluation, records.
+    Training seconds are the run records' own ``train_seconds``, summed over the cell.
 
     Args:
         summary_csv: the sweep's ``summary.csv``; its folder holds ``benchmarks/``.
@@ -109,24 +117,73 @@ def sweep_shares(summary_csv: str | Path) -> str:
     """
     summary = pd.read_csv(summary_csv, dtype={"shots": str})
     results = Path(summary_csv).parent
-    job_seconds = []
-    for row in summary.itertuples():
-        tsv = Path(run_benchmark_path(results, row.pair, row.strategy, row.seed, row.shots))
-        job_seconds.append(pd.read_csv(tsv, sep="\t")["s"].iloc[0] if tsv.exists() else float("nan"))
-    summary["job_seconds"] = job_seconds
-    share = summary.groupby("strategy").agg(runs=("job_seconds", "size"),
-                                            job_seconds=("job_seconds", "sum"),
-                                            train_seconds=("train_seconds", "sum"))
+    cells = summary.groupby(["pair", "strategy", "shots"], as_index=False).agg(
+        runs=("seed", "size"), train_seconds=("train_seconds", "sum"))
+    cells["job_seconds"] = [_job_seconds(cell_benchmark_path(results, cell.pair, cell.strategy,
+                                                             cell.shots))
+                            for cell in cells.itertuples()]
+    share = cells.groupby("strategy").agg(cells=("runs", "size"), runs=("runs", "sum"),
+                                          job_seconds=("job_seconds", "sum"),
+                                          train_seconds=("train_seconds", "sum"))
+    share["job_s_per_cell"] = share["job_seconds"] / share["cells"]
+    share["other_s_per_cell"] = (share["job_seconds"] - share["train_seconds"]) / share["cells"]
     share["job_share_%"] = 100 * share["job_seconds"] / share["job_seconds"].sum()
     share["train_share_%"] = 100 * share["train_seconds"] / share["train_seconds"].sum()
     share = share.sort_values("job_seconds", ascending=False)
-    return (f"sweep time by strategy ({summary_csv}: {len(summary)} runs, "
-            f"{share['job_seconds'].sum() / 60:.1f} min of run jobs, "
-            f"{share['train_seconds'].sum() / 60:.1f} min of it training):\n"
+    job, train = share["job_seconds"].sum(), share["train_seconds"].sum()
+    return (f"sweep time by strategy ({summary_csv}: {len(summary)} runs in {len(cells)} cell "
+            f"jobs, {job / 60:.1f} min of cell jobs, {train / 60:.1f} min ({100 * train / job:.0f}%)"
+            f" of it training, the rest start-up, data, evaluation and records):\n"
             + share.to_markdown(floatfmt=".1f"))
 
 
+def _job_seconds(tsv: str) -> float:
+    """Wall seconds of one job from its Snakemake benchmark file; NaN when it has none."""
+    return pd.read_csv(tsv, sep="\t")["s"].iloc[0] if Path(tsv).exists() else float("nan")
+
+
 Row = tuple[str, str, float]  # (measure, the two values, their ratio)
+
+
+def _timed_command(base: dict, strategy: str, seeds: list[int], data_cache: str,
+                   out: Path) -> tuple[float, float]:
+    """Wall seconds of one ``python -m bench`` process training ``seeds``, and their training seconds.
+
+    One seed: ``bench run``, a job of the one-run-per-job workflow; several: ``bench cell``.
+    """
+    records = [out / f"seed{seed}.json" for seed in seeds]
+    command = ([sys.executable, "-m", "bench", "run", "--seed", str(seeds[0]), "--out", str(records[0])]
+               if len(seeds) == 1 else
+               [sys.executable, "-m", "bench", "cell", "--seeds", *map(str, seeds),
+                "--out", *map(str, records)])
+    command += ["--config-json", json.dumps(base), "--pair", PAIR, "--strategy", strategy,
+                "--cache-dir", data_cache, "--threads", str(torch.get_num_threads()), "--quiet"]
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    wall = time.perf_counter() - started
+    return wall, sum(json.loads(r.read_text())["cost"]["train_seconds"] for r in records)
+
+
+def startup_rows(base: dict, epochs: int, cell_runs: int, data_cache: str) -> list[Row]:
+    """Item 4: fixed seconds per run (wall − training) alone ÷ amortised in a cell.
+
+    Measured on processes started as the workflow starts them, after one unmeasured run
+    that makes the data and activation caches (every job of a sweep finds them made).
+    """
+    base = {**base, "train": {**base["train"], "epochs": epochs}}
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        for strategy in ("feature_extraction", "full"):
+            _timed_command(base, strategy, [0], data_cache, Path(folder))  # warms the caches
+            wall, train = _timed_command(base, strategy, [0], data_cache, Path(folder))
+            alone = wall - train
+            wall, train = _timed_command(base, strategy, list(range(cell_runs)), data_cache,
+                                         Path(folder))
+            amortised = (wall - train) / cell_runs
+            rows.append((f"start-up, {strategy}: fixed s per run alone ÷ amortised in a cell "
+                         f"of {cell_runs} (wall − training)", f"{alone:.2f} / {amortised:.2f}",
+                         alone / amortised))
+    return rows
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -137,9 +194,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="epochs per run (default: the config's train.epochs)")
     parser.add_argument("--repeats", type=int, default=3, help="repeats of the overhead pair")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--summary", default=None, help="a sweep's summary.csv (item 4)")
+    parser.add_argument("--cell-runs", type=int, default=5,
+                        help="seeds in the start-up measurement's cell (item 4)")
+    parser.add_argument("--summary", default=None, help="a sweep's summary.csv (item 5)")
     parser.add_argument("--compile", action="store_true",
-                        help="instead of items 1-4: what torch.compile buys (bench.perf_compile)")
+                        help="instead of items 1-5: what torch.compile buys (bench.perf_compile)")
     parser.add_argument("--compile-mode", default="default",
                         help="torch.compile mode, e.g. max-autotune-no-cudagraphs")
     parser.add_argument("--compile-dynamic", choices=("auto", "false", "true"), default="auto",
@@ -193,7 +252,7 @@ def cache_rows(base: dict, epochs: int, data_cache: str) -> list[Row]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Measure items 1-3 (and 4 with ``--summary``) and print them as Markdown tables."""
+    """Measure items 1-4 (and 5 with ``--summary``) and print them as Markdown tables."""
     args = _parse_args(argv)
     torch.set_num_threads(args.threads)
     base = load_config(args.config)
@@ -204,7 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         # Warm the data set cache so neither side of a comparison pays data generation.
         load_pair(_config(base, "full", 1, data_cache))
         rows = (overhead_rows(base, args.epochs, args.repeats, data_cache)
-                + cache_rows(base, args.epochs, data_cache))
+                + cache_rows(base, args.epochs, data_cache)
+                + startup_rows(base, args.epochs, args.cell_runs, data_cache))
     table = pd.DataFrame(rows, columns=["measure", "values", "ratio"])
     print(f"pair {PAIR}, {args.epochs} epochs, {args.threads} thread(s), "
           f"resolution {base['resolution']}")

@@ -15,6 +15,7 @@ target image); :data:`bench.roles.PROTOCOL_SPLITS`. The trainer (:mod:`bench.tra
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import torch
@@ -53,13 +54,33 @@ class Role:
         return labels if self.index is None else labels[self.index]
 
 
+# Data sets this process has loaded from a tensor cache, by everything load_dataset was
+# given: the runs of a cell (bench.cell) share one pair, so it is read once per process,
+# not once per run. Runs never write into a data set's tensors (they index, which
+# copies), so sharing changes no run's result (tests/test_cell.py runs a seed alone and
+# inside a cell and compares). Without a cache folder every load builds afresh, as the
+# command line promises (`--cache-dir`'s help), so a changed folder is seen.
+_LOADED: dict[str, ImageDataset] = {}
+
+
+def load_once(name: str, resolution: int, cache_dir: str | None, **kwargs) -> ImageDataset:
+    """``load_dataset(name, resolution, cache_dir=..., **kwargs)``; with a cache folder, once."""
+    if cache_dir is None:
+        return load_dataset(name, resolution, cache_dir=None, **kwargs)
+    key = json.dumps([name, resolution, cache_dir, kwargs], sort_keys=True, default=str)
+    if key not in _LOADED:
+        _LOADED[key] = load_dataset(name, resolution, cache_dir=cache_dir, **kwargs)
+    return _LOADED[key]
+
+
 def load_pair(config: RunConfig) -> tuple[ImageDataset, ImageDataset | None]:
+    """The pair's target and, when the run reads it, its source (each loaded once per process)."""
     data = config.data()
-    target = load_dataset(config.target, config.resolution, cache_dir=config.cache_dir,
-                          **data.load_kwargs(config.target))
+    target = load_once(config.target, config.resolution, config.cache_dir,
+                       **data.load_kwargs(config.target))
     needs_source = not config.target_labels or STRATEGIES[config.strategy].uses_other_domain
-    source = (load_dataset(config.source, config.resolution, cache_dir=config.cache_dir,
-                           **data.load_kwargs(config.source))
+    source = (load_once(config.source, config.resolution, config.cache_dir,
+                        **data.load_kwargs(config.source))
               if needs_source else None)
     if not config.target_labels and source.classes != target.classes:
         raise ValueError(f"pair {config.pair!r}: source {config.source} and target "

@@ -84,12 +84,16 @@ def comparable(summary_csv: Path) -> pd.DataFrame:
     return out.set_index(IDENTITY).sort_index()
 
 
-def assert_same_results(summary: Path, reference: Path, pairs: list[str] | None = None) -> None:
+def assert_same_results(summary: Path, reference: Path, pairs: list[str] | None = None,
+                        seeds: list[int] | None = None) -> None:
     """The two summaries hold the same runs with the same outcomes (of ``pairs`` only,
-    in the reference, when given)."""
+    in the reference, and of ``seeds`` only, in both, when given)."""
     got, want = comparable(summary), comparable(reference)
     if pairs is not None:
         want = want[want.index.get_level_values("pair").isin(pairs)]
+    if seeds is not None:
+        got = got[got.index.get_level_values("seed").isin(seeds)]
+        want = want[want.index.get_level_values("seed").isin(seeds)]
     assert list(got.index) == list(want.index), "the two sweeps ran different runs"
     differing = [(run, column, want.at[run, column], got.at[run, column])
                  for column in want.columns for run in want.index
@@ -106,10 +110,18 @@ def assert_same_results(summary: Path, reference: Path, pairs: list[str] | None 
 CI_SUBSET_PAIRS = ["imagenet-digits"]
 
 
-def ci_subset_config(tmp_path: Path, pairs: list[str]) -> Path:
-    """workflows/configs/ci.yaml with only `pairs`, as a config file."""
+def ci_subset_config(tmp_path: Path, pairs: list[str], extra_seed: int | None = None) -> Path:
+    """workflows/configs/ci.yaml with only `pairs`, as a config file.
+
+    With ``extra_seed``, every run also at that seed (so a cell job trains two runs), and
+    the tuning trials still at the CI sweep's selection seed: every run of the CI sweep
+    is in it, with the same config.
+    """
     config = yaml.safe_load(CI_CONFIG.read_text())
     config["pairs"] = {name: config["pairs"][name] for name in pairs}
+    if extra_seed is not None:
+        config["tuning"]["selection_seed"] = max(config["seeds"]) + 1  # the CI sweep's default
+        config["seeds"] = [*config["seeds"], extra_seed]
     config["data_efficiency"]["pairs"] = [p for p in config["data_efficiency"]["pairs"] if p in pairs]
     path = tmp_path / "ci-subset.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))

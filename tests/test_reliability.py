@@ -1,11 +1,12 @@
 """Reliability (issue 7): a killed sweep loses nothing, bad input is named, a run that blows up is kept.
 
-- Kill and resume: the CI sweep (workflows/configs/ci.yaml, two of its pairs: every
-  strategy and budget) is killed mid-run, once with SIGTERM and once with SIGKILL (to
-  its whole process group: snakemake and its running jobs, as a scheduler, a container
-  stop or a crash would), then restarted; no partial record, temporary file or
-  unreadable cache may remain, the restart redoes only what is missing, and the summary
-  equals the clean CI sweep's, run by run (metrics, not timings).
+- Kill and resume: the CI sweep (workflows/configs/ci.yaml, one of its pairs: every
+  strategy and budget; two seeds, so a cell job trains two runs) is killed mid-cell, once
+  with SIGTERM and once with SIGKILL (to its whole process group: snakemake and its
+  running jobs, as a scheduler, a container stop or a crash would), then restarted; no
+  partial record, temporary file or unreadable cache may remain, the restart redoes only
+  what is missing -- a run its killed cell had finished is restored, not retrained --
+  and the summary equals the clean CI sweep's, run by run (metrics, not timings).
 - Bad config: the cases of issue 7 that tests/test_train.py and
   tests/test_config_validation.py do not cover, one test per case, each failing before
   any job starts (sweep) and before any training (single run), naming the key, the
@@ -20,6 +21,7 @@ The clean CI sweep is run once per pytest session (tests/sweep.py `clean_ci_swee
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -86,24 +88,43 @@ def start_sweep(workdir: Path, log: Path, configfile: Path) -> subprocess.Popen:
         stdout=log.open("w"), stderr=subprocess.STDOUT, env=sweep_env(), start_new_session=True)
 
 
-# A run job snakemake has seen finish (snakemake >= 9 names the rule; 8 does not).
-FINISHED_RUN = re.compile(r"Finished jobid: \d+ \(Rule: run\)|Finished job \d+\.")
+# A cell job snakemake has seen finish (snakemake >= 9 names the rule; 8 does not).
+FINISHED_CELL = re.compile(r"Finished jobid: \d+ \(Rule: cell\)|Finished job \d+\.")
 
 
-def kill_mid_run(process: subprocess.Popen, log: Path, results: Path, at_least: int,
-                 sig: signal.Signals, timeout: float = 1800) -> tuple[int, bool]:
-    """Once `at_least` records exist and snakemake has seen a run finish, send `sig` to
-    the sweep's process group (snakemake and its jobs). Returns the records at the kill,
-    and whether snakemake hung after the signal and had to be SIGKILLed."""
+def stored_records(results: Path) -> dict[Path, dict]:
+    """The store (bench/cell.py): runs a cell still in progress has finished, by record path."""
+    from bench.layout import run_record_path
+
+    stored = {}
+    for path in (results / "cache" / "records").glob("*.json"):
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, ValueError):  # the cell ended and removed it as we read
+            continue
+        where = Path(run_record_path(results, record["pair"], record["strategy"], record["seed"],
+                                     record["shots"]))
+        if where.exists():  # written there too: the cell has gone on to its next run
+            stored[where] = record
+    return stored
+
+
+def kill_mid_cell(process: subprocess.Popen, log: Path, results: Path, at_least: int,
+                  sig: signal.Signals, timeout: float = 1800) -> tuple[int, dict, bool]:
+    """Once `at_least` records exist, snakemake has seen a cell finish and a cell in
+    progress has finished one of its runs, send `sig` to the sweep's process group
+    (snakemake and its jobs). Returns the records at the kill, the killed cells' finished
+    records (by path), and whether snakemake hung after the signal and had to be SIGKILLed."""
     deadline = time.monotonic() + timeout
-    while (len(record_files(results)) < at_least
-           or not FINISHED_RUN.search(log.read_text(errors="replace"))):
+    while (len(record_files(results)) < at_least or not stored_records(results)
+           or not FINISHED_CELL.search(log.read_text(errors="replace"))):
         assert process.poll() is None, "the sweep ended before it could be killed"
-        assert time.monotonic() < deadline, f"no finished run within {timeout} s"
-        time.sleep(0.2)
+        assert time.monotonic() < deadline, f"no cell half done within {timeout} s"
+        time.sleep(0.05)
     assert process.poll() is None, "the sweep finished before it could be killed"
     count = len(record_files(results))
     os.killpg(process.pid, sig)
+    mid_cell = stored_records(results)  # what the killed cells had finished
     hung = False
     try:
         process.wait(timeout=180)
@@ -124,7 +145,7 @@ def kill_mid_run(process: subprocess.Popen, log: Path, results: Path, at_least: 
     else:
         os.killpg(process.pid, signal.SIGKILL)
         pytest.fail(f"processes of the sweep outlived {sig.name} to snakemake's group")
-    return count, hung
+    return count, mid_cell, hung
 
 
 def planned_outputs(workdir: Path, configfile: Path) -> set[Path]:
@@ -138,10 +159,11 @@ def planned_outputs(workdir: Path, configfile: Path) -> set[Path]:
 
 @pytest.mark.slow
 def test_killed_sweep_resumes_to_the_clean_result(tmp_path, clean_summary):
-    config = ci_subset_config(tmp_path, CI_SUBSET_PAIRS)
+    # Seeds 0 and 2: each cell job trains two runs, so a kill can land between them.
+    config = ci_subset_config(tmp_path, CI_SUBSET_PAIRS, extra_seed=2)
     results = tmp_path / CI_RESULTS
-    total = sum(comparable(clean_summary).index.get_level_values("pair").isin(CI_SUBSET_PAIRS))
-    started = time.monotonic()
+    total = 2 * sum(comparable(clean_summary).index.get_level_values("pair").isin(CI_SUBSET_PAIRS))
+    started, mid_cell = time.monotonic(), {}
 
     def sweep(*args: str):
         return snakemake(tmp_path, *args, configfiles=(config,))
@@ -150,10 +172,12 @@ def test_killed_sweep_resumes_to_the_clean_result(tmp_path, clean_summary):
         before = len(record_files(results))
         log = tmp_path / f"sweep-{phase}.log"
         process = start_sweep(tmp_path, log, config)
-        killed_at, hung = kill_mid_run(process, log, results, before + 1, sig)
+        killed_at, finished_in_cell, hung = kill_mid_cell(process, log, results, before + 1, sig)
+        mid_cell.update(finished_in_cell)
         after = len(record_files(results))
         print(f"\nphase {phase}: {sig.name} to the sweep's process group with "
-              f"{killed_at}/{total} records on disk; snakemake exit {process.returncode}"
+              f"{killed_at}/{total} records on disk, {len(finished_in_cell)} of them in a cell "
+              f"still running; snakemake exit {process.returncode}"
               f"{' (hung after SIGTERM: SIGKILLed)' if hung else ''}; {after} records kept, "
               f"{len(leftover_temporaries(results))} temporary file(s)")
         assert before < after < total
@@ -168,13 +192,15 @@ def test_killed_sweep_resumes_to_the_clean_result(tmp_path, clean_summary):
     unlocked = sweep("--unlock")
     assert unlocked.returncode == 0, unlocked.stderr[-3000:]
 
-    # Records whose job snakemake saw finish are final; a record written by a job that
-    # was killed before snakemake saw it end is redone (snakemake cannot know it was whole).
+    # Records whose cell snakemake saw finish are final. A killed cell is redone (snakemake
+    # cannot know it was whole, and deletes its records first), but the runs it had
+    # finished are restored from the store, not trained again.
     planned = planned_outputs(tmp_path, config)
     finished = {path: path.stat().st_mtime_ns for path in record_files(results)
                 if path not in planned}
     unconfirmed = [path for path in record_files(results) if path in planned]
-    assert finished, "no run finished before the kills"
+    assert finished, "no cell finished before the kills"
+    assert mid_cell, "no kill landed between two runs of a cell"
     print(f"restart after SIGKILL: refused until `snakemake --unlock`; then plans "
           f"{sum(p.parent.parent.parent == results / 'runs' for p in planned)} runs: "
           f"{len(finished)} finished records kept, {len(unconfirmed)} unconfirmed redone")
@@ -183,12 +209,26 @@ def test_killed_sweep_resumes_to_the_clean_result(tmp_path, clean_summary):
     assert result.returncode == 0, result.stderr[-5000:]
     redone = [path for path, mtime in finished.items() if path.stat().st_mtime_ns != mtime]
     assert not redone, f"the restart reran finished runs: {redone[:5]}"
+    # A run its killed cell had finished: the same record (`created` included), and the
+    # cell's log says it was restored.
+    retrained = [path for path, record in mid_cell.items()
+                 if json.loads(path.read_text()) != record]
+    assert not retrained, f"the restart retrained runs a killed cell had finished: {retrained}"
+    for path, record in mid_cell.items():
+        cell_log = (results / "logs" / "cells" / path.parent.relative_to(results / "runs")
+                    / f"shots{path.stem.split('-shots')[1]}.log")
+        name = (f"{record['pair']} {record['strategy']} seed {record['seed']}"
+                + (f" shots {record['shots']}" if record["shots"] else ""))
+        assert f"{name}: restored its finished record" in cell_log.read_text(), cell_log
+    assert not list((results / "cache" / "records").glob("*.json")), "the store was not emptied"
     assert leftover_temporaries(results) == []
     assert_nothing_partial(results)
-    assert_same_results(results / "summary.csv", clean_summary, pairs=CI_SUBSET_PAIRS)
-    print(f"restart: {len(record_files(results))}/{total} records, no temporary file, every "
-          f"cache loads; summary equals the clean CI sweep's for these pairs (metrics, "
-          f"status, params, history without seconds); {time.monotonic() - started:.0f} s in all")
+    # Seed 0 of every run equals the clean CI sweep's, where each cell held seed 0 alone.
+    assert_same_results(results / "summary.csv", clean_summary, pairs=CI_SUBSET_PAIRS, seeds=[0])
+    print(f"restart: {len(record_files(results))}/{total} records, {len(mid_cell)} restored "
+          f"from killed cells, not retrained; no temporary file, every cache loads; seed 0's "
+          f"runs equal the clean CI sweep's for these pairs (metrics, status, params, history "
+          f"without seconds); {time.monotonic() - started:.0f} s in all")
 
 
 # ---------------------------------------------------------------------------------------

@@ -38,7 +38,8 @@ from sweep import (
 
 PROFILE = REPO / "workflows" / "profiles" / "slurm"
 PAPER_CONFIG = REPO / "workflows" / "configs" / "paper.yaml"
-REMOTE_RULES = {"prepare_data", "cache_features", "run", "tuning_trial", "tuned_run"}  # to SLURM
+# To SLURM; a `cell` job trains every seed of one (pair, strategy, shots) (bench/cell.py).
+REMOTE_RULES = {"prepare_data", "cache_features", "cell", "tuning_trial", "tuned_run"}
 BACKBONE_RULES = REMOTE_RULES - {"prepare_data"}
 HEAD_NODE_RULES = {"aggregate", "figures", "tuning_select", "tuning_report",
                    "tuning_figures"}  # run by snakemake itself (localrules)
@@ -69,6 +70,18 @@ def merged_resources(*configfiles: Path) -> dict:
     return resources
 
 
+def runs_per_job(*configfiles: Path) -> dict[str, int]:
+    """Runs each training rule's job trains in turn, by rule: a cell and the tuned runs,
+    every seed; the trials, every trial (`seeds`, `tuning.trials`: config.yaml's unless
+    a file sets them)."""
+    seeds, trials = None, None
+    for path in (REPO / "config.yaml", *configfiles):
+        config = yaml.safe_load(path.read_text()) or {}
+        seeds = config.get("seeds", seeds)
+        trials = (config.get("tuning") or {}).get("trials", trials)
+    return {"cell": len(seeds), "tuned_run": len(seeds), "tuning_trial": trials}
+
+
 def planned_jobs(output: str) -> list[dict]:
     """Jobs of a `snakemake --dry-run` listing: rule, threads, resources."""
     jobs = []
@@ -96,18 +109,19 @@ def test_dry_run_through_the_profile_declares_every_jobs_resources(tmp_path, con
     assert result.returncode == 0, output[-3000:]
     assert f"Using profile {PROFILE}" in output
 
-    want = merged_resources(configfile)
+    want, runs = merged_resources(configfile), runs_per_job(configfile)
     jobs = planned_jobs(result.stdout)
     rules = {job["rule"] for job in jobs}
     # (cache_features only where feature extraction trains without augmentation)
-    assert {"prepare_data", "run", "aggregate", "figures"} <= rules, rules
-    runs = [job for job in jobs if job["rule"] == "run"]
-    assert len(runs) > 0
+    assert {"prepare_data", "cell", "aggregate", "figures"} <= rules, rules
+    cells = [job for job in jobs if job["rule"] == "cell"]
+    assert len(cells) > 0
     # Jobs that run the backbone get the GPU, threads and memory of a run.
     for job in (job for job in jobs if job["rule"] in BACKBONE_RULES):
         declared = job["resources"]
         assert int(declared.get("mem_mb", -1)) == want["mem_mb"], job
-        assert int(declared.get("runtime", -1)) == want["runtime"], job
+        # A job that trains several runs in turn: the per-run time limit, that many times.
+        assert int(declared.get("runtime", -1)) == want["runtime"] * runs.get(job["rule"], 1), job
         assert int(declared.get("gpu", -1)) == want["gpu"], job
         assert job["threads"] == want["threads"], job
     for job in jobs:
@@ -118,8 +132,9 @@ def test_dry_run_through_the_profile_declares_every_jobs_resources(tmp_path, con
             assert int(job["resources"].get("gpu", 0)) == 0, f"only the backbone takes a GPU: {job}"
         # Every job that SLURM could be asked for says how much memory and time it needs.
         assert "mem_mb" in job["resources"] and "runtime" in job["resources"], job
-    print(f"\n{configfile.name}: {len(runs)} run jobs, each mem_mb={want['mem_mb']} "
-          f"runtime={want['runtime']} gpu={want['gpu']} threads={want['threads']}")
+    print(f"\n{configfile.name}: {len(cells)} cell jobs of {runs['cell']} runs, each "
+          f"mem_mb={want['mem_mb']} runtime={want['runtime']} x {runs['cell']} "
+          f"gpu={want['gpu']} threads={want['threads']}")
 
 
 def test_profile_is_for_the_slurm_executor():
@@ -174,8 +189,11 @@ def test_ci_sweep_on_slurm_equals_the_local_run(tmp_path, tmp_path_factory):
     assert result.returncode == 0, output[-5000:]
     summary = tmp_path / CI_RESULTS / "summary.csv"
     assert_same_results(summary, local_summary, pairs=CI_SUBSET_PAIRS)
-    runs = len(comparable(summary))
-    print(f"\nCI sweep ({', '.join(CI_SUBSET_PAIRS)}) on SLURM: {elapsed:.0f} s, {runs} runs; "
+    runs = comparable(summary).index
+    # One job per cell: every seed of a (pair, strategy, shots).
+    cells = len(runs.droplevel("seed").unique())
+    print(f"\nCI sweep ({', '.join(CI_SUBSET_PAIRS)}) on SLURM: {elapsed:.0f} s, {len(runs)} runs "
+          f"in {cells} cells; "
           f"summary equals the local CI sweep's for these pairs")
 
     # Every data preparation and run was a SLURM job that finished, with the memory,
@@ -183,13 +201,15 @@ def test_ci_sweep_on_slurm_equals_the_local_run(tmp_path, tmp_path_factory):
     run_id = re.search(r"SLURM run ID: (\S+)", output).group(1)
     jobs = sacct_jobs(run_id)
     want = merged_resources(CI_CONFIG)
-    # One SLURM job per output of each remote rule.
+    runs_in_job = runs_per_job(config)
+    # One SLURM job per prepared data set and feature cache, per cell for the main runs,
+    # per (pair, strategy) for the trials and for the tuned runs.
     results = tmp_path / CI_RESULTS
     counts = {"prepare_data": len(list((results / "cache" / "data").glob("*.prepared"))),
               "cache_features": len(list((results / "cache" / "data").glob("*.features"))),
-              "run": runs,
-              "tuning_trial": len(list((results / "tuning" / "trials").rglob("trial*.json"))),
-              "tuned_run": len(list((results / "tuning" / "runs").rglob("seed*.json")))}
+              "cell": cells,
+              "tuning_trial": len(list((results / "tuning" / "trials").glob("*/*"))),
+              "tuned_run": len(list((results / "tuning" / "runs").glob("*/*")))}
     counts = {rule: count for rule, count in counts.items() if count}
     submitted = {}
     for job in jobs:
@@ -202,7 +222,8 @@ def test_ci_sweep_on_slurm_equals_the_local_run(tmp_path, tmp_path_factory):
     for job in jobs:
         assert job["State"] == "COMPLETED", job
         assert job["ReqMem"].rstrip("MmNn") == str(want["mem_mb"]), job
-        assert job["Timelimit"] == time.strftime("%H:%M:%S", time.gmtime(60 * want["runtime"])), job
+        minutes = want["runtime"] * runs_in_job.get(job["rule"], 1)  # a job's runs in turn
+        assert job["Timelimit"] == time.strftime("%H:%M:%S", time.gmtime(60 * minutes)), job
         assert int(job["AllocCPUS"]) == want["threads"], job
         assert "gres/gpu" not in job["ReqTRES"], job
     # scripts/slurm-cluster.sh sets AccountingStoreFlags=job_comment: every job has its rule.

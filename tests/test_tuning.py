@@ -276,10 +276,10 @@ def test_bad_tuning_semantics_name_the_key(override, words):
 
 @pytest.mark.slow
 def test_tuned_config_plans_trials_and_tuned_runs(tmp_path):
-    """workflows/configs/tuned.yaml (on one pair, for time): the default sweep plus 4 trial
-    jobs (trial 0, the defaults, included), a selection and a tuned run per seed for every
-    strategy; every trial at the selection seed (3), every tuned run at a seed of
-    `seeds` (0, 1, 2), and no tuned run reads a trial's record."""
+    """workflows/configs/tuned.yaml (on one pair, for time): the default sweep plus, for
+    every strategy, one job of its 4 trials (trial 0, the defaults, included), a selection
+    and one job of its tuned runs, one per seed; every trial at the selection seed (3),
+    every tuned run at a seed of `seeds` (0, 1, 2), and no tuned run reads a trial's record."""
     one_pair = validation.write_config(tmp_path, {
         "pairs": {"imagenet-digits": DEFAULT_CONFIG["pairs"]["imagenet-digits"]},
         "data_efficiency": {"pairs": []}})
@@ -290,16 +290,18 @@ def test_tuned_config_plans_trials_and_tuned_runs(tmp_path):
     jobs = dict(line.split() for line in output.splitlines()
                 if len(line.split()) == 2 and line.split()[1].isdigit())
     strategies, seeds = len(DEFAULT_CONFIG["strategies"]), DEFAULT_CONFIG["seeds"]
-    assert jobs["tuning_trial"] == str(strategies * 4)
-    assert jobs["tuning_select"] == str(strategies)
-    assert jobs["tuned_run"] == jobs["run"] == str(strategies * len(seeds))
+    assert seeds == [0, 1, 2]
+    # One job (a cell: one process) per (pair, strategy) for its trials, its default runs
+    # and its tuned runs.
+    assert jobs["tuning_trial"] == jobs["tuning_select"] == jobs["tuned_run"] == str(strategies)
+    assert jobs["cell"] == str(strategies)
     assert jobs["tuning_report"] == jobs["tuning_figures"] == "1"
     commands = [line for line in output.splitlines() if " python -m bench " in line]
-    trial_seeds = {int(m) for line in commands if "/tuning/trials/" in line
-                   for m in re.findall(r"--seed (\d+)", line)}
+    trials = [line for line in commands if "/tuning/trials/" in line]
     tuned = [line for line in commands if " tuned-run " in line]
-    assert trial_seeds == {3}
-    assert {int(re.search(r"--seed (\d+)", line)[1]) for line in tuned} == set(seeds)
+    assert [re.search(r"--seeds ([\d ]+) --", line)[1] for line in trials] == ["3 3 3 3"] * strategies
+    assert all(line.count("/trial") >= 4 and "--run-sets" in line for line in trials)
+    assert [re.search(r"--seeds ([\d ]+) --", line)[1] for line in tuned] == ["0 1 2"] * strategies
     assert not any("/tuning/trials/" in line for line in tuned)
 
 

@@ -13,7 +13,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from bench.config_layers import layer
-from bench.layout import RUN_PATTERN, run_record_path, shots_label
+from bench.layout import CELL_PATTERN, run_record_path, shots_label
 from bench.roles import role_datasets
 from bench.schema import SCHEMA_PATH, base_schema, explain
 from bench.settings import data_settings as bench_data_settings
@@ -65,10 +65,12 @@ wildcard_constraints:
 
 # What each job that trains or decodes asks of a scheduler, from the config's
 # `resources`. Memory doubles with each retry (--retries N), for cluster executors that
-# kill a job at its limit. prepare_data never uses an accelerator (gpu=False).
-def job_resources(gpu=True):
+# kill a job at its limit. prepare_data never uses an accelerator (gpu=False). `runtime`
+# is per run: a job that trains `runs` runs one after another (a cell) asks for that many
+# times it; memory and threads are a run's, since its runs do not overlap.
+def job_resources(gpu=True, runs=1):
     resources = {"mem_mb": lambda wildcards, attempt: config["resources"]["mem_mb"] * attempt,
-                 "runtime": config["resources"]["runtime"]}
+                 "runtime": config["resources"]["runtime"] * runs}
     if gpu:
         resources["gpu"] = config["resources"]["gpu"]
     return resources
@@ -193,7 +195,18 @@ def features_marker(dataset, backbone):
 # ------------------------------------------------------------------------------ runs.smk
 
 
-RUN = RUN_PATTERN
+CELL = CELL_PATTERN
+# Finished records of cells that have not ended yet (bench/cell.py): what a killed
+# cell restores when it is started again. One folder for every cell and backbone: an
+# entry is named by the hash of the run's whole config.
+STORE = f"{RESULTS}/cache/records"
+
+
+def cell_records(results):
+    """A cell's outputs below ``results``: one record per seed of the config, each at the
+    path of bench.layout.RUN_PATTERN (run_record_path), wildcards left for the rule."""
+    return [f"{results}/runs/{{pair}}/{{strategy}}/seed{seed}-shots{{shots}}.json"
+            for seed in config["seeds"]]
 
 
 def run_record(pair, strategy, seed, shots):
@@ -295,7 +308,7 @@ def existing_baseline(wildcards):
     if not os.path.exists(path):
         raise WorkflowError(
             f"no regression baseline at {path}; make one from this sweep with\n"
-            "  snakemake refresh_baseline --cores 2 --forcerun run --configfile <this config>\n"
+            "  snakemake refresh_baseline --cores 2 --forcerun cell --configfile <this config>\n"
             "or set `regression.baseline` in the config (docs/REGRESSION.md)")
     return path
 
@@ -382,13 +395,17 @@ def searched_keys(strategy):
     return sorted(SEARCH_SPACE[strategy])
 
 
+def trial_cell_records(pair, strategy):
+    """The outputs of a (pair, strategy)'s trial job: every trial's record."""
+    return [trial_record(pair, strategy, k) for k in range(max(TUNING["trials"], 1))]
+
+
 def trial_sets(wildcards):
-    """`--set KEY=VALUE ...` of one trial, each shell-quoted; none for trial 0 (the defaults)."""
-    trial = int(wildcards.trial)
-    if trial == 0:
-        return ""
-    hparams = TRIAL_HPARAMS[wildcards.strategy][trial]
-    return " ".join(f"--set '{argument}'" for argument in set_arguments(wildcards.strategy, hparams))
+    """`--run-sets` of a trial job: per trial, its `KEY=VALUE` draws (none for trial 0, the
+    defaults), as JSON."""
+    draws = TRIAL_HPARAMS.get(wildcards.strategy, {})
+    return json.dumps([[]] + [set_arguments(wildcards.strategy, draws[trial])
+                              for trial in range(1, TUNING["trials"])])
 
 
 TUNING_TABLES = {

@@ -3,7 +3,7 @@
 #
 #   snakemake regress --cores 2 --configfile workflows/configs/ci.yaml
 #       runs what is missing, then compares; fails (exit 1) when a run regressed.
-#   snakemake refresh_baseline --cores 2 --forcerun run --configfile workflows/configs/ci.yaml
+#   snakemake refresh_baseline --cores 2 --forcerun cell --configfile workflows/configs/ci.yaml
 #       reruns every run and makes its summary the new baseline, with provenance.
 #
 # The baseline is `regression.baseline` in the config, or else

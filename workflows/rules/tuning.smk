@@ -3,11 +3,11 @@
 # and fresh runs of it at every seed of the config are the tuned results. Off when
 # tuning.trials is 0 (config.yaml).
 #
-#   trial 0..N-1 -> tuning/trials/PAIR/STRATEGY/trialK.json    (one job each, at the
-#                   selection seed T = tuning.selection_seed, never one of `seeds`;
+#   trial 0..N-1 -> tuning/trials/PAIR/STRATEGY/trialK.json    (one job for all N, at
+#                   the selection seed T = tuning.selection_seed, never one of `seeds`;
 #                   trial 0 = the defaults)
 #   select       -> tuning/selected/PAIR/STRATEGY.json          (validation accuracy only)
-#   tuned run    -> tuning/runs/PAIR/STRATEGY/seedS.json        (every S of `seeds`)
+#   tuned run    -> tuning/runs/PAIR/STRATEGY/seedS.json        (every S of `seeds`, one job)
 #   report       -> tuning/summary.csv, tuning/tables/*, tuning/figures/tuning_spread.*
 #
 # Selecting and reporting at different seeds keeps the winner's curse out of "tuned −
@@ -17,35 +17,40 @@
 # `python -m bench tuned-run` copies it: every run of a strategy whose defaults win is
 # saved. The price of the separate seed: trial 0 is one run per (pair, strategy).
 
-# Helpers (trial_record(s), selected_file, tuned_record, tuning_cells, trial_sets, ...),
+# Helpers (trial_record(s), trial_cell_records, selected_file, tuned_record, tuning_cells,
+# trial_sets, ...),
 # TUNING, TRIAL_HPARAMS, the report's outputs and the wildcard constraints: common.smk.
 
 
+# All trials of a (pair, strategy) in one job, as a cell (bench/cell.py): one process,
+# each trial with its own draw (--run-sets), all at the selection seed.
 rule tuning_trial:
     input:
         run_inputs,
     output:
-        f"{TUNING_DIR}/trials/{{pair}}/{{strategy}}/trial{{trial}}.json",
+        trial_cell_records("{pair}", "{strategy}"),
     log:
-        f"{RESULTS}/logs/tuning/trials/{{pair}}/{{strategy}}/trial{{trial}}.log",
+        f"{RESULTS}/logs/tuning/trials/{{pair}}/{{strategy}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/tuning/trials/{{pair}}/{{strategy}}/trial{{trial}}.tsv"
+        f"{RESULTS}/benchmarks/tuning/trials/{{pair}}/{{strategy}}.tsv"
     params:
         cache_dir=lambda wildcards, input: os.path.dirname(input[0]),
-        seed=TUNING["selection_seed"],
+        seeds=" ".join([str(TUNING["selection_seed"])] * max(TUNING["trials"], 1)),
         sets=trial_sets,
-        # What the trial reads; with its draw (sets), what reruns it when changed.
+        # What the trials read; with their draws (sets), what reruns them when changed.
         settings=lambda wildcards: run_settings(wildcards.pair, wildcards.strategy),
+        store=STORE,
     threads: JOB_THREADS
     resources:
-        **job_resources(),
+        **job_resources(runs=max(TUNING["trials"], 1)),
     conda:
         "../envs/tlbench.yaml"
     shell:
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads}"
-        " python -m bench run --config-json {params.settings:q} --pair {wildcards.pair}"
-        " --strategy {wildcards.strategy} --seed {params.seed} {params.sets}"
-        " --threads {threads} --cache-dir {params.cache_dir:q} --out {output:q}"
+        " python -m bench cell --config-json {params.settings:q} --pair {wildcards.pair}"
+        " --strategy {wildcards.strategy} --seeds {params.seeds} --run-sets {params.sets:q}"
+        " --threads {threads} --cache-dir {params.cache_dir:q} --store {params.store:q}"
+        " --out {output:q}"
         + ON_FAILURE_SHOW_LOG
 
 
@@ -66,34 +71,38 @@ rule tuning_select:
         + ON_FAILURE_SHOW_LOG
 
 
+# Every seed of a (pair, strategy) in one job, as a cell: copies of the default runs
+# when the defaults won, else one process training the selected values at each seed.
 rule tuned_run:
     input:
-        # The default run at this seed is copied when trial 0 is selected; the data are
-        # for training otherwise. No trial record: trials ran at the selection seed.
+        # The default runs are copied when trial 0 is selected; the data are for training
+        # otherwise. No trial record: trials ran at the selection seed.
         selection=selected_file("{pair}", "{strategy}"),
-        default=lambda wildcards: run_record(wildcards.pair, wildcards.strategy,
-                                             wildcards.seed, "all"),
+        default=lambda wildcards: [run_record(wildcards.pair, wildcards.strategy, seed, "all")
+                                   for seed in config["seeds"]],
         data=run_inputs,
     output:
-        tuned_record("{pair}", "{strategy}", "{seed}"),
+        [tuned_record("{pair}", "{strategy}", seed) for seed in config["seeds"]],
     log:
-        f"{RESULTS}/logs/tuning/runs/{{pair}}/{{strategy}}/seed{{seed}}.log",
+        f"{RESULTS}/logs/tuning/runs/{{pair}}/{{strategy}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/tuning/runs/{{pair}}/{{strategy}}/seed{{seed}}.tsv"
+        f"{RESULTS}/benchmarks/tuning/runs/{{pair}}/{{strategy}}.tsv"
     params:
         cache_dir=lambda wildcards, input: os.path.dirname(input.data[0]),
+        seeds=" ".join(map(str, config["seeds"])),
         settings=lambda wildcards: run_settings(wildcards.pair, wildcards.strategy),
+        store=STORE,
     threads: JOB_THREADS
     resources:
-        **job_resources(),
+        **job_resources(runs=len(config["seeds"])),
     conda:
         "../envs/tlbench.yaml"
     shell:
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads}"
-        " python -m bench tuned-run --selection {input.selection:q} --seed {wildcards.seed}"
+        " python -m bench tuned-run --selection {input.selection:q} --seeds {params.seeds}"
         " --default {input.default:q} --out {output:q}"
         " --config-json {params.settings:q} --pair {wildcards.pair} --strategy {wildcards.strategy}"
-        " --threads {threads} --cache-dir {params.cache_dir:q}"
+        " --threads {threads} --cache-dir {params.cache_dir:q} --store {params.store:q}"
         + ON_FAILURE_SHOW_LOG
 
 
