@@ -26,7 +26,7 @@ def command_line_logging():
 def test_a_run_with_captured_output_logs_one_line_per_epoch_and_no_carriage_return(
         command_line_logging, capsys):
     command_line_logging()
-    config = run_config(tiny_config(epochs=3), "imagenet-digits", "partial", 0)
+    config = run_config(tiny_config(evaluations=3), "imagenet-digits", "partial", 0)
     record = Trainer(config, progress=True).run()  # a progress bar asked for, stderr no tty
     err = capsys.readouterr().err
     assert "\r" not in err

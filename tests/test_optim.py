@@ -114,7 +114,7 @@ def test_no_warmup_is_the_cosine_of_before_to_the_bit():
 
 
 def test_warmup_epochs_is_read_and_must_end_before_training_does():
-    config = tiny_config(epochs=3)
+    config = tiny_config(evaluations=3)
     assert run_config(config, "imagenet-digits", "full", 0).warmup_epochs == 0
     config["train"]["warmup_epochs"] = 2
     assert run_config(config, "imagenet-digits", "full", 0).warmup_epochs == 2
@@ -130,7 +130,7 @@ def test_warmup_epochs_is_read_and_must_end_before_training_does():
 
 
 def test_tuning_can_search_warmup_from_a_config_that_leaves_it_out():
-    config = tiny_config(epochs=3)
+    config = tiny_config(evaluations=3)
     config["search_space"] = {"full": {"train.warmup_epochs": {"distribution": "choice",
                                                                "values": [0, 1, 2]}}}
     assert default_hparams(config, "full") == {"train.warmup_epochs": 0}

@@ -43,7 +43,7 @@ def threes_and_eights(flip_val: bool) -> ImageDataset:
 def selection_run(monkeypatch, flip_val: bool) -> dict:
     dataset = threes_and_eights(flip_val)
     monkeypatch.setattr(bench.protocol, "load_dataset", lambda *args, **kwargs: dataset)
-    config = tiny_config(epochs=EPOCHS)
+    config = tiny_config(evaluations=EPOCHS)
     # Measured: validation accuracy climbs to a peak in epoch 3, tied in epoch 4, then
     # falls and plateaus as the cosine schedule ends.
     config["strategy_params"]["feature_extraction"] = {"lr": 0.002}

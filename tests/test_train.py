@@ -93,7 +93,7 @@ def test_the_head_is_initialised_by_the_runs_seed_alone(monkeypatch):
 
 
 def _trained(strategy: str, cache_dir: str, epochs: int = 2, **params) -> tuple[Trainer, dict]:
-    config = tiny_config(epochs=epochs)
+    config = tiny_config(evaluations=epochs)
     config["strategy_params"][strategy] = {**config["strategy_params"].get(strategy, {}), **params}
     trainer = Trainer(run_config(config, "imagenet-digits", strategy, 0, cache_dir=cache_dir),
                       progress=False)
@@ -172,7 +172,7 @@ def test_stage_learning_rates_in_the_optimizer_follow_the_strategy(strategy, exp
 
 
 def test_huge_learning_rate_is_recorded_as_diverged(cache_dir):
-    config = tiny_config(epochs=3)
+    config = tiny_config(evaluations=3)
     config["train"]["lr"] = 1e12
     record = run(run_config(config, "imagenet-digits", "scratch", 0, cache_dir=cache_dir),
                  progress=False)
@@ -261,7 +261,7 @@ def test_cached_frozen_stages_change_speed_not_results(strategy, shots, tmp_path
     """Every strategy with frozen stages, with and without a ``shots`` subset: the run that
     reads its frozen prefix from the activation cache trains and scores exactly like the
     one that runs the frozen stages at every step."""
-    config = run_config(tiny_config(epochs=2), "imagenet-digits", strategy, 0, shots=shots,
+    config = run_config(tiny_config(evaluations=2), "imagenet-digits", strategy, 0, shots=shots,
                         cache_dir=str(tmp_path))
     cached = run(config, progress=False)
     uncached = Trainer(config, progress=False, cache_frozen=False).run()
