@@ -386,7 +386,7 @@ RUN_EPILOG = """\
 examples:
   %(prog)s --pair imagenet-digits --strategy full --seed 0 --out run.json
   %(prog)s --config workflows/configs/ci.yaml --pair imagenet-digits \\
-      --strategy feature_extraction --seed 0 --out run.json --set train.epochs=2
+      --strategy feature_extraction --seed 0 --out run.json --set train.max_steps=8
 
 The record (metrics, cost, provenance) is written atomically; a run that fails is
 recorded with status `failed`. Bad input exits 2 and writes nothing."""

@@ -67,9 +67,9 @@ def clean_ci_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # What must be equal between two runs of the same sweep: which runs, how they ended and
 # what they measured. Not timings, memory, host, versions or cache hits.
 IDENTITY = ["pair", "strategy", "seed", "shots"]
-COMPARED = ["status", "error", "diverged_step", "best_step", "steps", "stop_reason", "converged", "accuracy", "balanced_accuracy",
-            "macro_f1", "val_accuracy", "mmd", "trainable_params", "total_params",
-            "train_images", "evaluations", "config_hash"]
+COMPARED = ["status", "error", "diverged_step", "best_step", "steps", "stop_reason", "converged",
+            "accuracy", "balanced_accuracy", "macro_f1", "val_accuracy", "mmd",
+            "trainable_params", "total_params", "train_images", "evaluations", "config_hash"]
 HISTORY_COMPARED = ("step", "epoch", "train_loss", "val_accuracy", "mmd")  # not "seconds"
 
 

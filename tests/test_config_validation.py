@@ -43,7 +43,11 @@ BAD = [
     # (config given with --configfile, words the error must contain)
     ({"strategies": ["scratch", "finetune"]},
      ["strategies[1]", "'finetune'", "feature_extraction", "discriminative_lr"]),
-    ({"train": {"epochz": 3}}, ["'epochz'", "train", "epochs", "batch_size"]),
+    ({"train": {"epochz": 3}}, ["'epochz'", "train", "max_steps", "batch_size"]),
+    # a retired key: one line naming what replaced it
+    ({"train": {"epochs": 6}}, ["`train.epochs` is no longer read", "train.max_steps"]),
+    ({"strategy_params": {"full": {"warmup_epochs": 2}}},
+     ["`strategy_params.full.warmup_epochs` is no longer read", "train.warmup_steps"]),
     ({"resolution": "big"}, ["resolution", "'big'", "integer"]),
     ({"device": "tpu"}, ["device", "'tpu'", "auto", "cpu", "cuda"]),
     ({"strategy_params": {"dan": {"mmd_wieght": 1.0}}},
