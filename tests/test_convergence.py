@@ -10,15 +10,21 @@ epoch keys fail with one line naming their replacement.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from bench.aggregate import aggregate_main
 from bench.cli import main
 from bench.config import ConfigError, run_config
-from bench.convergence import converged, evaluations_since_best, stop_early
+from bench.convergence import converged, convergence_shares, evaluations_since_best, stop_early
+from bench.io import write_atomic
 from bench.optim import warmup_cosine
 from bench.records import validate_record
+from bench.summary import summary_frame
 from bench.train import Trainer
 from tests.conftest import REPO, tiny_config
+from tests.test_aggregate import make_record
 
 
 def history(*accuracies: float, every: int = 10) -> list[dict]:
@@ -137,3 +143,30 @@ def test_an_old_epoch_key_fails_with_one_line_naming_its_replacement(key, replac
     assert len(err.splitlines()) == 1 and replacement in err, err
     assert not out.exists()
 
+
+# ------------------------------------------------------------------------- aggregate
+
+
+def test_the_aggregate_prints_per_strategy_shares_of_final_selection_and_non_convergence(
+        tmp_path, capsys):
+    """Two full runs (one still improving at its budget), one converged scratch run, and
+    runs that do not count: a failed one and a data-efficiency one."""
+
+    def record(strategy, seed, best_step, converged_, **kwargs):
+        return {**make_record("p", strategy, seed, **kwargs), "best_step": best_step,
+                "converged": converged_}
+
+    records = [record("full", 0, 60, False), record("full", 1, 20, True),
+               record("scratch", 0, 40, True), record("scratch", 1, None, False, status="failed"),
+               record("scratch", 2, 60, False, shots=5)]
+    shares = convergence_shares(summary_frame(records))
+    assert shares.loc["full"].tolist() == [2, 0.5, 0.5]
+    assert shares.loc["scratch"].tolist() == [1, 0.0, 0.0]
+    assert shares.loc["all"].tolist() == [3, pytest.approx(1 / 3), pytest.approx(1 / 3)]
+    for index, item in enumerate(records):
+        write_atomic(tmp_path / "runs" / f"{index}.json", json.dumps(item))
+    aggregate_main(tmp_path / "runs", tmp_path)
+    out = capsys.readouterr().out
+    assert "selected their final evaluation" in out
+    assert any(line.split()[:2] == ["full", "2"] and "final  50.0%" in line
+               for line in out.splitlines()), out
