@@ -516,7 +516,7 @@ def main(argv: list[str] | None = None, prog: str = "tlbench") -> int:
     from bench.logs import configure_logging
     from bench.settings import ConfigError  # not before parsing: --help stays quick
 
-    configure_logging()  # a run's epoch lines (bench.train) on stderr, into the job's log
+    configure_logging()  # a run's evaluation lines (bench.train) on stderr, into the job's log
 
     try:
         return args.func(args)
