@@ -7,7 +7,9 @@ counted in every table ("2/3 ok"); means and intervals are over the ``ok`` runs.
 
 Tables (``tables/NAME.{csv,md,tex,html}``): the CSV is tidy and numeric (percent,
 percentage points, seconds, MiB); Markdown, LaTeX (booktabs) and HTML are the same
-table formatted for a paper, with synthetic pairs marked † and a footnote. The LaTeX
+table formatted for a paper, with synthetic pairs marked † and a footnote. It also
+prints, per strategy, the share of main-sweep runs that selected their final evaluation
+and the share that did not converge (:mod:`bench.convergence`). The LaTeX
 is booktabs text columns by default; ``--latex siunitx`` aligns decimals in siunitx S
 columns, ``--transpose`` puts the columns down the side (strategies as rows).
 
@@ -21,6 +23,7 @@ import argparse
 from collections.abc import Iterable
 from pathlib import Path
 
+from bench.convergence import convergence_lines
 from bench.io import write_atomic
 from bench.summary import RecordError, load_records, summary_frame
 from bench.tables.paper import build_tables
@@ -54,6 +57,7 @@ def aggregate_main(records: str | Path | Iterable[str | Path], out_dir: str | Pa
     statuses = summary["status"].value_counts().to_dict()
     print(f"{len(summary)} runs ({', '.join(f'{v} {k}' for k, v in statuses.items())}) -> "
           f"{summary_path}, {out_dir / 'tables'}/")
+    print("\n".join(convergence_lines(summary)))
     return summary_path
 
 

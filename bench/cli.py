@@ -439,7 +439,7 @@ RUN_EPILOG = """\
 examples:
   %(prog)s --pair imagenet-digits --strategy full --seed 0 --out run.json
   %(prog)s --config workflows/configs/ci.yaml --pair imagenet-digits \\
-      --strategy feature_extraction --seed 0 --out run.json --set train.epochs=2
+      --strategy feature_extraction --seed 0 --out run.json --set train.max_steps=8
 
 The record (metrics, cost, provenance) is written atomically; a run that fails is
 recorded with status `failed`. Bad input exits 2 and writes nothing."""
@@ -587,7 +587,7 @@ def main(argv: list[str] | None = None, prog: str = "tlbench") -> int:
     from bench.logs import configure_logging
     from bench.settings import ConfigError  # not before parsing: --help stays quick
 
-    configure_logging()  # a run's epoch lines (bench.train) on stderr, into the job's log
+    configure_logging()  # a run's evaluation lines (bench.train) on stderr, into the job's log
 
     try:
         return args.func(args)

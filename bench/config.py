@@ -167,10 +167,10 @@ def _train_settings(config: dict, strategy: str) -> dict:
 
 def _check_warmup(train: dict, strategy: str) -> None:
     """The warm-up ends before training does (a schema cannot compare two keys)."""
-    warmup = train["warmup_epochs"]
-    if warmup >= train["epochs"]:
-        raise ConfigError(f"`train.warmup_epochs` = {warmup} must be less than `train.epochs` = "
-                          f"{train['epochs']} (as strategy {strategy} sees them, with its "
+    warmup = train["warmup_steps"]
+    if warmup >= train["max_steps"]:
+        raise ConfigError(f"`train.warmup_steps` = {warmup} must be less than `train.max_steps` "
+                          f"= {train['max_steps']} (as strategy {strategy} sees them, with its "
                           "strategy_params overrides)")
 
 
@@ -213,10 +213,11 @@ def run_config(config: dict, pair: str, strategy: str, seed: int,
         pair=pair, source=spec["source"], target=spec["target"],
         target_labels=bool(spec["target_labels"]), strategy=strategy, seed=seed, shots=shots,
         backbone=config["backbone"], resolution=config["resolution"],
-        epochs=train["epochs"], batch_size=train["batch_size"], optimizer=train["optimizer"],
+        max_steps=train["max_steps"], eval_every=train["eval_every"], patience=train["patience"],
+        batch_size=train["batch_size"], optimizer=train["optimizer"],
         lr=float(train["lr"]), weight_decay=float(train["weight_decay"]),
         augment=bool(train["augment"]), label_smoothing=float(train["label_smoothing"]),
-        warmup_epochs=int(train["warmup_epochs"]),
+        warmup_steps=int(train["warmup_steps"]),
         params=params, device=config.get("device", "auto"), data_root=data.root,
         split_seed=data.split_seed, data_roots=data.roots, cache_dir=cache_dir, threads=threads,
         protocol=spec.get("protocol", "held_out"),

@@ -4,7 +4,7 @@ Modules log through ``logging.getLogger(__name__)`` and configure nothing (a lib
 leaves that to its caller: a notebook or another program keeps its own handlers). A
 command line calls :func:`configure_logging` once: ``bench.*`` messages at INFO and above
 go to stderr, one timestamped line each, so a cell job's log (``results/*/logs/cells/*/*/*.log``)
-reads as one line per epoch.
+reads as one line per evaluation.
 """
 
 from __future__ import annotations

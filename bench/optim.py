@@ -8,8 +8,10 @@ lists, take none (``timm.optim.param_groups_weight_decay``; the rule of Goyal et
 2017 and of timm's training scripts). Handing timm the strategy's groups directly would
 skip that split and decay every parameter.
 
-The schedule: an optional linear warm-up over ``warmup_epochs``, then a cosine decay to
-zero over the remaining steps.
+The schedule: an optional linear warm-up over ``warmup_steps``, then a cosine decay to
+zero over the rest of the run's budget, ``max_steps``: it is defined by the budget, not
+by where early stopping ends a run, so every run of a config sees the same rate at the
+same step.
 """
 
 from __future__ import annotations
@@ -98,8 +100,11 @@ def warmup_cosine(total_steps: int, warmup_steps: int) -> Callable[[int], float]
     return factor
 
 
-def make_scheduler(optimizer: torch.optim.Optimizer, config: RunConfig,
-                   steps_per_epoch: int) -> torch.optim.lr_scheduler.LambdaLR:
-    """The run's schedule, stepped once per optimizer step: warm-up, then cosine to zero."""
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(
-        config.epochs * steps_per_epoch, config.warmup_epochs * steps_per_epoch))
+def make_scheduler(optimizer: torch.optim.Optimizer,
+                   config: RunConfig) -> torch.optim.lr_scheduler.LambdaLR:
+    """The run's schedule, stepped once per optimizer step: warm-up, then cosine to zero.
+
+    It reaches zero at ``config.max_steps``, the budget, wherever early stopping ends a run.
+    """
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, warmup_cosine(config.max_steps, config.warmup_steps))

@@ -6,7 +6,7 @@ Measured in one process, side by side, so machine noise hits both sides alike:
    loop's (same network, batch size, resolution, optimiser, number of steps, data in
    memory);
 2. feature extraction with the frozen-feature cache vs recomputing features every step,
-   same seed and epochs (accuracy must agree);
+   same seed and steps (accuracy must agree);
 3. ``partial`` (``trainable_stages`` = 2) with the frozen-prefix cache vs without;
 4. start-up: the fixed cost of a run (process start, imports, data, evaluation, record:
    job wall time minus training seconds) in a job of its own (``python -m bench run``)
@@ -51,8 +51,10 @@ from bench.train import Trainer
 PAIR = "imagenet-synflowers"
 
 
-def _config(base: dict, strategy: str, epochs: int, cache_dir: str, seed: int = 0, **params):
-    base = {**base, "train": {**base["train"], "epochs": epochs}}
+def _config(base: dict, strategy: str, steps: int, cache_dir: str, seed: int = 0, **params):
+    # Exactly ``steps`` steps (no early stopping): the compared runs do the same work.
+    base = {**base, "train": {**base["train"], "max_steps": steps, "patience": 0,
+                              "eval_every": min(steps, base["train"]["eval_every"])}}
     base["strategy_params"] = {**base.get("strategy_params", {}),
                                strategy: {**base.get("strategy_params", {}).get(strategy, {}),
                                           **params}}
@@ -164,13 +166,14 @@ def _timed_command(base: dict, strategy: str, seeds: list[int], data_cache: str,
     return wall, sum(json.loads(r.read_text())["cost"]["train_seconds"] for r in records)
 
 
-def startup_rows(base: dict, epochs: int, cell_runs: int, data_cache: str) -> list[Row]:
+def startup_rows(base: dict, steps: int, cell_runs: int, data_cache: str) -> list[Row]:
     """Item 4: fixed seconds per run (wall − training) alone ÷ amortised in a cell.
 
     Measured on processes started as the workflow starts them, after one unmeasured run
     that makes the data and activation caches (every job of a sweep finds them made).
     """
-    base = {**base, "train": {**base["train"], "epochs": epochs}}
+    base = {**base, "train": {**base["train"], "max_steps": steps, "patience": 0,
+                              "eval_every": min(steps, base["train"]["eval_every"])}}
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for strategy in ("feature_extraction", "full"):
@@ -190,8 +193,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.perf", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", default="config.yaml")
-    parser.add_argument("--epochs", type=int, default=None,
-                        help="epochs per run (default: the config's train.epochs)")
+    parser.add_argument("--steps", type=int, default=60,
+                        help="optimiser steps per run, no early stopping (default 60: six "
+                             "passes over the pair's ~300 training images)")
     parser.add_argument("--repeats", type=int, default=3, help="repeats of the overhead pair")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--cell-runs", type=int, default=5,
@@ -206,7 +210,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def overhead_rows(base: dict, epochs: int, repeats: int, data_cache: str) -> list[Row]:
+def overhead_rows(base: dict, steps: int, repeats: int, data_cache: str) -> list[Row]:
     """Item 1 and the memory layout: harness ÷ bare loop, channels-last ÷ NCHW (img/s).
 
     Harness and bare loop alternate, ``repeats`` times each, best of each (timeit's
@@ -214,29 +218,29 @@ def overhead_rows(base: dict, epochs: int, repeats: int, data_cache: str) -> lis
     process also pays one-off costs (oneDNN kernel selection, allocator growth), so an
     unmeasured warm-up run comes first.
     """
-    full_config = _config(base, "full", epochs, data_cache)
+    full_config = _config(base, "full", steps, data_cache)
     Trainer(full_config, progress=False).run()
     harness, bare, nchw = 0.0, 0.0, 0.0
     for _ in range(repeats):
         full = Trainer(full_config, progress=False).run()
         harness = max(harness, full["cost"]["images_per_second"])
-        steps = full["cost"]["train_images"] // full_config.batch_size
-        bare = max(bare, bare_loop_images_per_second(full_config, steps))
-        nchw = max(nchw, bare_loop_images_per_second(full_config, steps, channels_last=False))
+        bare = max(bare, bare_loop_images_per_second(full_config, full["steps"]))
+        nchw = max(nchw, bare_loop_images_per_second(full_config, full["steps"],
+                                                     channels_last=False))
     return [("harness overhead: full run img/s ÷ bare loop img/s",
              f"{harness:.1f} / {bare:.1f}", harness / bare),
             ("layout: bare loop img/s channels-last ÷ NCHW", f"{bare:.1f} / {nchw:.1f}",
              bare / nchw)]
 
 
-def cache_rows(base: dict, epochs: int, data_cache: str) -> list[Row]:
+def cache_rows(base: dict, steps: int, data_cache: str) -> list[Row]:
     """Items 2 and 3: whole-run seconds without the frozen cache ÷ with it, cold and warm.
 
     Each row also gives the accuracy gap to the uncached run, which must be zero.
     """
     rows = []
     for strategy, params in (("feature_extraction", {}), ("partial", {"trainable_stages": 2})):
-        config = _config(base, strategy, epochs, data_cache, **params)
+        config = _config(base, strategy, steps, data_cache, **params)
         name = f"{strategy}{' k=2' if params else ''}"
         uncached_s, uncached = _timed_run(config, cache_frozen=False)
         # Cold: computing the activation cache is part of this run's time.
@@ -256,17 +260,16 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     torch.set_num_threads(args.threads)
     base = load_config(args.config)
-    args.epochs = args.epochs or base["train"]["epochs"]
     if args.compile:
         return compile_report(base, args)
     with tempfile.TemporaryDirectory() as data_cache:
         # Warm the data set cache so neither side of a comparison pays data generation.
         load_pair(_config(base, "full", 1, data_cache))
-        rows = (overhead_rows(base, args.epochs, args.repeats, data_cache)
-                + cache_rows(base, args.epochs, data_cache)
-                + startup_rows(base, args.epochs, args.cell_runs, data_cache))
+        rows = (overhead_rows(base, args.steps, args.repeats, data_cache)
+                + cache_rows(base, args.steps, data_cache)
+                + startup_rows(base, args.steps, args.cell_runs, data_cache))
     table = pd.DataFrame(rows, columns=["measure", "values", "ratio"])
-    print(f"pair {PAIR}, {args.epochs} epochs, {args.threads} thread(s), "
+    print(f"pair {PAIR}, {args.steps} steps, {args.threads} thread(s), "
           f"resolution {base['resolution']}")
     print(table.to_markdown(index=False, floatfmt=".2f"))
     if args.summary:
@@ -281,9 +284,9 @@ def compile_report(base: dict, args: argparse.Namespace) -> int:
                "dynamic": {"auto": None, "false": False, "true": True}[args.compile_dynamic]}
     with tempfile.TemporaryDirectory() as data_cache:
         rows = compile_rows(lambda strategy, seed, params: _config(
-            base, strategy, args.epochs, data_cache, seed, **params),
+            base, strategy, args.steps, data_cache, seed, **params),
             args.repeats, options)
-    print(f"torch.compile {options}, pair {PAIR}, {args.epochs} epochs, {args.threads} "
+    print(f"torch.compile {options}, pair {PAIR}, {args.steps} steps, {args.threads} "
           f"thread(s), resolution {base['resolution']}, batch {base['train']['batch_size']}")
     print(pd.DataFrame(rows).set_index("strategy").T.to_markdown(floatfmt=".2f"))
     return 0

@@ -41,7 +41,8 @@ class Stepper:
     def __init__(self, config, compile_options: dict | None):
         self.trainer = Trainer(config, progress=False)
         self.inputs = self.trainer._prepare_inputs(self.trainer._build())
-        self.optimizer, _ = self.trainer._optimizer(len(self.inputs.train_labels))
+        self.trainer._optimizer()
+        self.optimizer = self.trainer.optimizer
         self.network = self.trainer.strategy.network
         if compile_options is not None:
             self.network.compile(**compile_options)
@@ -104,7 +105,7 @@ def measure(config_of, strategy: str, params: dict, repeats: int, options: dict)
     compile_s = sum(s for _, s in first) - compiled_s * len(first)
     next_seed_s, next_seed_graphs = _first_epoch(Stepper(config_of(strategy, 1, params),
                                                          options), compiled_s)
-    steps = config.epochs * len(first)
+    steps = config.max_steps  # the budget: the most steps a run takes
     saved = eager_s - compiled_s
     cell_compile = compile_s + (CELL_SEEDS - 1) * max(next_seed_s, 0.0)
     return {"strategy": strategy, "graphs": graphs, "eager step s": eager_s,

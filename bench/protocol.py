@@ -1,7 +1,7 @@
 """The evaluation protocol: which split of which data set plays which role in a run.
 
 Labelled-target pairs train on the target's training split (``shots`` per class when
-set), select the epoch on the target's validation split (at most ``shots`` per class
+set), select the weights on the target's validation split (at most ``shots`` per class
 when set: :func:`few_shot_validation`) and test on the target's test split; a
 strategy that adapts between domains also sees the source's training images.
 Pairs with ``target_labels: false`` follow the Office-31 protocol: train on source
@@ -89,7 +89,7 @@ def load_pair(config: RunConfig) -> tuple[ImageDataset, ImageDataset | None]:
 
 
 def few_shot_validation(target: ImageDataset, shots: int, seed: int) -> torch.Tensor | None:
-    """The validation subset a run with ``shots`` labels per class may select its epoch on.
+    """The validation subset a run with ``shots`` labels per class may select its weights on.
 
     At most ``shots`` per class, drawn by the run's seed: a user with k labelled examples
     per class would hold out no more than that for choosing the checkpoint (selecting a

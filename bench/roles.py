@@ -16,7 +16,7 @@ ROLE_DATASETS = {
 
 # Which splits each role reads, per protocol of an unlabelled-target pair; "+" joins
 # splits. held_out scores a held-out 30% of the target; standard (DAN, TLlib) trains on
-# every source image but the validation split, which selects the epoch, and adapts to
+# every source image but the validation split, which selects the weights, and adapts to
 # and scores every target image.
 PROTOCOL_SPLITS = {
     "held_out": {"train": "train", "val": "val", "other": "train", "test": "test"},

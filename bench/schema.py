@@ -37,15 +37,15 @@ def config_key(path) -> str:
 
 
 def _allowed_keys(schema: dict, root: dict) -> list[str]:
-    """Property names a (sub)schema declares, following one local $ref."""
-    names = list(schema.get("properties", {}))
+    """Property names a (sub)schema declares, following one local $ref; retired ones out."""
+    properties = dict(schema.get("properties", {}))
     ref = schema.get("$ref", "")
     if ref.startswith("#/"):
         target = root
         for part in ref[2:].split("/"):
             target = target[part]
-        names += list(target.get("properties", {}))
-    return names
+        properties.update(target.get("properties", {}))
+    return [name for name, spec in properties.items() if not spec.get("deprecated")]
 
 
 def explain(error: jsonschema.ValidationError, root: dict) -> str:
@@ -60,6 +60,8 @@ def explain(error: jsonschema.ValidationError, root: dict) -> str:
     if error.validator == "enum":
         return (f"config key `{key}` = {error.instance!r} is not allowed; "
                 f"allowed: {', '.join(map(str, error.validator_value))}")
+    if _retired(error):
+        return f"config key `{key}` is no longer read: {error.schema['description']}"
     if error.validator == "required":
         return f"config key `{key}`: {error.message}"
     allowed = error.schema.get("description", "")
@@ -67,9 +69,19 @@ def explain(error: jsonschema.ValidationError, root: dict) -> str:
             + (f" ({allowed.strip()})" if allowed else ""))
 
 
+def _retired(error: jsonschema.ValidationError) -> bool:
+    """Whether the error is a retired key's (its schema ``deprecated``, ``not: {}``)."""
+    return error.validator == "not" and bool(error.schema.get("deprecated"))
+
+
 def check(config: dict, schema: dict) -> None:
-    """Raise ConfigError explaining the most relevant violation of ``schema``, if any."""
-    error = jsonschema.exceptions.best_match(
-        jsonschema.Draft202012Validator(schema).iter_errors(config))
+    """Raise ConfigError explaining the most relevant violation of ``schema``, if any.
+
+    A retired key's error comes first: an old config then learns what replaced the key,
+    not only that the new one is missing.
+    """
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(config))
+    error = next(iter(sorted((e for e in errors if _retired(e)), key=lambda e: e.json_path)),
+                 None) or jsonschema.exceptions.best_match(errors)
     if error is not None:
         raise ConfigError(explain(error, schema))

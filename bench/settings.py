@@ -11,10 +11,10 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
-TRAIN_KEYS = ("epochs", "batch_size", "optimizer", "lr", "weight_decay", "augment",
-              "label_smoothing", "warmup_epochs")
+TRAIN_KEYS = ("max_steps", "eval_every", "patience", "batch_size", "optimizer", "lr",
+              "weight_decay", "augment", "label_smoothing", "warmup_steps")
 # Train keys a config may leave out, and the value they then take (older configs ran so).
-TRAIN_DEFAULTS = {"warmup_epochs": 0}
+TRAIN_DEFAULTS = {"warmup_steps": 0}
 
 
 class ConfigError(ValueError):
@@ -34,14 +34,16 @@ class RunConfig:
     shots: int | None
     backbone: str
     resolution: int
-    epochs: int
+    max_steps: int  # optimiser steps a run may take, whatever its data size
+    eval_every: int  # optimiser steps between two validations
+    patience: int  # validations without a strictly better accuracy before stopping; 0 = never
     batch_size: int
     optimizer: str
     lr: float
     weight_decay: float
     augment: bool
     label_smoothing: float
-    warmup_epochs: int = TRAIN_DEFAULTS["warmup_epochs"]  # linear warm-up before the cosine
+    warmup_steps: int = TRAIN_DEFAULTS["warmup_steps"]  # linear warm-up before the cosine
     params: dict = field(default_factory=dict)  # the strategy's own settings
     device: str = "auto"
     data_root: str = "data"

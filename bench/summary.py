@@ -94,7 +94,7 @@ def flatten_record(record: dict) -> dict:
         if key in PREFIXES:
             row.update(_flatten(value, PREFIXES[key]))
         elif key == "history":
-            row["epochs_run"] = len(value)
+            row["evaluations"] = len(value)
             row["history"] = json.dumps(value)
         else:
             row[key] = value
@@ -121,7 +121,7 @@ def summary_frame(records: list[dict]) -> pd.DataFrame:
     frame = frame.loc[order.sort_values(list(order.columns), kind="stable").index]
     leading = [c for c in LEADING_COLUMNS if c in frame.columns]
     frame = frame[leading + [c for c in frame.columns if c not in leading]]
-    # Nullable dtypes keep integer columns with gaps (best_epoch) integers in the CSV.
+    # Nullable dtypes keep integer columns with gaps (best_step) integers in the CSV.
     return frame.reset_index(drop=True).convert_dtypes()
 
 

@@ -1,15 +1,21 @@
 """One run: ``RunConfig -> RunRecord``.
 
-Train on the labelled split, pick the epoch by validation accuracy (never the test
-set), report the selected model's test metrics and what training cost. Stages that a
-strategy keeps frozen for the whole run are computed once, before the first epoch,
-when augmentation is off; with augmentation on they still take no backward pass.
+Train on the labelled split for at most ``train.max_steps`` optimiser steps, validate
+every ``train.eval_every`` steps, keep the weights of the best validation accuracy
+(never the test set) and stop early once ``train.patience`` validations in a row bring
+nothing strictly better (:mod:`bench.convergence`); report the kept weights' test
+metrics, whether the run converged, and what training cost. A budget in steps, not
+epochs, as DomainBed's ``steps`` / ``checkpoint_freq``: it does not shrink with the
+data, so a 1-shot run may take as many steps as a full one. Stages that a strategy
+keeps frozen for the whole budget are computed once, before the first step, when
+augmentation is off; with augmentation on they still take no backward pass.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -19,6 +25,7 @@ from tqdm.auto import tqdm
 
 from bench.activations import EVAL_BATCH, ActivationCache, Cached, frozen_prefix, model_inputs
 from bench.augment import random_resized_crop_flip
+from bench.convergence import converged, stop_early
 from bench.datasets import DATASETS
 from bench.device import (
     allocated_bytes,
@@ -43,12 +50,20 @@ log = logging.getLogger(__name__)
 
 
 def _batches(n: int, batch_size: int, generator: torch.Generator):
-    """Shuffled index batches; a last batch of one is dropped (BatchNorm needs two)."""
+    """One epoch of shuffled index batches; a last batch of one is dropped (BatchNorm)."""
     order = torch.randperm(n, generator=generator)
     for begin in range(0, n, batch_size):
         index = order[begin:begin + batch_size]
         if len(index) > 1:
             yield index
+
+
+def _endless_batches(n: int, batch_size: int, generator: torch.Generator):
+    """Epoch after epoch of :func:`_batches` (DomainBed's ``InfiniteDataLoader``)."""
+    if n < 2:
+        raise ValueError(f"{n} training image(s): a training step needs at least 2")
+    while True:
+        yield from _batches(n, batch_size, generator)
 
 
 @dataclass
@@ -73,20 +88,28 @@ class Inputs:
 
 @dataclass
 class Fit:
-    """What training produced: the per-epoch history and the best validation epoch."""
+    """What training produced: the history of evaluations and the best one's weights."""
 
     history: list = field(default_factory=list)
     best_val: float = -1.0
-    best_epoch: int | None = None
+    best_step: int | None = None
     best_state: dict | None = None
-    diverged_epoch: int | None = None
+    diverged_step: int | None = None
+    steps: int = 0  # optimiser steps taken
+    stop_reason: str = "budget"  # early_stop | budget | diverged (bench.convergence)
     train_images: int = 0
     train_seconds: float = 0.0
     last_mmd: float | None = None
 
     @property
     def status(self) -> str:
-        return "ok" if self.diverged_epoch is None else "diverged"
+        return "ok" if self.diverged_step is None else "diverged"
+
+    def training(self) -> dict:
+        """The record's fields on how training went and ended."""
+        return {"steps": self.steps, "stop_reason": self.stop_reason,
+                "converged": converged(self.history, self.stop_reason),
+                "best_step": self.best_step, "diverged_step": self.diverged_step}
 
 
 class Trainer:
@@ -110,16 +133,17 @@ class Trainer:
     def run(self) -> dict:
         roles = self._build()
         inputs = self._prepare_inputs(roles)
-        optimizer, scheduler = self._optimizer(len(inputs.train_labels))
-        log.info("%s: %d training images, %d epochs of %d steps (%d of warm-up), on %s",
-                 self.name, len(inputs.train_labels), self.config.epochs,
-                 self.total_steps // self.config.epochs, self.config.warmup_epochs,
+        self._optimizer()
+        config = self.config
+        log.info("%s: %d training images, up to %d steps (%d of warm-up), validating every "
+                 "%d, patience %d, on %s", self.name, len(inputs.train_labels), config.max_steps,
+                 config.warmup_steps, config.eval_every, config.patience,
                  device_description(self.device))
-        fit = self._fit(inputs, optimizer, scheduler)
+        fit = self._fit(inputs)
         return make_record(
             self.config, pretrained=self.weights, status=fit.status,
-            error=f"non-finite loss in epoch {fit.diverged_epoch}" if fit.diverged_epoch else None,
-            diverged_epoch=fit.diverged_epoch, best_epoch=fit.best_epoch,
+            error=f"non-finite loss at step {fit.diverged_step}" if fit.diverged_step else None,
+            training=fit.training(),
             metrics=self._test(fit, inputs), history=fit.history, cost=self._cost(fit, inputs),
             device=device_description(self.device),
             data={**self.sizes, "frozen_prefix_stages": inputs.applied,
@@ -191,73 +215,81 @@ class Trainer:
         return Inputs(tensors, train_labels, roles["val"].labels, roles["test"].labels, applied,
                       cache, clock(self.device) - started - shared_work, files, data_bytes)
 
-    def _optimizer(self, train_size: int):
-        """The config's timm optimizer (:mod:`bench.optim`) and its per-step schedule."""
-        config = self.config
-        self.optimizer = make_optimizer(self.strategy, config)
-        self.groups = self.optimizer.param_groups
-        # As many steps as _batches yields: a last batch of one is dropped.
-        steps_per_epoch = max(1, train_size // config.batch_size
-                              + (train_size % config.batch_size > 1))
-        self.total_steps = config.epochs * steps_per_epoch
-        return self.optimizer, make_scheduler(self.optimizer, config, steps_per_epoch)
+    def _optimizer(self) -> None:
+        """The config's timm optimizer (:mod:`bench.optim`) and its per-step schedule.
 
-    def _fit(self, inputs: Inputs, optimizer, scheduler) -> Fit:
-        """Train epoch by epoch; after each, validate and keep the best epoch's weights.
-
-        Strictly better only: ties keep the earlier epoch. Stops at a non-finite loss.
-        Logs one line per epoch; the progress bar shows only on a terminal or in a
-        notebook (tqdm's ``disable=None``), so a log file gets no carriage returns.
+        The schedule spans the whole budget (``max_steps``) wherever early stopping ends
+        the run.
         """
-        config, net = self.config, self.strategy.network
+        self.optimizer = make_optimizer(self.strategy, self.config)
+        self.groups = self.optimizer.param_groups
+        self.scheduler = make_scheduler(self.optimizer, self.config)
+
+    def _fit(self, inputs: Inputs) -> Fit:
+        """Train ``eval_every`` steps at a time; validate after each, keep the best weights.
+
+        Stops when patience runs out (:func:`bench.convergence.stop_early`), at the
+        budget (``max_steps``), or at a non-finite loss. Strictly better only: ties keep
+        the earlier evaluation. Logs one line per evaluation; the progress bar shows only
+        on a terminal or in a notebook (tqdm's ``disable=None``), so a log file gets no carriage returns.
+        """
+        config = self.config
         generator = torch.Generator().manual_seed(config.seed)
-        fit = Fit()
-        bar = tqdm(total=self.total_steps, disable=None if self.progress else True, leave=False,
-                   desc=self.name, unit="batch")
-        for epoch in range(config.epochs):
+        batches = _endless_batches(len(inputs.train_labels), config.batch_size, generator)
+        fit, settled = Fit(), self.strategy.settled_step()
+        bar = tqdm(total=config.max_steps, disable=None if self.progress else True,
+                   leave=False, desc=self.name, unit="step")
+        while fit.steps < config.max_steps:
             started = clock(self.device)
-            net.set_frozen(max(inputs.applied, self.strategy.frozen_stages(epoch)))
-            losses, mmds, finite = self._train_one_epoch(inputs, optimizer, scheduler,
-                                                         generator, bar)
+            steps = min(config.eval_every, config.max_steps - fit.steps)
+            losses, mmds = self._train_interval(inputs, batches, steps, fit, generator, bar)
             fit.train_seconds += clock(self.device) - started
-            fit.train_images += sum(n for _, n in losses)
-            if not finite:
-                fit.diverged_epoch = epoch + 1
-                log.warning("%s: epoch %d/%d: non-finite loss, the run stops (diverged)",
-                            self.name, epoch + 1, config.epochs)
+            if fit.diverged_step is not None:
+                fit.stop_reason = "diverged"
+                log.warning("%s: step %d/%d: non-finite loss, the run stops (diverged)",
+                            self.name, fit.diverged_step, config.max_steps)
                 break
-            val_accuracy = self._accuracy(inputs.tensors["val"], inputs.val_labels, inputs.applied)
             fit.last_mmd = float(torch.stack(mmds).mean()) if mmds else None
-            self._end_epoch(fit, {"epoch": epoch + 1, "train_loss": _mean_loss(losses),
-                                  "val_accuracy": val_accuracy,
-                                  "seconds": clock(self.device) - started, "mmd": fit.last_mmd})
-            bar.set_postfix(val=f"{val_accuracy:.3f}")
+            self._end_interval(fit, {
+                "step": fit.steps, "epoch": round(fit.train_images / len(inputs.train_labels), 3),
+                "train_loss": _mean_loss(losses), "mmd": fit.last_mmd,
+                "val_accuracy": self._accuracy(inputs.tensors["val"], inputs.val_labels,
+                                               inputs.applied),
+                "seconds": clock(self.device) - started})  # validation included
+            bar.set_postfix(val=f"{fit.history[-1]['val_accuracy']:.3f}")
+            if fit.steps < config.max_steps and stop_early(fit.history, config.patience, settled):
+                fit.stop_reason = "early_stop"
+                break
         bar.close()
         return fit
 
-    def _end_epoch(self, fit: Fit, epoch: dict) -> None:
-        """Record and log a finished epoch; keep its weights if it validates best so far."""
-        fit.history.append(epoch)
-        loss = "-" if epoch["train_loss"] is None else f"{epoch['train_loss']:.4f}"
-        log.info("%s: epoch %d/%d  train loss %s  val accuracy %.1f%%  %.1f s", self.name,
-                 epoch["epoch"], self.config.epochs, loss, 100 * epoch["val_accuracy"],
-                 epoch["seconds"])
-        if epoch["val_accuracy"] > fit.best_val:
-            fit.best_val, fit.best_epoch = epoch["val_accuracy"], epoch["epoch"]
+    def _end_interval(self, fit: Fit, evaluation: dict) -> None:
+        """Record and log an evaluation; keep the weights if they validate best so far."""
+        fit.history.append(evaluation)
+        loss = "-" if evaluation["train_loss"] is None else f"{evaluation['train_loss']:.4f}"
+        log.info("%s: step %d/%d  train loss %s  val accuracy %.1f%%  %.1f s", self.name,
+                 evaluation["step"], self.config.max_steps, loss,
+                 100 * evaluation["val_accuracy"], evaluation["seconds"])
+        if evaluation["val_accuracy"] > fit.best_val:
+            fit.best_val, fit.best_step = evaluation["val_accuracy"], evaluation["step"]
             fit.best_state = {k: v.detach().clone()
                               for k, v in self.strategy.network.state_dict().items()}
 
-    def _train_one_epoch(self, inputs: Inputs, optimizer, scheduler, generator, bar):
-        """One pass over the training split.
+    def _train_interval(self, inputs: Inputs, batches, steps: int, fit: Fit, generator, bar):
+        """``steps`` optimiser steps on the next batches, counted in ``fit``.
 
-        Returns ([(loss, images)] and [mmd] of the steps taken, and False when it stopped at
-        a non-finite loss).
+        A non-finite loss sets ``fit.diverged_step`` and ends the interval. Freezes what
+        the strategy's schedule says at each step. Returns [(loss, images)] and [mmd] of
+        the steps taken.
         """
         config, strategy, applied = self.config, self.strategy, inputs.applied
         strategy.network.train()
         losses, mmds = [], []
-        for index in _batches(len(inputs.train_labels), config.batch_size, generator):
-            index = index.to(self.device)
+        for _ in range(steps):
+            frozen = max(applied, strategy.frozen_stages(fit.steps))
+            if frozen != strategy.network.frozen:  # a mode switch costs (network.py)
+                strategy.network.set_frozen(frozen)
+            index = next(batches).to(self.device)
             x = inputs.tensors["train"][index]
             if config.augment:
                 x = random_resized_crop_flip(x, generator)
@@ -266,16 +298,22 @@ class Trainer:
                 loss, extras = strategy.loss(self._inputs(x, applied),
                                              inputs.train_labels[index], other, applied)
             if not torch.isfinite(loss):
-                return losses, mmds, False
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
+                fit.diverged_step = fit.steps + 1
+                return losses, mmds
+            self._step(loss)
+            fit.steps, fit.train_images = fit.steps + 1, fit.train_images + len(index)
             losses.append((loss.detach(), len(index)))
             if "mmd" in extras:
                 mmds.append(extras["mmd"])
             bar.update(1)
-        return losses, mmds, True
+        return losses, mmds
+
+    def _step(self, loss: torch.Tensor) -> None:
+        """One optimiser step and one step of the learning-rate schedule."""
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.scheduler.step()
 
     def _other_domain_batch(self, inputs: Inputs, size: int, generator) -> torch.Tensor | None:
         """A random batch of the other domain's images, for strategies that adapt."""
@@ -325,25 +363,26 @@ class Trainer:
     def _flops(self, fit: Fit, inputs: Inputs) -> dict:
         """Training and evaluation FLOPs (:mod:`bench.flops`), from one counted step per setting.
 
-        Per epoch, the FLOPs per labelled image of its frozen setting times the epoch's
-        share of the labelled images (epochs are equal passes); evaluation: a forward pass
-        over the validation split per epoch and over the test split once.
+        Each step's FLOPs per labelled image are those of its frozen setting (the
+        strategy's schedule by step), times the images per step; evaluation: a forward
+        pass over the validation split per evaluation and over the test split once.
         """
-        epochs = len(fit.history) + (fit.diverged_epoch is not None)
-        if not epochs:
+        taken = fit.steps + (fit.diverged_step is not None)
+        if not taken:
             return {"train_flops": 0, "eval_flops": 0}
         size = min(self.config.batch_size, len(inputs.train_labels))
         batch = self._inputs(inputs.tensors["train"][:size], inputs.applied)
         other = (self._inputs(inputs.tensors["other"][:size], inputs.applied)
                  if self.strategy.uses_other_domain else None)
         labels = inputs.train_labels[:size]
+        settings = Counter(max(inputs.applied, self.strategy.frozen_stages(step))
+                           for step in range(taken))
         train = forward = 0.0
-        for epoch in range(epochs):
-            frozen = max(inputs.applied, self.strategy.frozen_stages(epoch))
+        for frozen, steps in settings.items():
             step, forward = measured_once(
                 self._flops_key(frozen, batch),
                 lambda f=frozen: self._count(f, batch, labels, other, inputs.applied))
-            train += step / size * fit.train_images / epochs
+            train += step / size * fit.train_images * steps / taken
         evaluated = len(inputs.val_labels) * len(fit.history)
         evaluated += len(inputs.test_labels) if fit.status == "ok" else 0
         return {"train_flops": int(train), "eval_flops": int(forward / size * evaluated)}
@@ -432,18 +471,20 @@ NO_METRICS = dict.fromkeys(("accuracy", "balanced_accuracy", "macro_f1", "val_ac
 
 
 def make_record(config: RunConfig, *, pretrained, status: str, error: str | None,
-                diverged_epoch: int | None, best_epoch: int | None, metrics: dict,
-                history: list, cost: dict, data: dict, device: str) -> dict:
-    """A run record (run.schema.json): the run's config and provenance around its results."""
+                training: dict, metrics: dict, history: list, cost: dict, data: dict,
+                device: str) -> dict:
+    """A run record (run.schema.json): the run's config and provenance around its results.
+
+    ``training``: how training went and ended (:meth:`Fit.training`'s keys).
+    """
     return {
-        "schema_version": 1,
+        "schema_version": 2,
         "pair": config.pair, "source": config.source, "target": config.target,
         "target_labels": config.target_labels, "synthetic": is_synthetic(config),
         "strategy": config.strategy, "seed": config.seed, "shots": config.shots,
         "backbone": config.backbone, "pretrained": pretrained,
-        "resolution": config.resolution, "epochs": config.epochs,
-        "hparams": config.hparams(), "status": status, "error": error,
-        "diverged_epoch": diverged_epoch, "best_epoch": best_epoch,
+        "resolution": config.resolution, "max_steps": config.max_steps,
+        "hparams": config.hparams(), "status": status, "error": error, **training,
         "metrics": metrics, "history": history, "cost": cost, "data": data, "device": device,
         "versions": library_versions(), "git_revision": git_revision(),
         "config_hash": config.config_hash(),
@@ -455,7 +496,8 @@ def failed_record(config: RunConfig, error: BaseException) -> dict:
     """The record of a run that raised: every field present, metrics null."""
     return make_record(
         config, pretrained=None, status="failed", error=f"{type(error).__name__}: {error}",
-        diverged_epoch=None, best_epoch=None,
+        training={"steps": 0, "stop_reason": None, "converged": False, "best_step": None,
+                  "diverged_step": None},
         metrics=dict(NO_METRICS),
         history=[],
         cost={"train_seconds": 0.0, "prepare_seconds": 0.0, "cache_seconds": 0.0,

@@ -8,18 +8,22 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 
-# Few images per class, small images, one or two epochs: every strategy on every pair
-# in seconds, with the real data sets, backbone and code path.
+# Few images per class, small images, one or a few evaluations of 5 steps (5 steps of 8
+# images: one pass over digits' 40 training images): every strategy on every pair in
+# seconds, with the real data sets, backbone and code path.
 TINY_DATA = {name: {"per_class": [4, 3, 4]} for name in (
     "synflowers", "synoffice-amazon", "synoffice-webcam", "synoffice-dslr", "digits")}
 TINY_DATA["synxray"] = {"per_class": [8, 4, 6]}
 TINY_DATA["photos"] = {"crops": [24, 4, 4]}
 
 
-def tiny_config(epochs: int = 1) -> dict:
+def tiny_config(evaluations: int = 1, eval_every: int = 5, patience: int = 0) -> dict:
+    """config.yaml at 32 px on tiny data: ``evaluations`` validations ``eval_every`` steps
+    apart, no early stopping unless ``patience`` says so."""
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     config["resolution"] = 32
-    config["train"].update(epochs=epochs, batch_size=8)
+    config["train"].update(max_steps=evaluations * eval_every, eval_every=eval_every,
+                           patience=patience, batch_size=8)
     config["data"]["options"] = TINY_DATA
     return config
 

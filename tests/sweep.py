@@ -67,10 +67,10 @@ def clean_ci_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # What must be equal between two runs of the same sweep: which runs, how they ended and
 # what they measured. Not timings, memory, host, versions or cache hits.
 IDENTITY = ["pair", "strategy", "seed", "shots"]
-COMPARED = ["status", "error", "diverged_epoch", "best_epoch", "accuracy", "balanced_accuracy",
-            "macro_f1", "val_accuracy", "mmd", "trainable_params", "total_params",
-            "train_images", "epochs_run", "config_hash"]
-HISTORY_COMPARED = ("epoch", "train_loss", "val_accuracy", "mmd")  # per epoch, not "seconds"
+COMPARED = ["status", "error", "diverged_step", "best_step", "steps", "stop_reason", "converged",
+            "accuracy", "balanced_accuracy", "macro_f1", "val_accuracy", "mmd",
+            "trainable_params", "total_params", "train_images", "evaluations", "config_hash"]
+HISTORY_COMPARED = ("step", "epoch", "train_loss", "val_accuracy", "mmd")  # not "seconds"
 
 
 def comparable(summary_csv: Path) -> pd.DataFrame:

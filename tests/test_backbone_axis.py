@@ -10,14 +10,14 @@ from bench.backbone_report import NAME
 
 @pytest.mark.slow
 def test_a_second_backbone_reruns_the_main_runs_and_is_compared(tmp_path):
-    """Two backbones x one pair x one strategy x one seed, one epoch, at 32 px."""
+    """Two backbones x one pair x one strategy x one seed, 4 steps, at 32 px."""
     sweep = {"results_dir": "results/axis", "resolution": 32, "seeds": [0],
              "strategies": ["feature_extraction"], "backbones": ["efficientnet_lite1"],
              "pairs": {"imagenet-digits": {"source": "photos", "target": "digits",
                                            "target_labels": True}},
              "data": {"options": {"digits": {"per_class": [6, 3, 4]},
                                   "photos": {"crops": [24, 4, 4]}}},
-             "data_efficiency": {"pairs": []}, "train": {"epochs": 1, "batch_size": 8}}
+             "data_efficiency": {"pairs": []}, "train": {"max_steps": 4, "eval_every": 4, "batch_size": 8}}
     config_file = tmp_path / "axis.yaml"
     config_file.write_text(yaml.safe_dump(sweep))
     workdir = tmp_path / "work"

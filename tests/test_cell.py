@@ -48,7 +48,7 @@ def bench(*args: str) -> None:
 @pytest.mark.parametrize("strategy", ["feature_extraction", "full", "scratch"])
 def test_a_seed_gives_the_same_record_alone_and_inside_a_cell(strategy, tmp_path):
     config_file = tmp_path / "tiny.json"
-    config_file.write_text(json.dumps(tiny_config(epochs=2)))
+    config_file.write_text(json.dumps(tiny_config(evaluations=2)))
     common = ["--config-json", config_file.read_text(), "--pair", PAIR, "--strategy", strategy,
               "--cache-dir", str(tmp_path / "cache")]
     # Seed 1 second in its cell: seed 0 trained first in the same process (and made the

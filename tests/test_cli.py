@@ -206,5 +206,5 @@ def test_run_with_a_sweep_config_by_hand(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     record = json.loads(out.read_text())
     assert record["status"] == "ok", record["error"]
-    assert (record["resolution"], record["epochs"], record["backbone"]) == (32, 1, "efficientnet_lite0")
+    assert (record["resolution"], record["max_steps"], record["backbone"]) == (32, 4, "efficientnet_lite0")
     assert record["hparams"]["data_options"]["digits"] == {"per_class": [10, 5, 10]}

@@ -64,7 +64,7 @@ def test_ci_config_is_completed_by_the_base():
     ci = yaml.safe_load(CI_CONFIG.read_text())
     config = load_config(CI_CONFIG)
     assert "backbone" not in ci and config["backbone"] == "efficientnet_lite0"
-    assert config["train"]["epochs"] == 1 and config["train"]["optimizer"] == "adamw"
+    assert config["train"]["max_steps"] == 4 and config["train"]["optimizer"] == "adamw"
     assert config["pairs"] == ci["pairs"] and config["resolution"] == 32
 
 

@@ -43,7 +43,11 @@ BAD = [
     # (config given with --configfile, words the error must contain)
     ({"strategies": ["scratch", "finetune"]},
      ["strategies[1]", "'finetune'", "feature_extraction", "discriminative_lr"]),
-    ({"train": {"epochz": 3}}, ["'epochz'", "train", "epochs", "batch_size"]),
+    ({"train": {"epochz": 3}}, ["'epochz'", "train", "max_steps", "batch_size"]),
+    # a retired key: one line naming what replaced it
+    ({"train": {"epochs": 6}}, ["`train.epochs` is no longer read", "train.max_steps"]),
+    ({"strategy_params": {"full": {"warmup_epochs": 2}}},
+     ["`strategy_params.full.warmup_epochs` is no longer read", "train.warmup_steps"]),
     ({"resolution": "big"}, ["resolution", "'big'", "integer"]),
     ({"device": "tpu"}, ["device", "'tpu'", "auto", "cpu", "cuda"]),
     ({"strategy_params": {"dan": {"mmd_wieght": 1.0}}},
@@ -142,7 +146,10 @@ def test_schema_takes_strategies_and_their_settings_from_the_registry():
     from bench.strategies.base import register
 
     schema = yaml.safe_load(SCHEMA.read_text())
-    assert set(schema["$defs"]["train_keys"]["properties"]) == set(TRAIN_KEYS)
+    train_keys = schema["$defs"]["train_keys"]["properties"]
+    live = {key for key, spec in train_keys.items() if not spec.get("deprecated")}
+    assert live == set(TRAIN_KEYS)
+    assert set(train_keys) - live == {"epochs", "warmup_epochs"}  # retired: refused by name
 
     @register
     class Probe(Strategy):

@@ -325,13 +325,13 @@ def test_bench_run_trains_on_data_sets_defined_only_in_the_config(tmp_path):
 
 @pytest.mark.slow
 def test_snakemake_sweeps_data_sets_defined_only_in_the_config(tmp_path):
-    """Two runs (one strategy, one seed, one epoch) over config.yaml, on three own sets."""
+    """Two runs (one strategy, one seed, 4 steps) over config.yaml, on three own sets."""
     from sweep import snakemake
 
     config = own_data_config(tmp_path)
     sweep = {key: config[key] for key in ("data", "pairs", "data_efficiency", "resolution")}
     sweep.update(strategies=["partial"], seeds=[0], results_dir="results/own",
-                 train={"epochs": 1, "batch_size": 8})
+                 train={"max_steps": 4, "eval_every": 4, "batch_size": 8})
     config_file = tmp_path / "own.yaml"
     config_file.write_text(yaml.safe_dump(sweep))
     workdir = tmp_path / "work"

@@ -1,4 +1,4 @@
-"""A run's log is for people: one line per epoch, no progress-bar noise in a file."""
+"""A run's log is for people: one line per evaluation, no progress-bar noise in a file."""
 
 import logging
 import re
@@ -23,19 +23,20 @@ def command_line_logging():
     logging.getLogger("bench").setLevel(logging.NOTSET)
 
 
-def test_a_run_with_captured_output_logs_one_line_per_epoch_and_no_carriage_return(
+def test_a_run_with_captured_output_logs_one_line_per_evaluation_and_no_carriage_return(
         command_line_logging, capsys):
     command_line_logging()
-    config = run_config(tiny_config(epochs=3), "imagenet-digits", "partial", 0)
+    config = run_config(tiny_config(evaluations=3), "imagenet-digits", "partial", 0)
     record = Trainer(config, progress=True).run()  # a progress bar asked for, stderr no tty
     err = capsys.readouterr().err
     assert "\r" not in err
-    epochs = [line for line in err.splitlines() if " epoch " in line]
-    assert len(epochs) == 3
-    for number, (line, history) in enumerate(zip(epochs, record["history"], strict=True), 1):
+    evaluations = [line for line in err.splitlines() if " step " in line]
+    assert len(evaluations) == 3
+    for number, (line, history) in enumerate(zip(evaluations, record["history"], strict=True),
+                                             1):
         assert re.fullmatch(
             rf"\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d INFO bench\.train: imagenet-digits partial "
-            rf"seed 0: epoch {number}/3  train loss {history['train_loss']:.4f}  "
+            rf"seed 0: step {5 * number}/15  train loss {history['train_loss']:.4f}  "
             rf"val accuracy {100 * history['val_accuracy']:.1f}%  \d+\.\d s", line), line
 
 

@@ -93,14 +93,14 @@ def test_a_frozen_parameter_in_a_group_is_refused_not_misclassified(backbone):
         param_groups(strategy, WEIGHT_DECAY)
 
 
-def _rates(warmup_epochs: int, epochs: int = 4, steps_per_epoch: int = 5) -> list[float]:
+def _rates(warmup_steps: int, max_steps: int = 20) -> list[float]:
     """The learning rate of every step of a run, as the Trainer's scheduler sets it."""
     run = dataclasses.replace(run_config(tiny_config(), "imagenet-digits", "full", 0), lr=0.1,
-                              epochs=epochs, warmup_epochs=warmup_epochs)
+                              max_steps=max_steps, warmup_steps=warmup_steps)
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=run.lr)
-    scheduler = make_scheduler(optimizer, run, steps_per_epoch)
+    scheduler = make_scheduler(optimizer, run)
     rates = []
-    for _ in range(epochs * steps_per_epoch + 1):
+    for _ in range(max_steps + 1):
         rates.append(optimizer.param_groups[0]["lr"])
         optimizer.step()
         scheduler.step()
@@ -108,7 +108,7 @@ def _rates(warmup_epochs: int, epochs: int = 4, steps_per_epoch: int = 5) -> lis
 
 
 def test_warmup_rises_linearly_then_decays_by_cosine_to_zero():
-    rates = _rates(warmup_epochs=2)  # 20 steps, the first 10 warm-up
+    rates = _rates(warmup_steps=10)  # 20 steps, the first 10 warm-up
     assert rates[0] == pytest.approx(0.1 / 11)  # no step at rate 0
     assert rates[5] == pytest.approx(0.1 * 6 / 11)  # mid-warm-up: linear
     assert rates[10] == pytest.approx(0.1)  # warm-up done: the peak
@@ -122,28 +122,29 @@ def test_no_warmup_is_the_cosine_of_before_to_the_bit():
     total = 20
     before = [0.1 * (0.5 * (1 + math.cos(math.pi * min(step, total) / total)))
               for step in range(total + 1)]
-    assert _rates(warmup_epochs=0) == before
+    assert _rates(warmup_steps=0) == before
     assert warmup_cosine(total, 0)(total + 3) == 0.0
 
 
-def test_warmup_epochs_is_read_and_must_end_before_training_does():
-    config = tiny_config(epochs=3)
-    assert run_config(config, "imagenet-digits", "full", 0).warmup_epochs == 0
-    config["train"]["warmup_epochs"] = 2
-    assert run_config(config, "imagenet-digits", "full", 0).warmup_epochs == 2
-    config["strategy_params"] = {"full": {"warmup_epochs": 3}}
-    with pytest.raises(ConfigError, match=r"`train.warmup_epochs` = 3 .* `train.epochs` = 3"):
+def test_warmup_steps_is_read_and_must_end_before_the_budget_does():
+    config = tiny_config(evaluations=3)  # 15 steps
+    assert run_config(config, "imagenet-digits", "full", 0).warmup_steps == 0
+    config["train"]["warmup_steps"] = 2
+    assert run_config(config, "imagenet-digits", "full", 0).warmup_steps == 2
+    config["strategy_params"] = {"full": {"warmup_steps": 15}}
+    with pytest.raises(ConfigError,
+                       match=r"`train.warmup_steps` = 15 .* `train.max_steps` = 15"):
         run_config(config, "imagenet-digits", "full", 0)
     with pytest.raises(ConfigError, match="strategy full"):
         check_sweep(config)
     config["strategy_params"] = {}
-    config["train"]["warmup_epochs"] = -1
-    with pytest.raises(ConfigError, match="warmup_epochs"):
+    config["train"]["warmup_steps"] = -1
+    with pytest.raises(ConfigError, match="warmup_steps"):
         run_config(config, "imagenet-digits", "full", 0)
 
 
 def test_tuning_can_search_warmup_from_a_config_that_leaves_it_out():
-    config = tiny_config(epochs=3)
-    config["search_space"] = {"full": {"train.warmup_epochs": {"distribution": "choice",
-                                                               "values": [0, 1, 2]}}}
-    assert default_hparams(config, "full") == {"train.warmup_epochs": 0}
+    config = tiny_config(evaluations=3)
+    config["search_space"] = {"full": {"train.warmup_steps": {"distribution": "choice",
+                                                              "values": [0, 1, 2]}}}
+    assert default_hparams(config, "full") == {"train.warmup_steps": 0}

@@ -337,12 +337,13 @@ def test_committed_baseline_is_the_pipelines_output():
 
 # ------------------------------------------------------------------------- real runs
 
-# Resolution 32 and 20 epochs of a linear probe on cached features: a few seconds of
+# Resolution 32 and 40 steps (20 passes) of a linear probe on cached features: seconds of
 # work. The probe's lr is pinned here so that changes to config.yaml's defaults cannot
 # make the perturbation harmless.
 REAL_RUN = ["--config", "config.yaml", "--pair", "imagenet-digits",
             "--strategy", "feature_extraction", "--seed", "0", "--shots", "5",
-            "--set", "resolution=32", "--set", "train.epochs=20",
+            "--set", "resolution=32", "--set", "train.max_steps=40",
+            "--set", "train.eval_every=2", "--set", "train.patience=0",
             "--set", "strategy_params.feature_extraction.lr=0.1", "--quiet"]
 # The example: a learning rate 100x too large (it costs this probe ~4 points).
 PERTURBATION = ["--set", "strategy_params.feature_extraction.lr=10"]

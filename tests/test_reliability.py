@@ -237,7 +237,7 @@ def test_killed_sweep_resumes_to_the_clean_result(tmp_path, clean_summary):
 
 @pytest.mark.slow
 def test_diverged_run_is_kept_and_shown_while_the_sweep_goes_on(tmp_path):
-    """scratch at lr 1e12 gets a non-finite loss in epoch 1; feature_extraction still runs."""
+    """scratch at lr 1e12 gets a non-finite loss at step 1; feature_extraction still runs."""
     config = {
         "results_dir": "results/diverge",
         "resolution": 32,
@@ -245,7 +245,7 @@ def test_diverged_run_is_kept_and_shown_while_the_sweep_goes_on(tmp_path):
         "strategies": ["scratch", "feature_extraction"],
         "pairs": {"imagenet-digits": {"source": "photos", "target": "digits",
                                       "target_labels": True}},
-        "train": {"epochs": 1},
+        "train": {"max_steps": 4, "eval_every": 4, "patience": 0},
         "strategy_params": {"scratch": {"lr": 1.0e12}},
         "data_efficiency": {"pairs": []},
     }
@@ -257,8 +257,9 @@ def test_diverged_run_is_kept_and_shown_while_the_sweep_goes_on(tmp_path):
     results = tmp_path / "results" / "diverge"
     summary = pd.read_csv(results / "summary.csv").set_index("strategy")
     assert summary.at["scratch", "status"] == "diverged"
-    assert summary.at["scratch", "diverged_epoch"] == 1
-    assert "non-finite loss in epoch 1" in summary.at["scratch", "error"]
+    assert summary.at["scratch", "diverged_step"] == 1
+    assert summary.at["scratch", "stop_reason"] == "diverged"
+    assert "non-finite loss at step 1" in summary.at["scratch", "error"]
     assert pd.isna(summary.at["scratch", "accuracy"])
     assert summary.at["feature_extraction", "status"] == "ok"
     assert summary.at["feature_extraction", "accuracy"] > 0

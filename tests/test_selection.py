@@ -1,14 +1,15 @@
-"""The evaluation protocol: which split selects the epoch, which split is scored.
+"""The evaluation protocol: which split selects the weights, which split is scored.
 
-Promises (README, docs/TESTING.md): every run selects its epoch by *validation*
-accuracy, keeps the earliest best epoch, and reports the test metrics of that epoch's
-weights; labelled-target pairs train and select on the target, Office-style pairs
-(`target_labels: false`) train and select on the source and test on the target.
+Promises (README, docs/TESTING.md): every run selects among its evaluations (every
+``train.eval_every`` steps) by *validation* accuracy, keeps the earliest best, and
+reports the test metrics of that evaluation's weights; labelled-target pairs train and
+select on the target, Office-style pairs (`target_labels: false`) train and select on
+the source and test on the target.
 
 The selection tests run on a two-class data set whose validation split holds the test
 images, with the test labels (validation and test agree) or flipped (they disagree:
 validation accuracy = 1 − test accuracy, image for image). A run that selected on test,
-kept the last or first epoch, or reported another epoch's weights gives itself away.
+kept the last or first evaluation, or reported another's weights gives itself away.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from bench.datasets.base import ImageDataset, ImageSplit
 from bench.train import run
 from tests.conftest import tiny_config
 
-EPOCHS = 8
+EVALUATIONS = 8
+STEPS_APART = 10  # one pass over the 80 training images in batches of 8
 
 
 def threes_and_eights(flip_val: bool) -> ImageDataset:
@@ -43,8 +45,8 @@ def threes_and_eights(flip_val: bool) -> ImageDataset:
 def selection_run(monkeypatch, flip_val: bool) -> dict:
     dataset = threes_and_eights(flip_val)
     monkeypatch.setattr(bench.protocol, "load_dataset", lambda *args, **kwargs: dataset)
-    config = tiny_config(epochs=EPOCHS)
-    # Measured: validation accuracy climbs to a peak in epoch 3, tied in epoch 4, then
+    config = tiny_config(evaluations=EVALUATIONS, eval_every=STEPS_APART)
+    # Measured: validation accuracy climbs to a peak at evaluation 3, tied at 4, then
     # falls and plateaus as the cosine schedule ends.
     config["strategy_params"]["feature_extraction"] = {"lr": 0.002}
     record = run(run_config(config, "imagenet-digits", "feature_extraction", 0), progress=False)
@@ -52,22 +54,24 @@ def selection_run(monkeypatch, flip_val: bool) -> dict:
     return record
 
 
-def earliest_best_epoch(record: dict) -> int:
-    curve = [epoch["val_accuracy"] for epoch in record["history"]]
-    return curve.index(max(curve)) + 1
+def earliest_best_step(record: dict) -> int:
+    curve = [evaluation["val_accuracy"] for evaluation in record["history"]]
+    return record["history"][curve.index(max(curve))]["step"]
 
 
 @pytest.mark.parametrize("flip_val", [False, True], ids=["val-agrees", "val-disagrees"])
-def test_epoch_is_selected_on_validation_and_its_weights_are_tested(monkeypatch, flip_val):
+def test_evaluation_is_selected_on_validation_and_its_weights_are_tested(monkeypatch,
+                                                                        flip_val):
     record = selection_run(monkeypatch, flip_val)
-    curve = [epoch["val_accuracy"] for epoch in record["history"]]
-    assert len(curve) == EPOCHS and len(set(curve)) > 1, curve  # a curve to choose from
-    best = earliest_best_epoch(record)
-    assert record["best_epoch"] == best, curve
-    assert 1 < best < EPOCHS or flip_val, f"this curve must peak mid-run: {curve}"
+    curve = [evaluation["val_accuracy"] for evaluation in record["history"]]
+    assert len(curve) == EVALUATIONS and len(set(curve)) > 1, curve  # a curve to choose from
+    best = earliest_best_step(record)
+    assert record["best_step"] == best, curve
+    assert STEPS_APART < best < EVALUATIONS * STEPS_APART or flip_val, (
+        f"this curve must peak mid-run: {curve}")
     assert curve.count(max(curve)) > 1 or flip_val, f"this curve must tie at its peak: {curve}"
     assert record["metrics"]["val_accuracy"] == max(curve)
-    # The reported test accuracy is the selected epoch's: the same images as val, so it
+    # The reported test accuracy is the selected evaluation's: the same images as val, so it
     # equals val accuracy (labels agree) or its complement (labels flipped).
     expected = 1 - max(curve) if flip_val else max(curve)
     assert record["metrics"]["accuracy"] == pytest.approx(expected, abs=1e-6)
@@ -77,9 +81,9 @@ def test_labelled_target_pair_trains_selects_and_tests_on_the_target():
     record = run(run_config(tiny_config(), "imagenet-synflowers", "dan", 0), progress=False)
     assert record["data"]["roles"] == {"train": "synflowers/train", "val": "synflowers/val",
                                        "other": "photos/train", "test": "synflowers/test"}
-    # The cost counts one epoch over the train role (batches of 8, a last one of one dropped).
-    n = record["data"]["train"]
-    assert record["cost"]["train_images"] == n - (n % 8 == 1)
+    # The cost counts the images of the steps taken: 5 full batches of 8 (48 images).
+    assert record["data"]["train"] == 48
+    assert record["steps"] == 5 and record["cost"]["train_images"] == 5 * 8
 
 
 @pytest.mark.parametrize("strategy", ["partial", "dan"])

@@ -31,7 +31,8 @@ def test_every_strategy_on_every_pair_gives_a_valid_record(pair, strategy, cache
     validate_record(record)
     assert record["status"] == "ok", record["error"]
     assert 0 <= record["metrics"]["accuracy"] <= 1
-    assert record["best_epoch"] == 1
+    assert record["best_step"] == record["steps"] == 5  # one evaluation, at the budget
+    assert (record["stop_reason"], record["converged"]) == ("budget", False)
     assert record["cost"]["trainable_params"] > 0
     assert (record["metrics"]["mmd"] is not None) == STRATEGIES[strategy].uses_other_domain
     assert record["synthetic"] == (pair != "imagenet-digits")
@@ -92,8 +93,9 @@ def test_the_head_is_initialised_by_the_runs_seed_alone(monkeypatch):
     assert torch.equal(seed0, fresh) and torch.equal(scratch0, fresh)
 
 
-def _trained(strategy: str, cache_dir: str, epochs: int = 2, **params) -> tuple[Trainer, dict]:
-    config = tiny_config(epochs=epochs)
+def _trained(strategy: str, cache_dir: str, evaluations: int = 2,
+             **params) -> tuple[Trainer, dict]:
+    config = tiny_config(evaluations=evaluations)
     config["strategy_params"][strategy] = {**config["strategy_params"].get(strategy, {}), **params}
     trainer = Trainer(run_config(config, "imagenet-digits", strategy, 0, cache_dir=cache_dir),
                       progress=False)
@@ -125,16 +127,17 @@ def test_partial_changes_exactly_the_last_k_stages(k, cache_dir):
     assert unchanged == [True] * (len(stages) - k) + [False] * k
 
 
-@pytest.mark.parametrize(("epochs_per_stage", "trained"), [(1, 2), (2, 1)])
-def test_gradual_unfreezing_adds_one_stage_from_the_top_every_epochs_per_stage(
-        epochs_per_stage, trained, cache_dir):
-    """3 epochs: the head alone, then the last stage, then the last two (one stage per
-    epoch); or the head for two epochs, then the last stage (one per two epochs)."""
-    trainer, record = _trained("gradual_unfreeze", cache_dir, epochs=3,
-                               epochs_per_stage=epochs_per_stage)
+@pytest.mark.parametrize(("evals_per_stage", "trained"), [(1, 2), (2, 1)])
+def test_gradual_unfreezing_adds_one_stage_from_the_top_every_evals_per_stage(
+        evals_per_stage, trained, cache_dir):
+    """3 validation intervals of 5 steps: the head alone, then the last stage, then the
+    last two (one stage per interval); or the head for two intervals, then the last stage
+    (one per two). The schedule is per optimiser step."""
+    trainer, record = _trained("gradual_unfreeze", cache_dir, evaluations=3,
+                               evals_per_stage=evals_per_stage)
     stages = trainer.strategy.network.backbone.stages
-    assert [trainer.strategy.frozen_stages(e) for e in range(3)] == [
-        len(stages) - e // epochs_per_stage for e in range(3)]
+    assert [trainer.strategy.frozen_stages(s) for s in range(15)] == [
+        len(stages) - (s // 5) // evals_per_stage for s in range(15)]
     unchanged = [_unchanged(s, r) for s, r in zip(stages, _pretrained_stages(), strict=True)]
     assert unchanged == [True] * (len(stages) - trained) + [False] * trained
     assert record["data"]["frozen_prefix_stages"] == len(stages) - trained
@@ -172,19 +175,20 @@ def test_stage_learning_rates_in_the_optimizer_follow_the_strategy(strategy, exp
 
 
 def test_huge_learning_rate_is_recorded_as_diverged(cache_dir):
-    config = tiny_config(epochs=3)
+    config = tiny_config(evaluations=3)
     config["train"]["lr"] = 1e12
     record = run(run_config(config, "imagenet-digits", "scratch", 0, cache_dir=cache_dir),
                  progress=False)
     validate_record(record)
     assert record["status"] == "diverged"
-    assert record["diverged_epoch"] >= 1
+    assert record["diverged_step"] >= 1
+    assert (record["stop_reason"], record["converged"]) == ("diverged", False)
     assert record["metrics"]["accuracy"] is None
 
 
 @pytest.mark.parametrize(("change", "message"), [
     (lambda c: c["train"].update(lr=-0.1), "train.lr"),
-    (lambda c: c["train"].update(epochs="three"), "train.epochs"),
+    (lambda c: c["train"].update(max_steps="three"), "train.max_steps"),
     (lambda c: c["train"].update(momentum=0.9), "momentum"),
     (lambda c: c["strategy_params"].update(partial={"trainable_stages": -1}), "trainable_stages"),
     (lambda c: c["strategy_params"].update(discriminative_lr={"stage_decay": 2}), "stage_decay"),
@@ -261,7 +265,7 @@ def test_cached_frozen_stages_change_speed_not_results(strategy, shots, tmp_path
     """Every strategy with frozen stages, with and without a ``shots`` subset: the run that
     reads its frozen prefix from the activation cache trains and scores exactly like the
     one that runs the frozen stages at every step."""
-    config = run_config(tiny_config(epochs=2), "imagenet-digits", strategy, 0, shots=shots,
+    config = run_config(tiny_config(evaluations=2), "imagenet-digits", strategy, 0, shots=shots,
                         cache_dir=str(tmp_path))
     cached = run(config, progress=False)
     uncached = Trainer(config, progress=False, cache_frozen=False).run()
@@ -271,18 +275,18 @@ def test_cached_frozen_stages_change_speed_not_results(strategy, shots, tmp_path
     assert cached["data"]["train"] == uncached["data"]["train"]
     # Equal up to float rounding: on one thread, the cached prefix (computed in batches
     # of 256, stored NCHW) and the per-step one round differently, and two epochs of
-    # BatchNorm on batches of 8 carry that into the losses (measured: 0.3% in epoch 1,
-    # 1.5% in epoch 2 for partial; bit-identical on two threads) and can flip a
-    # prediction. So epoch by epoch: losses within 3%, validation within one image. A
-    # flipped validation image can move the selection on a near tie (partial, measured:
-    # 2 against 3 of 30 in epoch 1, which then selected different epochs); the test
-    # metrics compare when both runs selected the same epoch. The rows themselves are
+    # BatchNorm on batches of 8 carry that into the losses (measured: 0.3% in the first
+    # pass, 1.5% in the second for partial; bit-identical on two threads) and can flip a
+    # prediction. So evaluation by evaluation: losses within 3%, validation within one
+    # image. A flipped validation image can move the selection on a near tie (partial,
+    # measured: 2 against 3 of 30 at the first evaluation, which then selected different
+    # ones); the test metrics compare when both runs selected the same step. The rows are
     # checked exactly in the next test.
     one_val, one_test = 1 / cached["data"]["val"], 1 / cached["data"]["test"]
     for ours, theirs in zip(cached["history"], uncached["history"], strict=True):
         assert ours["train_loss"] == pytest.approx(theirs["train_loss"], rel=3e-2)
         assert ours["val_accuracy"] == pytest.approx(theirs["val_accuracy"], abs=one_val * 1.01)
-    if cached["best_epoch"] == uncached["best_epoch"]:
+    if cached["best_step"] == uncached["best_step"]:
         assert cached["metrics"]["accuracy"] == pytest.approx(uncached["metrics"]["accuracy"],
                                                               abs=one_test * 1.01)
 

@@ -3,7 +3,7 @@
 A strategy says what it is (``label``, ``colour``, ``order`` in tables and figures),
 which settings it takes (:class:`Param`: default, bounds, search range, side by side as
 in DomainBed's ``hparams_registry``), whether it starts from pretrained weights, how
-many leading backbone stages are frozen at each epoch, and each stage's learning-rate
+many leading backbone stages are frozen at each optimiser step, and each stage's learning-rate
 multiplier. The trainer (:mod:`bench.train`) turns that into param groups, frozen modes
 and a frozen-prefix cache; the config schema, tuning's default search space, table
 order and figure colours are read from the class (:mod:`bench.strategies`).
@@ -123,8 +123,8 @@ class Strategy:
         """Width of a layer between the pooled features and the head; None = none."""
         return None
 
-    def frozen_stages(self, epoch: int) -> int:
-        """How many leading backbone stages are frozen in ``epoch`` (0-based)."""
+    def frozen_stages(self, step: int) -> int:
+        """How many leading backbone stages are frozen at optimiser step ``step`` (0-based)."""
         return 0
 
     def stage_lr_multiplier(self, stage: int) -> float:
@@ -132,8 +132,18 @@ class Strategy:
         return float(self.params.get("backbone_lr_mult", 1.0))
 
     def always_frozen(self) -> int:
-        """Stages frozen in every epoch: their output can be computed once and cached."""
-        return min(self.frozen_stages(e) for e in range(self.config.epochs))
+        """Stages frozen at every step of the budget: their output can be cached."""
+        return min(self.frozen_stages(s) for s in range(self.config.max_steps))
+
+    def settled_step(self) -> int:
+        """The step from which the freezing schedule no longer changes within the budget.
+
+        0 for a fixed schedule; early stopping counts patience only after it.
+        """
+        step, final = self.config.max_steps - 1, self.frozen_stages(self.config.max_steps - 1)
+        while step > 0 and self.frozen_stages(step - 1) == final:
+            step -= 1
+        return step
 
     def param_groups(self) -> list[dict]:
         """Optimizer param groups: each stage that ever trains at its multiplier, head at 1."""

@@ -16,5 +16,5 @@ class FeatureExtraction(Strategy):
     # A linear probe on fixed features takes larger steps than fine-tuning.
     train_search = {**Strategy.train_search, "lr": log_uniform(1.0e-3, 1.0e-1)}
 
-    def frozen_stages(self, epoch: int) -> int:
+    def frozen_stages(self, step: int) -> int:
         return self.num_stages

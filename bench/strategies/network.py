@@ -71,7 +71,7 @@ class Network(nn.Module):
         """Set ``mode`` on every module but the frozen stages, which stay in eval mode.
 
         Each module is set once, not visited again by ``nn.Module.train``'s recursion:
-        a run switches modes twice per epoch, and a frozen backbone has hundreds of
+        a run switches modes twice per evaluation, and a frozen backbone has hundreds of
         modules (docs/PERFORMANCE.md, "Mode switches").
         """
         self.training = mode

@@ -29,5 +29,5 @@ class Partial(Strategy):
                 f"{self.num_stages} (the stages of {config.backbone}: "
                 f"{', '.join(backbone.stage_names)}), got {k!r}")
 
-    def frozen_stages(self, epoch: int) -> int:
+    def frozen_stages(self, step: int) -> int:
         return self.num_stages - self.params["trainable_stages"]

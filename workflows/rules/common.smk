@@ -125,8 +125,8 @@ def run_settings(pair, strategy, backbone=None):
     """The config one run reads, and nothing else, as stable JSON.
 
     The run rule's params, and so both what `python -m bench run --config-json` reads
-    and what reruns a finished run when it changes (e.g. new epochs, or new DAN settings
-    rerun only the DAN runs; other pairs or strategies leave it alone): one channel.
+    and what reruns a finished run when it changes (e.g. a new step budget, or new DAN
+    settings rerun only the DAN runs; other pairs or strategies leave it alone): one channel.
     """
     spec = config["pairs"][pair]
     settings = {key: config[key] for key in ("backbone", "resolution", "device", "train")}
