@@ -30,12 +30,13 @@ TIMING = {"created", "cost"}
 
 
 def comparable(record: dict) -> dict:
-    """A record without timings and timestamps (per-epoch seconds included)."""
+    """A record without timings and timestamps (per-evaluation seconds included)."""
     kept = {key: value for key, value in record.items() if key not in TIMING}
     kept["history"] = [{k: v for k, v in epoch.items() if k != "seconds"}
                        for epoch in record["history"]]
     kept["cost"] = {k: record["cost"][k] for k in ("trainable_params", "total_params",
-                                                   "train_images")}
+                                                   "train_images", "other_domain_images",
+                                                   "train_flops", "eval_flops")}
     return kept
 
 

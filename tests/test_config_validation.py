@@ -88,10 +88,10 @@ def test_default_and_shipped_configs_validate(tmp_path):
 
 
 def job_configs(result: subprocess.CompletedProcess) -> dict[str, dict]:
-    """{run record path: the config its job reads} from a `--dry-run --printshellcmds`."""
+    """{first run record path: the config its cell job reads} from `--dry-run --printshellcmds`."""
     configs = {}
     for line in result.stdout.splitlines():
-        if "python -m bench run --config-json" in line:
+        if "python -m bench cell --config-json" in line:
             words = shlex.split(line.strip())
             configs[words[words.index("--out") + 1]] = json.loads(
                 words[words.index("--config-json") + 1])
