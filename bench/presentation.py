@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from bench.strategies import STRATEGIES, list_strategies
 
-# For strategies that are not registered: Okabe & Ito's (2008) remaining colours, then
-# two more, so that every strategy of a figure is told apart.
-EXTRA_COLOURS = ("#000000", "#F0E442", "#8C564B", "#17BECF")
+# For strategies that are not registered: Okabe & Ito's (2008) yellow (the registered
+# strategies take their other seven and grey), then three more, so that every strategy
+# of a figure is told apart.
+EXTRA_COLOURS = ("#F0E442", "#8C564B", "#17BECF", "#BCBD22")
 
 SYNTHETIC_MARK = "†"
 SYNTHETIC_NOTE = f"{SYNTHETIC_MARK} synthetic: generated stand-in data, not the real data set."

@@ -292,3 +292,9 @@ def test_tuning_spread_marks_dan_where_the_label_spaces_differ(shared_elsewhere)
     assert marks["imagenet-digits"] == (["‡"] if shared_elsewhere else [])
     assert marks["office"] == []
     assert sum("‡ source and target do not share" in n for n in _notes(figure)) == shared_elsewhere
+
+
+def test_every_registered_strategy_has_a_colour_of_its_own():
+    """Two strategies in one colour cannot be told apart in the cost figures' points."""
+    colours = strategy_colours(list(STRATEGIES))
+    assert len(set(colours.values())) == len(colours), colours

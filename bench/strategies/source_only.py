@@ -17,7 +17,7 @@ from bench.strategies.dan import DAN
 class SourceOnly(DAN):
     name = "source_only"
     label = "Source only"
-    colour = "#999999"
+    colour = "#000000"  # Okabe-Ito's black: scratch has the grey
     order = 35  # beside DAN, which it ablates
     needs_shared_labels = False  # no MK-MMD term: the same thing on every pair
     settings = {key: param for key, param in DAN.settings.items() if key != "mmd_weight"}
