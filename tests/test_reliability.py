@@ -237,7 +237,7 @@ def test_killed_sweep_resumes_to_the_clean_result(tmp_path, clean_summary):
 
 @pytest.mark.slow
 def test_diverged_run_is_kept_and_shown_while_the_sweep_goes_on(tmp_path):
-    """scratch at lr 1e12 gets a non-finite loss at step 1; feature_extraction still runs."""
+    """scratch at lr 1e12 gets a non-finite loss within its 4 steps; feature_extraction still runs."""
     config = {
         "results_dir": "results/diverge",
         "resolution": 32,
@@ -257,9 +257,11 @@ def test_diverged_run_is_kept_and_shown_while_the_sweep_goes_on(tmp_path):
     results = tmp_path / "results" / "diverge"
     summary = pd.read_csv(results / "summary.csv").set_index("strategy")
     assert summary.at["scratch", "status"] == "diverged"
-    assert summary.at["scratch", "diverged_step"] == 1
+    # Which step: BatchNorm can absorb the first huge update (step 3 on one CPU, 1 on another).
+    step = summary.at["scratch", "diverged_step"]
+    assert 1 <= step <= 4 and summary.at["scratch", "steps"] == step - 1
     assert summary.at["scratch", "stop_reason"] == "diverged"
-    assert "non-finite loss at step 1" in summary.at["scratch", "error"]
+    assert f"non-finite loss at step {int(step)}" in summary.at["scratch", "error"]
     assert pd.isna(summary.at["scratch", "accuracy"])
     assert summary.at["feature_extraction", "status"] == "ok"
     assert summary.at["feature_extraction", "accuracy"] > 0
