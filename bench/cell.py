@@ -78,10 +78,11 @@ def restored(store: Path | None, config: RunConfig) -> dict | None:
     Only a record whose own ``config_hash`` is the run's counts: a store entry is never
     trusted for another configuration.
     """
-    if store is None or not store_entry(store, config).exists():
+    entry = None if store is None else store_entry(store, config)
+    if entry is None or not entry.exists():
         return None
     try:
-        record = read_record(store_entry(store, config))
+        record = read_record(entry)
     except ValueError as error:  # half-written files cannot exist (atomic); a hand-edited one can
         log.warning("ignoring the stored record: %s", error)
         return None

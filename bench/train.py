@@ -115,8 +115,9 @@ class Fit:
 class Trainer:
     """One run, as named steps.
 
-    The steps: build the network, prepare its inputs, make the optimizer, fit (train one
-    epoch, validate, keep the best), test, record. :func:`run` is the entry point.
+    The steps: build the network, prepare its inputs, make the optimizer, fit (train
+    ``eval_every`` steps, validate, keep the best; stop early or at the budget), test,
+    record. :func:`run` is the entry point.
     """
 
     def __init__(self, config: RunConfig, progress: bool = True, cache_frozen: bool = True):
@@ -326,7 +327,7 @@ class Trainer:
         return self._inputs(other, inputs.applied)
 
     def _test(self, fit: Fit, inputs: Inputs) -> dict:
-        """Test metrics of the best validation epoch's weights (none for a diverged run)."""
+        """Test metrics of the best validation's weights (none for a diverged run)."""
         metrics = {**NO_METRICS, "mmd": fit.last_mmd}
         if fit.status == "ok":
             self.strategy.network.load_state_dict(fit.best_state)
