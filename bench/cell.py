@@ -1,33 +1,49 @@
-"""A cell: every run of one (pair, strategy, shots) of a sweep, in one process.
+"""A cell: several runs of one pair of a sweep, in one process, and the store that outlives it.
 
 A run on the small data sets of this benchmark often trains for under a second, while a
 fresh process pays ~4.5 s to import torch, torchvision and timm and to load its data.
-So the workflow runs a whole cell -- every seed of a (pair, strategy, shots), or every
-trial of a tuned (pair, strategy) -- as one job (``python -m bench cell``): imports are
-paid once, and the pair's data sets and activation caches are read once
-(:func:`bench.protocol.load_once`, :mod:`bench.activations`). Each run still gets its
-own record, written atomically and schema-checked at the path a one-run job would use,
-and its own random state (:class:`bench.train.Trainer` seeds everything from the run's
-seed), so a seed's record does not depend on the cell it ran in.
+So the workflow runs a whole *pair cell* -- every run of one pair: each strategy at
+every seed, and the data-efficiency budgets when the pair has them -- as one job
+(``python -m bench cell --runs ...``); a tuning job runs every trial of a tuned (pair,
+strategy) the same way. Imports are paid once, and the pair's data sets and activation
+caches are read once (:func:`bench.protocol.load_once`, :mod:`bench.activations`). Each
+run still gets its own record, written atomically and schema-checked at the path a
+one-run job would use, and its own random state (:class:`bench.train.Trainer` seeds
+everything from the run's seed), so a run's record does not depend on the cell it ran
+in or on the other strategies beside it.
 
-Kill and resume. Snakemake deletes a job's declared outputs before it reruns the job,
-and a killed job's outputs are marked incomplete, so the records a killed cell had
-finished would be deleted by the restart. Each finished record is therefore also
-written to a *store* (``{results}/cache/records/{config hash}.json``, the hash of
-everything that decides the run's result); a cell first restores every run whose
-record is in the store with the same hash instead of training it again. A cell that
-finishes removes its runs' entries: the store keeps only what a stopped cell finished,
-so ``--forcerun`` (e.g. refreshing a baseline after a code change) still retrains every
-run, as it did with one job per run, and nothing grows without bound.
+The store. Snakemake deletes a job's declared outputs before it reruns the job (a
+killed job, a changed parameter, ``--forcerun``), so without help a pair cell would
+retrain all of its runs whenever one of them changed. Each finished record is therefore
+also kept in a *store*, ``{results}/cache/records/{code fingerprint}/{config hash}.json``:
+the config hash covers everything of the run's config that decides its result
+(:meth:`bench.settings.RunConfig.config_hash`), the code fingerprint ``bench``'s sources
+and the torch, torchvision and timm versions (:func:`bench.provenance.code_fingerprint`).
+A cell first restores every run the store holds for the same hash and the same code --
+the stored file copied byte for byte -- and trains the others. So:
+
+- a killed cell, started again, trains only the runs it had not finished;
+- new settings for one strategy (say DAN's) rerun the pair's cell, but only the DAN
+  runs train, and a new seed trains only the new seed's runs;
+- any change to the code or those libraries retrains everything: a cell deletes the
+  store's entries of every other fingerprint before it starts;
+- a run that *failed* (an exception, e.g. out of memory) is not stored, so a rerun
+  tries it again; ``ok`` and ``diverged`` runs are final for their config and code.
+
+To retrain runs whose record the store holds (say, on another machine, to compare),
+delete the store folder, ``{results}/cache/records``, before the rerun.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.io import write_atomic
 from bench.records import read_record, write_record
 from bench.settings import ConfigError, RunConfig
 
@@ -67,18 +83,38 @@ def train_record(config: RunConfig, progress: bool = True) -> dict:
         return record
 
 
-def store_entry(store: Path, config: RunConfig) -> Path:
-    """Where the store keeps a finished run's record: named by its config hash."""
-    return store / f"{config.config_hash()}.json"
+# Outcomes that are final for a config and its code; a failed run may be transient.
+STORED_STATUSES = ("ok", "diverged")
 
 
-def restored(store: Path | None, config: RunConfig) -> dict | None:
-    """The run's record from the store, or None when it has none (or an unreadable one).
+def store_entry(store: Path, fingerprint: str, config: RunConfig) -> Path:
+    """Where the store keeps a finished run's record: by code fingerprint, then config hash."""
+    return store / fingerprint / f"{config.config_hash()}.json"
+
+
+def prune_store(store: Path, fingerprint: str) -> None:
+    """Delete the store's entries made by other code.
+
+    Every other fingerprint's folder, and the flat entries of the store before
+    fingerprints.
+    """
+    if not store.is_dir():
+        return
+    for entry in store.iterdir():
+        if entry.name == fingerprint:
+            continue
+        if entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        elif entry.suffix == ".json":
+            entry.unlink(missing_ok=True)
+
+
+def restored_text(entry: Path | None, config: RunConfig) -> str | None:
+    """The stored record's file as text, or None when the store has none (or an unreadable one).
 
     Only a record whose own ``config_hash`` is the run's counts: a store entry is never
     trusted for another configuration.
     """
-    entry = None if store is None else store_entry(store, config)
     if entry is None or not entry.exists():
         return None
     try:
@@ -86,7 +122,7 @@ def restored(store: Path | None, config: RunConfig) -> dict | None:
     except ValueError as error:  # half-written files cannot exist (atomic); a hand-edited one can
         log.warning("ignoring the stored record: %s", error)
         return None
-    return record if record["config_hash"] == config.config_hash() else None
+    return entry.read_text() if record["config_hash"] == config.config_hash() else None
 
 
 def run_cell(runs: list[CellRun], store: Path | None, progress: bool = True) -> list[dict]:
@@ -94,30 +130,41 @@ def run_cell(runs: list[CellRun], store: Path | None, progress: bool = True) -> 
 
     Args:
         runs: the cell's runs, in order.
-        store: the folder of finished records that survives a killed cell (see the
-            module's docstring); None keeps none, so a killed cell redoes every run.
+        store: the folder of finished records that outlives the cell (see the module's
+            docstring); None keeps none, so every run trains.
         progress: show each run's progress bar (on a terminal only).
 
     Returns:
         The records, in the order of ``runs``.
     """
+    fingerprint = None
+    if store is not None:
+        from bench.provenance import code_fingerprint
+
+        fingerprint = code_fingerprint()
+        prune_store(store, fingerprint)
     records = []
     for cell_run in runs:
-        record = restored(store, cell_run.config)
-        if record is not None:
-            log.info("%s: restored its finished record (created %s) from the store, "
-                     "not retrained", cell_run.name, record["created"])
-        else:
-            record = train_record(cell_run.config, progress)
-            if store is not None:
-                write_record(record, store_entry(store, cell_run.config))
-        write_record(record, cell_run.out)
-        records.append(record)
-        _report(cell_run, record)
-    if store is not None:
-        for cell_run in runs:
-            store_entry(store, cell_run.config).unlink(missing_ok=True)
+        entry = None if store is None else store_entry(store, fingerprint, cell_run.config)
+        records.append(_restore_or_train(cell_run, entry, progress))
+        _report(cell_run, records[-1])
     return records
+
+
+def _restore_or_train(cell_run: CellRun, entry: Path | None, progress: bool) -> dict:
+    """One run's record at its path: the store's copy, byte for byte, or a new run's."""
+    text = restored_text(entry, cell_run.config)
+    if text is not None:
+        write_atomic(cell_run.out, text)
+        record = json.loads(text)
+        log.info("%s: restored its finished record (created %s) from the store, "
+                 "not retrained", cell_run.name, record["created"])
+        return record
+    record = train_record(cell_run.config, progress)
+    if entry is not None and record["status"] in STORED_STATUSES:
+        write_record(record, entry)
+    write_record(record, cell_run.out)
+    return record
 
 
 def _report(cell_run: CellRun, record: dict) -> None:

@@ -167,25 +167,62 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_cell(args: argparse.Namespace) -> int:
-    """Every run of one cell in this process: one record per ``--seeds`` entry.
+    """Every run of one cell in this process: one record per run, in ``--out``'s order.
 
-    ``--run-sets`` gives each run its own overrides on top of ``--set`` (the tuning
-    trials of a (pair, strategy): one seed, a draw of values per trial).
+    The runs are ``--runs STRATEGY:SHOTS:SEED ...`` (a pair cell: any strategies and
+    budgets of one pair), or ``--strategy`` at every ``--seeds`` entry. ``--run-sets``
+    gives each run its own overrides on top of ``--set`` (the tuning trials of a (pair,
+    strategy): one seed, a draw of values per trial).
     """
     from bench.config import run_config
 
-    run_sets = args.run_sets if args.run_sets is not None else [[] for _ in args.seeds]
+    planned = _planned_runs(args)
+    run_sets = args.run_sets if args.run_sets is not None else [[] for _ in planned]
     for option, values in (("--out", args.out), ("--run-sets", run_sets)):
-        if len(values) != len(args.seeds):
-            raise InputError(f"{option} names {len(values)} item(s) for {len(args.seeds)} "
-                             "--seeds: give one per run, in the same order")
-    base = _read_config(args)
+        if len(values) != len(planned):
+            raise InputError(f"{option} names {len(values)} item(s) for {len(planned)} "
+                             "runs: give one per run, in the same order")
     # Every run's config first: a bad value stops the cell before any training.
-    runs = [(run_config(_apply_overrides(copy.deepcopy(base), [*args.set, *sets]), args.pair,
-                        args.strategy, seed, args.shots, cache_dir=args.cache_dir,
+    runs = [(run_config(_apply_overrides(_strategy_config(args, strategy), [*args.set, *sets]),
+                        args.pair, strategy, seed, shots, cache_dir=args.cache_dir,
                         threads=args.threads), out)
-            for seed, out, sets in zip(args.seeds, args.out, run_sets, strict=True)]
+            for (strategy, shots, seed), out, sets in zip(planned, args.out, run_sets, strict=True)]
     return _run_cell(args, runs, store=args.store)
+
+
+def _planned_runs(args: argparse.Namespace) -> list[tuple[str, int | None, int]]:
+    """The cell's runs as (strategy, shots, seed): ``--runs``, or ``--strategy`` x ``--seeds``."""
+    if (args.runs is None) == (args.seeds is None):
+        raise InputError("give the runs either as --runs STRATEGY:SHOTS:SEED ... or as "
+                         "--strategy NAME --seeds N ..., not both")
+    if args.runs is not None:
+        return args.runs
+    if args.strategy is None:
+        raise InputError("--seeds needs --strategy (or give --runs STRATEGY:SHOTS:SEED ...)")
+    return [(args.strategy, args.shots, seed) for seed in args.seeds]
+
+
+def _strategy_config(args: argparse.Namespace, strategy: str) -> dict:
+    """The config a run of ``strategy`` reads.
+
+    Its entry of ``--strategy-configs``, else the command's one config (a fresh copy:
+    each run applies its own overrides).
+    """
+    if args.strategy_configs is None:
+        return copy.deepcopy(_read_config(args))
+    if strategy not in args.strategy_configs:
+        raise InputError(f"--strategy-configs has no config for strategy {strategy!r} "
+                         f"(it has {', '.join(sorted(args.strategy_configs)) or 'none'})")
+    return copy.deepcopy(args.strategy_configs[strategy])
+
+
+def _cell_run(text: str) -> tuple[str, int | None, int]:
+    """``--runs``' ``STRATEGY:SHOTS:SEED`` (SHOTS a number or ``all``) -> (strategy, shots, seed)."""
+    parts = text.split(":")
+    if len(parts) != 3 or not parts[0] or not parts[2].isdigit():
+        raise argparse.ArgumentTypeError(f"expected STRATEGY:SHOTS:SEED (e.g. full:all:0 or "
+                                         f"full:5:1), got {text!r}")
+    return parts[0], _shots(parts[1]), int(parts[2])
 
 
 def _run_sets(text: str) -> list[list[str]]:
@@ -393,28 +430,23 @@ def _add_threads(parser: argparse.ArgumentParser) -> None:
                         help="CPU threads for torch")
 
 
-def _add_run_arguments(parser: argparse.ArgumentParser, cell: bool = False) -> None:
+def _add_run_arguments(parser: argparse.ArgumentParser, cell: bool = False,
+                       runs_option: bool = False) -> None:
+    """The options of ``run`` (one run), or of a cell of several (``cell``, ``tuned-run``).
+
+    With ``runs_option`` (the ``cell`` command) the runs may instead be given as
+    ``--runs STRATEGY:SHOTS:SEED ...``, so ``--strategy`` and ``--seeds`` are optional.
+    """
     _add_config_arguments(parser)
     parser.add_argument("--pair", required=True,
                         metavar="NAME",
                         help="a key of the config's `pairs`, e.g. imagenet-digits")
-    parser.add_argument("--strategy", required=True,
+    parser.add_argument("--strategy", required=not runs_option,
                         metavar="NAME",
                         help="a registered strategy, e.g. full (the `strategies` command "
                              "lists them)")
     if cell:
-        # `--seed N` is `--seeds N`: a cell of one run.
-        parser.add_argument("--seeds", "--seed", type=int, nargs="+", required=True, metavar="N",
-                            help="the runs' seeds, one run each, trained in this order")
-        parser.add_argument("--out", type=Path, nargs="+", required=True, metavar="FILE",
-                            help="where to write each run's JSON record, in --seeds' order")
-        parser.add_argument("--store", type=Path, metavar="DIR",
-                            help="folder that keeps finished records until the cell ends, so "
-                            "a killed cell rerun restores them instead of training them "
-                            "again (default: none)")
-        parser.add_argument("--run-sets", type=_run_sets, metavar="JSON",
-                            help="per-run overrides after --set: a JSON list, one list of "
-                            "KEY=VALUE per run, e.g. '[[], [\"train.lr=0.01\"]]'")
+        _add_cell_arguments(parser, runs_option)
     else:
         parser.add_argument("--seed", type=int, required=True, metavar="N",
                             help="the run's seed (weights of new layers, batch order, "
@@ -428,6 +460,28 @@ def _add_run_arguments(parser: argparse.ArgumentParser, cell: bool = False) -> N
                         metavar="KEY=VALUE", help="override a config key after the config "
                         "files, e.g. train.lr=0.01; VALUE is YAML (repeatable)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _add_cell_arguments(parser: argparse.ArgumentParser, runs_option: bool) -> None:
+    # `--seed N` is `--seeds N`: a cell of one run.
+    parser.add_argument("--seeds", "--seed", type=int, nargs="+", required=not runs_option,
+                        metavar="N", help="the runs' seeds, one run each, trained in this order")
+    if runs_option:
+        parser.add_argument("--runs", type=_cell_run, nargs="+", metavar="STRATEGY:SHOTS:SEED",
+                            help="the cell's runs instead of --strategy and --seeds, in this "
+                            "order, e.g. full:all:0 dan:all:0 full:5:0 (SHOTS: a number or all)")
+        parser.add_argument("--strategy-configs", type=_json_mapping, metavar="JSON",
+                            help="a config per strategy: a JSON mapping strategy -> its whole "
+                            "config, as --config-json (what a workflow's pair cell is given)")
+    parser.add_argument("--out", type=Path, nargs="+", required=True, metavar="FILE",
+                        help="where to write each run's JSON record, in the runs' order")
+    parser.add_argument("--store", type=Path, metavar="DIR",
+                        help="folder that keeps finished records for this code, so a cell "
+                        "rerun (killed, or with a run added or changed) restores them "
+                        "instead of training them again (default: none)")
+    parser.add_argument("--run-sets", type=_run_sets, metavar="JSON",
+                        help="per-run overrides after --set: a JSON list, one list of "
+                        "KEY=VALUE per run, e.g. '[[], [\"train.lr=0.01\"]]'")
 
 
 def _add_shots(parser: argparse.ArgumentParser) -> None:
@@ -449,10 +503,14 @@ CELL_EPILOG = """\
 examples:
   %(prog)s --pair imagenet-digits --strategy full --seeds 0 1 2 \\
       --out seed0.json seed1.json seed2.json --store results/cache/records
+  %(prog)s --config workflows/configs/ci.yaml --pair imagenet-digits \\
+      --runs full:all:0 dan:all:0 full:1:0 --out full.json dan.json full1.json
 
 Each record is written atomically as its run finishes, byte for byte what `run` would
-write for that seed (timings and timestamps aside). With --store, a cell that was
-killed and is started again restores the runs it had finished."""
+write for that run (timings and timestamps aside). With --store, a run whose record the
+store holds for the same config and the same code is restored, not trained again: a
+killed cell started again, or a cell with one strategy's settings changed, trains only
+what is new (delete the store folder to retrain everything)."""
 
 
 def _add_run_parsers(sub) -> None:
@@ -462,12 +520,12 @@ def _add_run_parsers(sub) -> None:
     _add_run_arguments(run)
     _add_shots(run)
     run.set_defaults(func=cmd_run)
-    cell = sub.add_parser("cell", help="every seed of one (pair, strategy, shots), one process",
-                          description="Train and measure every seed of one (pair, strategy"
-                          "[, shots]) of a sweep config in one process (imports and data "
-                          "paid once) and write one JSON record per seed, as `run` would.",
+    cell = sub.add_parser("cell", help="several runs of one pair, one process",
+                          description="Train and measure several runs of one pair of a sweep "
+                          "config (strategies, seeds, shots) in one process (imports and data "
+                          "paid once) and write one JSON record per run, as `run` would.",
                           epilog=CELL_EPILOG)
-    _add_run_arguments(cell, cell=True)
+    _add_run_arguments(cell, cell=True, runs_option=True)
     _add_shots(cell)
     cell.set_defaults(func=cmd_cell)
     tuned = sub.add_parser("tuned-run", help="final tuned runs at given seeds (tuning workflow)",
@@ -479,7 +537,7 @@ def _add_run_parsers(sub) -> None:
                        help="the selection JSON of `tuning select`")
     tuned.add_argument("--default", type=Path, nargs="+", required=True, metavar="FILE",
                        help="the default run's record at each seed, in --seeds' order")
-    tuned.set_defaults(func=cmd_tuned_run, shots=None)
+    tuned.set_defaults(func=cmd_tuned_run, shots=None, runs=None, strategy_configs=None)
     features = sub.add_parser("features", help="cache a data set's frozen pretrained features",
                               description="Compute and cache the pretrained backbone's features "
                               "of every split of a data set (feature extraction reads them).")

@@ -17,9 +17,9 @@ from pathlib import Path
 ALL = "all"  # the shots label of a run on the whole training split
 # A run's name with Snakemake's wildcards: the workflow's rules match files with it.
 RUN_PATTERN = "{pair}/{strategy}/seed{seed}-shots{shots}"
-# A cell -- every seed of one (pair, strategy, shots), one workflow job -- likewise: its
-# log and Snakemake benchmark file are named by it.
-CELL_PATTERN = "{pair}/{strategy}/shots{shots}"
+# A cell -- every run of one pair (strategies, seeds, shots), one workflow job --
+# likewise: its log and Snakemake benchmark file are named by it.
+CELL_PATTERN = "{pair}"
 
 
 def shots_label(shots: int | str | None) -> str:
@@ -93,15 +93,12 @@ def run_record_path(results_dir: str | Path, pair: str, strategy: str, seed: int
     return f"{results_dir}/runs/{run_name(pair, strategy, seed, shots)}.json"
 
 
-def cell_benchmark_path(results_dir: str | Path, pair: str, strategy: str,
-                        shots: int | str | None) -> str:
+def cell_benchmark_path(results_dir: str | Path, pair: str) -> str:
     """Where Snakemake's ``benchmark:`` file (TSV, with its wall time) of a cell's job goes.
 
-    ``{results_dir}/benchmarks/cells/{pair}/{strategy}/shots{label}.tsv``; arguments as
-    for :func:`run_record_path`. One job trains every seed of the cell.
+    ``{results_dir}/benchmarks/cells/{pair}.tsv``: one job trains every run of the pair.
     """
-    cell = CELL_PATTERN.format(pair=pair, strategy=strategy, shots=shots_label(shots))
-    return f"{results_dir}/benchmarks/cells/{cell}.tsv"
+    return f"{results_dir}/benchmarks/cells/{CELL_PATTERN.format(pair=pair)}.tsv"
 
 
 def shots_value(value) -> int | str:

@@ -12,7 +12,7 @@ Measured in one process, side by side, so machine noise hits both sides alike:
    job wall time minus training seconds) in a job of its own (``python -m bench run``)
    and amortised in a cell of several seeds (``python -m bench cell``), as the workflow
    runs them;
-5. with ``--summary``, the sweep's time per strategy and its share;
+5. with ``--summary``, the sweep's time per pair cell and the fixed cost per run;
 
 and what the channels-last memory layout buys over NCHW in the bare loop. ``--compile``
 measures what ``torch.compile`` buys instead (:mod:`bench.perf_compile`).
@@ -104,36 +104,30 @@ def _timed_run(config, cache_frozen: bool) -> tuple[float, dict]:
 
 
 def sweep_shares(summary_csv: str | Path) -> str:
-    """Item 4: where a finished sweep's time went, per strategy, as Markdown.
+    """Item 5: where a finished sweep's time went, per pair cell, as Markdown.
 
-    Job seconds are the wall time of each cell's job (every seed of one pair, strategy
-    and shots budget, bench.cell) as Snakemake's ``benchmark:`` file beside the summary
-    recorded it: process start-up, data loading, training, evaluation, records.
-    Training seconds are the run records' own ``train_seconds``, summed over the cell.
+    Job seconds are the wall time of each pair's cell job (every run of the pair,
+    bench.cell) as Snakemake's ``benchmark:`` file beside the summary recorded it:
+    process start-up, data loading, training, evaluation, records. Training seconds are
+    the run records' own ``train_seconds``, summed over the pair; what is left over,
+    per run, is the fixed cost a cell amortises.
 
     Args:
         summary_csv: the sweep's ``summary.csv``; its folder holds ``benchmarks/``.
 
     Returns:
-        A headline and a Markdown table, strategies by job seconds, most first.
+        A headline and a Markdown table, pairs by job seconds, most first.
     """
     summary = pd.read_csv(summary_csv, dtype={"shots": str})
     results = Path(summary_csv).parent
-    cells = summary.groupby(["pair", "strategy", "shots"], as_index=False).agg(
-        runs=("seed", "size"), train_seconds=("train_seconds", "sum"))
-    cells["job_seconds"] = [_job_seconds(cell_benchmark_path(results, cell.pair, cell.strategy,
-                                                             cell.shots))
-                            for cell in cells.itertuples()]
-    share = cells.groupby("strategy").agg(cells=("runs", "size"), runs=("runs", "sum"),
-                                          job_seconds=("job_seconds", "sum"),
-                                          train_seconds=("train_seconds", "sum"))
-    share["job_s_per_cell"] = share["job_seconds"] / share["cells"]
-    share["other_s_per_cell"] = (share["job_seconds"] - share["train_seconds"]) / share["cells"]
+    share = summary.groupby("pair").agg(runs=("seed", "size"),
+                                        train_seconds=("train_seconds", "sum"))
+    share["job_seconds"] = [_job_seconds(cell_benchmark_path(results, pair)) for pair in share.index]
+    share["other_s_per_run"] = (share["job_seconds"] - share["train_seconds"]) / share["runs"]
     share["job_share_%"] = 100 * share["job_seconds"] / share["job_seconds"].sum()
-    share["train_share_%"] = 100 * share["train_seconds"] / share["train_seconds"].sum()
     share = share.sort_values("job_seconds", ascending=False)
     job, train = share["job_seconds"].sum(), share["train_seconds"].sum()
-    return (f"sweep time by strategy ({summary_csv}: {len(summary)} runs in {len(cells)} cell "
+    return (f"sweep time by pair cell ({summary_csv}: {len(summary)} runs in {len(share)} cell "
             f"jobs, {job / 60:.1f} min of cell jobs, {train / 60:.1f} min ({100 * train / job:.0f}%)"
             f" of it training, the rest start-up, data, evaluation and records):\n"
             + share.to_markdown(floatfmt=".1f"))

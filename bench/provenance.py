@@ -8,6 +8,7 @@ module that needs only the revision (the regression check) does not pay for torc
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import subprocess
@@ -59,6 +60,29 @@ def _cudnn_version(torch) -> str | None:
     """The version of cuDNN as torch reports it (e.g. ``92400`` for 9.24.0), as a string."""
     version = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
     return None if version is None else str(version)
+
+
+def code_fingerprint() -> str:
+    """Hash of the code a run's result depends on (16 hex digits).
+
+    ``bench``'s sources and the versions of torch, torchvision and timm.
+
+    The record store (bench.cell) keys its entries by it, so a record made by other code
+    is never restored. The sources themselves, not the git revision: a commit that
+    touches only docs or tests keeps the store, and uncommitted edits change it.
+    """
+    import timm
+    import torch
+    import torchvision
+
+    package = Path(bench.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(source.read_bytes() + b"\0")
+    for library in (torch, torchvision, timm):
+        digest.update(f"{library.__name__} {library.__version__}\0".encode())
+    return digest.hexdigest()[:16]
 
 
 def git_revision() -> str | None:

@@ -6,6 +6,7 @@
 import contextlib
 import json
 import os
+import re
 import sys
 
 import yaml
@@ -67,10 +68,13 @@ wildcard_constraints:
 # `resources`. Memory doubles with each retry (--retries N), for cluster executors that
 # kill a job at its limit. prepare_data never uses an accelerator (gpu=False). `runtime`
 # is per run: a job that trains `runs` runs one after another (a cell) asks for that many
-# times it; memory and threads are a run's, since its runs do not overlap.
+# times it (`runs` a number, or a function of the job's wildcards: a pair cell's count
+# depends on its pair); memory and threads are a run's, since its runs do not overlap.
 def job_resources(gpu=True, runs=1):
+    per_run = config["resources"]["runtime"]
     resources = {"mem_mb": lambda wildcards, attempt: config["resources"]["mem_mb"] * attempt,
-                 "runtime": config["resources"]["runtime"] * runs}
+                 "runtime": (lambda wildcards: per_run * runs(wildcards)) if callable(runs)
+                 else per_run * runs}
     if gpu:
         resources["gpu"] = config["resources"]["gpu"]
     return resources
@@ -196,17 +200,62 @@ def features_marker(dataset, backbone):
 
 
 CELL = CELL_PATTERN
-# Finished records of cells that have not ended yet (bench/cell.py): what a killed
-# cell restores when it is started again. One folder for every cell and backbone: an
-# entry is named by the hash of the run's whole config.
+# Finished records, kept across cells (bench/cell.py): what a rerun cell restores instead
+# of training again -- a killed cell's finished runs, and every run whose config and code
+# are unchanged when one strategy's settings change or a seed is added. One folder for
+# every cell and backbone: an entry is named by the code's fingerprint and the hash of
+# the run's whole config. Deleting it makes every rerun cell train all of its runs.
 STORE = f"{RESULTS}/cache/records"
 
 
-def cell_records(results):
-    """A cell's outputs below ``results``: one record per seed of the config, each at the
-    path of bench.layout.RUN_PATTERN (run_record_path), wildcards left for the rule."""
-    return [f"{results}/runs/{{pair}}/{{strategy}}/seed{seed}-shots{{shots}}.json"
+def cell_plan(budgets, main_only=False):
+    """A pair cell's runs as (strategy, seed, shots label), in sweep_runs()' order: every
+    main strategy x seed at shots=all, then, with `budgets` (a pair of
+    `data_efficiency.pairs`), the data-efficiency strategies x shots x seeds; a budget
+    the main runs have appears once. `main_only`: the main runs alone (the source-model
+    axis reruns only those)."""
+    runs = [(strategy, seed, "all") for strategy in config["strategies"]
             for seed in config["seeds"]]
+    efficiency = config["data_efficiency"]
+    if budgets and not main_only:
+        runs += [(strategy, seed, shots_label(shots)) for strategy in efficiency["strategies"]
+                 for shots in efficiency["shots"] for seed in config["seeds"]]
+    return list(dict.fromkeys(runs))
+
+
+EFFICIENCY_PAIRS = config["data_efficiency"]["pairs"]
+# The pairs of each cell rule: `cell_budgets` has the data-efficiency pairs (more
+# outputs), `cell` every pair, the ruleorder in runs.smk giving a pair with budgets to
+# `cell_budgets`. "(?!)" matches nothing: no pair has budgets.
+BUDGET_PAIRS = "|".join(map(re.escape, EFFICIENCY_PAIRS)) or "(?!)"
+
+
+def cell_runs(wildcards):
+    """The runs of the cell job of `wildcards` (a backbone's cell: the main runs only)."""
+    return cell_plan(wildcards.pair in EFFICIENCY_PAIRS, main_only="backbone" in wildcards.keys())
+
+
+def cell_records(results, budgets=False, main_only=False):
+    """A pair cell's outputs below ``results``: one record per run of cell_plan, each at
+    the path of bench.layout.RUN_PATTERN (run_record_path), the pair a wildcard."""
+    return [run_record_path(results, "{pair}", strategy, seed, shots)
+            for strategy, seed, shots in cell_plan(budgets, main_only)]
+
+
+def cell_run_arguments(wildcards):
+    """`--runs` of a pair cell: STRATEGY:SHOTS:SEED per run, in the outputs' order."""
+    return " ".join(f"{strategy}:{shots}:{seed}"
+                    for strategy, seed, shots in cell_runs(wildcards))
+
+
+def cell_settings(wildcards):
+    """`--strategy-configs` of a pair cell: each strategy's run_settings, as one JSON
+    mapping. A param: editing one strategy's settings reruns the pair's cell, whose store
+    restores the other strategies' runs (bench/cell.py)."""
+    backbone = wildcards.get("backbone")
+    strategies = dict.fromkeys(strategy for strategy, _, _ in cell_runs(wildcards))
+    return json.dumps({strategy: json.loads(run_settings(wildcards.pair, strategy, backbone))
+                       for strategy in strategies}, sort_keys=True)
 
 
 def run_record(pair, strategy, seed, shots):
@@ -214,17 +263,28 @@ def run_record(pair, strategy, seed, shots):
 
 
 def run_inputs(wildcards):
-    """Prepared data of the pair; for feature extraction also its cached features."""
+    """Prepared data of the pair; for feature extraction also its cached features.
+
+    Of a pair cell: what any of its strategies reads (a job with a `strategy` wildcard,
+    a tuning job: that strategy's).
+    """
     spec = config["pairs"][wildcards.pair]
     inputs = [prepared_marker(spec["source"]), prepared_marker(spec["target"])]
-    augment = config["strategy_params"].get(wildcards.strategy, {}).get(
-        "augment", config["train"]["augment"])
-    if wildcards.strategy == "feature_extraction" and not augment:
+    strategies = ([wildcards.strategy] if "strategy" in wildcards.keys()
+                  else dict.fromkeys(strategy for strategy, _, _ in cell_runs(wildcards)))
+    if any(reads_cached_features(strategy) for strategy in strategies):
         read = role_datasets(spec["source"], spec["target"], spec["target_labels"],
                              uses_other=False)
         backbone = wildcards.get("backbone", config["backbone"])
         inputs += [features_marker(dataset, backbone) for dataset in dict.fromkeys(read.values())]
     return inputs
+
+
+def reads_cached_features(strategy):
+    """Feature extraction without augmentation trains on the cached features."""
+    augment = config["strategy_params"].get(strategy, {}).get("augment",
+                                                             config["train"]["augment"])
+    return strategy == "feature_extraction" and not augment
 
 
 # ---------------------------------------------------------------------------- report.smk
