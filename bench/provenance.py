@@ -9,6 +9,7 @@ module that needs only the revision (the regression check) does not pay for torc
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import platform
 import subprocess
@@ -65,7 +66,8 @@ def _cudnn_version(torch) -> str | None:
 def code_fingerprint() -> str:
     """Hash of the code a run's result depends on (16 hex digits).
 
-    ``bench``'s sources and the versions of torch, torchvision and timm.
+    ``bench``'s sources, the versions of torch, torchvision and timm, and those of the
+    numeric libraries behind the metrics (numpy, scipy, scikit-learn).
 
     The record store (bench.cell) keys its entries by it, so a record made by other code
     is never restored. The sources themselves, not the git revision: a commit that
@@ -80,8 +82,9 @@ def code_fingerprint() -> str:
     for source in sorted(package.rglob("*.py")):
         digest.update(source.relative_to(package).as_posix().encode() + b"\0")
         digest.update(source.read_bytes() + b"\0")
-    for library in (torch, torchvision, timm):
-        digest.update(f"{library.__name__} {library.__version__}\0".encode())
+    versions = {library.__name__: library.__version__ for library in (torch, torchvision, timm)}
+    versions.update({name: _installed_version(name) for name in ("numpy", "scipy", "scikit-learn")})
+    digest.update(json.dumps(versions, sort_keys=True).encode())
     return digest.hexdigest()[:16]
 
 

@@ -1,11 +1,15 @@
-"""A cell (bench/cell.py): every seed of a (pair, strategy, shots) in one process.
+"""A cell (bench/cell.py): several runs of one pair in one process, and its store.
 
-- A seed's record is the same whether it ran alone (`python -m bench run`) or inside a
-  cell with other seeds (`python -m bench cell`): predictions' metrics, history and
-  everything else but timings and timestamps.
+- A run's record is the same whether it ran alone (`python -m bench run`) or inside a
+  pair cell with other strategies and seeds (`python -m bench cell --runs`), each
+  strategy reading its own config (`--strategy-configs`): predictions' metrics, history
+  and everything else but timings and timestamps.
 - Within one process a data set and an activation cache file are read once.
-- A cell restores a run whose record its store holds for the same config, and trains
-  it otherwise; a finished cell empties its entries from the store.
+- The store outlives the cell: a rerun cell restores (byte for byte) every run the
+  store holds for the same config hash and the same code fingerprint, and trains the
+  rest -- a new seed, the runs of a strategy whose settings changed; a run made by other
+  code is never restored (and the other code's entries are deleted); a failed run is
+  not stored.
 
 The workflow's kill-mid-cell-and-resume test is tests/test_reliability.py's.
 """
@@ -19,9 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from bench import activations, protocol
+from bench import activations, cell, protocol
 from bench.cell import CellRun, run_cell, store_entry
 from bench.config import run_config
+from bench.provenance import code_fingerprint
 from tests.conftest import REPO, tiny_config
 
 PAIR = "imagenet-synflowers"
@@ -46,23 +51,30 @@ def bench(*args: str) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("strategy", ["feature_extraction", "full", "scratch"])
-def test_a_seed_gives_the_same_record_alone_and_inside_a_cell(strategy, tmp_path):
-    config_file = tmp_path / "tiny.json"
-    config_file.write_text(json.dumps(tiny_config(evaluations=2)))
-    common = ["--config-json", config_file.read_text(), "--pair", PAIR, "--strategy", strategy,
-              "--cache-dir", str(tmp_path / "cache")]
-    # Seed 1 second in its cell: seed 0 trained first in the same process (and made the
-    # activation cache that seed 1 and the lone run then read: `activation_cache` "hit").
-    bench("cell", *common, "--seeds", "0", "1", "--out", str(tmp_path / "cell0.json"),
-          str(tmp_path / "cell1.json"))
-    bench("run", *common, "--seed", "1", "--out", str(tmp_path / "alone.json"))
-    alone, in_cell, other = (json.loads((tmp_path / name).read_text())
-                             for name in ("alone.json", "cell1.json", "cell0.json"))
-    assert comparable(in_cell) == comparable(alone)
-    assert in_cell["status"] == "ok" and in_cell["metrics"]["accuracy"] is not None
+def test_a_run_gives_the_same_record_alone_and_inside_a_pair_cell(tmp_path):
+    # Each strategy its own config, as the workflow gives a pair cell: full at another
+    # learning rate, which the other strategies must not see.
+    configs = {strategy: tiny_config(evaluations=2)
+               for strategy in ("feature_extraction", "full", "scratch")}
+    configs["full"]["train"]["lr"] = 0.01
+    common = ["--pair", PAIR, "--cache-dir", str(tmp_path / "cache")]
+    # Seed 1 of each strategy after seed 0 of feature extraction in the same process
+    # (which made the activation cache that the later runs and the lone runs read).
+    runs = ["feature_extraction:all:0", "full:all:1", "feature_extraction:all:1", "scratch:all:1"]
+    outs = [str(tmp_path / f"cell-{run.replace(':', '-')}.json") for run in runs]
+    bench("cell", *common, "--strategy-configs", json.dumps(configs), "--runs", *runs,
+          "--out", *outs)
+    for strategy in ("full", "feature_extraction", "scratch"):
+        alone = tmp_path / f"alone-{strategy}.json"
+        bench("run", *common, "--config-json", json.dumps(configs[strategy]),
+              "--strategy", strategy, "--seed", "1", "--out", str(alone))
+        in_cell = json.loads(Path(outs[runs.index(f"{strategy}:all:1")]).read_text())
+        assert comparable(in_cell) == comparable(json.loads(alone.read_text())), strategy
+        assert in_cell["status"] == "ok" and in_cell["metrics"]["accuracy"] is not None
+    other, same = (json.loads(Path(outs[i]).read_text()) for i in (0, 2))
     # Not the same run twice: the other seed trained differently.
-    assert other["seed"] == 0 and other["history"][0]["train_loss"] != alone["history"][0]["train_loss"]
+    assert other["seed"] == 0 and other["history"][0]["train_loss"] != same["history"][0]["train_loss"]
+    assert json.loads(Path(outs[1]).read_text())["config"]["train"]["lr"] == 0.01
 
 
 def test_a_process_reads_a_data_set_and_an_activation_cache_file_once(tmp_path, monkeypatch):
@@ -88,38 +100,140 @@ def test_a_process_reads_a_data_set_and_an_activation_cache_file_once(tmp_path, 
     assert loads == [] and reads == []
 
 
-def test_a_cell_restores_stored_runs_and_trains_the_rest(tmp_path, caplog):
+def restored_names(caplog) -> list[str]:
+    """The runs a cell said it restored from the store, in order."""
+    return [record.getMessage().split(":")[0] for record in caplog.records
+            if "restored its finished record" in record.getMessage()]
+
+
+def fe_runs(tmp_path: Path, seeds, config: dict | None = None) -> list[CellRun]:
+    return [CellRun(run_config(config or tiny_config(), PAIR, "feature_extraction", seed),
+                    tmp_path / f"seed{seed}.json") for seed in seeds]
+
+
+def test_the_store_outlives_the_cell_and_a_new_seed_trains_alone(tmp_path, caplog):
     store = tmp_path / "store"
-    runs = [CellRun(run_config(tiny_config(), PAIR, "feature_extraction", seed),
-                    tmp_path / f"seed{seed}.json") for seed in (0, 1)]
-    first = run_cell(runs[:1], store, progress=False)[0]
-    assert not list(store.iterdir()), "a finished cell leaves nothing in the store"
-    # As a killed cell leaves it: seed 0 finished (in the store), its output deleted.
-    store_entry(store, runs[0].config).write_text(json.dumps(first))
-    runs[0].out.unlink()
     caplog.set_level("INFO", logger="bench.cell")
+    first = run_cell(fe_runs(tmp_path, (0,)), store, progress=False)[0]
+    entry = store_entry(store, code_fingerprint(), fe_runs(tmp_path, (0,))[0].config)
+    assert entry.exists(), "a finished cell keeps its records in the store"
+    written = entry.read_bytes()
+    # As Snakemake leaves a cell it reruns: its outputs deleted. Seed 1 is new.
+    runs = fe_runs(tmp_path, (0, 1))
+    runs[0].out.unlink()
     again = run_cell(runs, store, progress=False)
     assert again[0] == first  # restored as it was, `created` included
-    assert json.loads(runs[0].out.read_text()) == first
+    assert runs[0].out.read_bytes() == written  # byte for byte the stored file
     assert again[1]["seed"] == 1 and again[1]["created"] >= first["created"]
-    assert "seed 0: restored" in caplog.text and "seed 1: restored" not in caplog.text
-    assert not list(store.iterdir())
+    assert restored_names(caplog) == [f"{PAIR} feature_extraction seed 0"]
+
+
+def test_new_settings_of_one_strategy_retrain_only_its_runs(tmp_path, caplog):
+    store = tmp_path / "store"
+    config = tiny_config()
+
+    def pair_cell(fe_lr: float) -> list[CellRun]:
+        changed = tiny_config()
+        changed["strategy_params"]["feature_extraction"] = {"lr": fe_lr}
+        return [CellRun(run_config(changed if strategy == "feature_extraction" else config,
+                                   PAIR, strategy, 0), tmp_path / f"{strategy}.json")
+                for strategy in ("source_only", "feature_extraction")]
+
+    before = run_cell(pair_cell(0.01), store, progress=False)
+    caplog.set_level("INFO", logger="bench.cell")
+    after = run_cell(pair_cell(0.05), store, progress=False)
+    assert restored_names(caplog) == [f"{PAIR} source_only seed 0"]
+    assert after[0] == before[0]
+    assert after[1]["config_hash"] != before[1]["config_hash"]
+    assert after[1]["created"] > before[1]["created"]
+
+
+def test_a_code_change_never_restores_and_prunes_the_old_entries(tmp_path, monkeypatch, caplog):
+    store = tmp_path / "store"
+    run_cell(fe_runs(tmp_path, (0,)), store, progress=False)
+    (old,) = store.iterdir()
+    (store / "0123456789abcdef.json").write_text("{}")  # a flat entry of the older store
+    monkeypatch.setattr("bench.provenance.code_fingerprint", lambda: "f" * 16)
+    caplog.set_level("INFO", logger="bench.cell")
+    run_cell(fe_runs(tmp_path, (0,)), store, progress=False)
+    assert restored_names(caplog) == []
+    assert [entry.name for entry in store.iterdir()] == ["f" * 16]
+    assert not old.exists()
+
+
+def test_the_code_fingerprint_follows_the_sources_and_the_libraries(tmp_path, monkeypatch):
+    import shutil
+
+    import torch
+
+    import bench
+
+    package = tmp_path / "bench"
+    shutil.copytree(Path(bench.__file__).parent, package,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(bench, "__file__", str(package / "__init__.py"))
+    original = code_fingerprint()
+    assert code_fingerprint() == original  # stable
+    (package / "README.txt").write_text("not code")
+    assert code_fingerprint() == original
+    train = package / "train.py"
+    train.write_text(train.read_text() + "\n# a change\n")
+    edited = code_fingerprint()
+    assert edited != original
+    monkeypatch.setattr(torch, "__version__", "0.0.1")
+    assert code_fingerprint() not in (original, edited)
 
 
 def test_a_stored_record_of_another_config_is_not_restored(tmp_path):
     store = tmp_path / "store"
-    run = CellRun(run_config(tiny_config(), PAIR, "feature_extraction", 0), tmp_path / "r.json")
+    (run,) = fe_runs(tmp_path, (0,))
     record = run_cell([run], None, progress=False)[0]
     stale = {**record, "config_hash": "0" * 16, "created": "2000-01-01T00:00:00+00:00"}
-    store.mkdir()
-    store_entry(store, run.config).write_text(json.dumps(stale))
+    entry = store_entry(store, code_fingerprint(), run.config)
+    entry.parent.mkdir(parents=True)
+    entry.write_text(json.dumps(stale))
     assert run_cell([run], store, progress=False)[0]["created"] != stale["created"]
 
 
-def test_cell_command_needs_one_out_per_seed(capsys):
+def test_a_failed_run_is_not_stored_so_a_rerun_tries_it_again(tmp_path, monkeypatch):
+    from bench.train import failed_record
+
+    store = tmp_path / "store"
+    monkeypatch.setattr(cell, "train_record",
+                        lambda config, progress: failed_record(config, MemoryError("out of memory")))
+    (record,) = run_cell(fe_runs(tmp_path, (0,)), store, progress=False)
+    assert record["status"] == "failed" and fe_runs(tmp_path, (0,))[0].out.exists()
+    assert not list(store.rglob("*.json"))
+
+
+def test_cell_command_needs_one_out_per_run(capsys):
     from bench.cli import main
 
     assert main(["cell", "--pair", PAIR, "--strategy", "full", "--seeds", "0", "1",
                  "--out", "a.json"]) == 2
-    assert "--out names 1 item(s) for 2 --seeds" in capsys.readouterr().err
+    assert "--out names 1 item(s) for 2 runs" in capsys.readouterr().err
+    assert main(["cell", "--pair", PAIR, "--runs", "full:all:0", "dan:5:1",
+                 "--out", "a.json"]) == 2
+    assert "--out names 1 item(s) for 2 runs" in capsys.readouterr().err
+    assert not Path("a.json").exists()
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    (["--runs", "full:all:0", "--strategy", "full", "--seeds", "0"], ["either as --runs", "not both"]),
+    (["--runs", "full:none:0"], ["shots must be a positive integer or 'all'"]),
+    (["--runs", "full:all"], ["STRATEGY:SHOTS:SEED", "'full:all'"]),
+    (["--runs", "dan:all:0", "--strategy-configs", '{"full": {}}'],
+     ["--strategy-configs has no config for strategy 'dan'", "full"]),
+])
+def test_cell_command_names_bad_runs(argv, words, capsys):
+    from bench.cli import main
+
+    try:  # argparse exits (2) on a malformed --runs; main returns 2 on the others
+        code = main(["cell", "--pair", PAIR, *argv, "--out", "a.json"])
+    except SystemExit as error:
+        code = error.code
+    assert code == 2
+    err = capsys.readouterr().err
+    for word in words:
+        assert word in err, err
     assert not Path("a.json").exists()

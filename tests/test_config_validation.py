@@ -88,13 +88,16 @@ def test_default_and_shipped_configs_validate(tmp_path):
 
 
 def job_configs(result: subprocess.CompletedProcess) -> dict[str, dict]:
-    """{first run record path: the config its cell job reads} from `--dry-run --printshellcmds`."""
+    """{run record path: the config its run reads} from `--dry-run --printshellcmds`: a
+    pair cell's `--strategy-configs` entry of the run's strategy."""
     configs = {}
     for line in result.stdout.splitlines():
-        if "python -m bench cell --config-json" in line:
+        if "python -m bench cell --strategy-configs" in line:
             words = shlex.split(line.strip())
-            configs[words[words.index("--out") + 1]] = json.loads(
-                words[words.index("--config-json") + 1])
+            settings = json.loads(words[words.index("--strategy-configs") + 1])
+            start = words.index("--out") + 1
+            for out in words[start:words.index(">", start)]:
+                configs[out] = settings[Path(out).parts[-2]]
     return configs
 
 
@@ -114,9 +117,11 @@ def test_configfile_pairs_replace_default_pairs(tmp_path):
 
 @pytest.mark.slow
 def test_each_run_job_reads_its_own_settings_and_nothing_else(tmp_path):
-    """A run job is given its config on the command line, from its params (what Snakemake
-    tracks): its own pair and strategy only, so another strategy's new setting changes
-    the settings of that strategy's runs and of no other run."""
+    """A pair cell is given each strategy's config on the command line, from its params
+    (what Snakemake tracks): each run reads its own pair and strategy only, so another
+    strategy's new setting changes the settings of that strategy's runs and of no other
+    run (its cell reruns, and trains only those runs: test_cell.py's
+    test_new_settings_of_one_strategy_retrain_only_its_runs)."""
     before = job_configs(dry_run(tmp_path, extra=("--printshellcmds",)))
     changed = write_config(tmp_path, {"strategy_params": {"dan": {"mmd_weight": 2.0}}})
     after = job_configs(dry_run(tmp_path, changed, extra=("--printshellcmds",)))

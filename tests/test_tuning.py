@@ -291,10 +291,10 @@ def test_tuned_config_plans_trials_and_tuned_runs(tmp_path):
                 if len(line.split()) == 2 and line.split()[1].isdigit())
     strategies, seeds = len(DEFAULT_CONFIG["strategies"]), DEFAULT_CONFIG["seeds"]
     assert seeds == [0, 1, 2]
-    # One job (a cell: one process) per (pair, strategy) for its trials, its default runs
-    # and its tuned runs.
+    # One job (a cell: one process) per (pair, strategy) for its trials and its tuned
+    # runs; one for the pair's default runs.
     assert jobs["tuning_trial"] == jobs["tuning_select"] == jobs["tuned_run"] == str(strategies)
-    assert jobs["cell"] == str(strategies)
+    assert jobs["cell"] == "1" and "cell_budgets" not in jobs
     assert jobs["tuning_report"] == jobs["tuning_figures"] == "1"
     commands = [line for line in output.splitlines() if " python -m bench " in line]
     trials = [line for line in commands if "/tuning/trials/" in line]
