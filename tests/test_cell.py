@@ -56,7 +56,7 @@ def test_a_run_gives_the_same_record_alone_and_inside_a_pair_cell(tmp_path):
     # learning rate, which the other strategies must not see.
     configs = {strategy: tiny_config(evaluations=2)
                for strategy in ("feature_extraction", "full", "scratch")}
-    configs["full"]["train"]["lr"] = 0.01
+    configs["full"]["train"]["lr"] = 0.02
     common = ["--pair", PAIR, "--cache-dir", str(tmp_path / "cache")]
     # Seed 1 of each strategy after seed 0 of feature extraction in the same process
     # (which made the activation cache that the later runs and the lone runs read).
@@ -74,7 +74,9 @@ def test_a_run_gives_the_same_record_alone_and_inside_a_pair_cell(tmp_path):
     other, same = (json.loads(Path(outs[i]).read_text()) for i in (0, 2))
     # Not the same run twice: the other seed trained differently.
     assert other["seed"] == 0 and other["history"][0]["train_loss"] != same["history"][0]["train_loss"]
-    assert json.loads(Path(outs[1]).read_text())["config"]["train"]["lr"] == 0.01
+    # Each run read its own strategy's config: full its learning rate, the others theirs.
+    assert [json.loads(Path(out).read_text())["hparams"]["lr"] for out in outs] == [
+        0.01, 0.02, 0.01, 0.003]
 
 
 def test_a_process_reads_a_data_set_and_an_activation_cache_file_once(tmp_path, monkeypatch):
