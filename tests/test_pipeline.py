@@ -142,7 +142,8 @@ def test_ci_sweep_end_to_end(tmp_path_factory, tmp_path):
     check_tuning_outputs(config, results)
 
     # Nothing left to do. A sweep that lost a record and its summary: the restart redoes
-    # the missing run's cell (one job; with one seed, that run) and the report, nothing else.
+    # the missing run's pair cell (one job) and the report, nothing else; the cell trains
+    # only the lost run and restores every other run of the pair from the store.
     nothing = snakemake(tmp_path, "--cores", "2", "--dry-run")
     assert "Nothing to be done" in nothing.stdout + nothing.stderr
     lost = results / "runs" / "imagenet-digits" / "full" / "seed0-shotsall.json"
@@ -152,12 +153,18 @@ def test_ci_sweep_end_to_end(tmp_path_factory, tmp_path):
     plan = dry.stdout + dry.stderr
     jobs = dict(line.split() for line in plan.splitlines()  # the "job  count" table
                 if len(line.split()) == 2 and line.split()[1].isdigit())
-    assert jobs.get("cell") == "1" and "run" not in jobs, plan
+    assert jobs.get("cell_budgets") == "1" and "cell" not in jobs, plan  # a pair with budgets
     assert "prepare_data" not in jobs, plan
+    pair_runs = sorted((results / "runs" / "imagenet-digits").rglob("*.json"))
+    kept = {path: path.read_bytes() for path in pair_runs}
 
     result = snakemake(tmp_path, "--cores", "2")
     assert result.returncode == 0, result.stderr[-5000:]
     assert lost.exists()
+    assert {path: path.read_bytes() for path in pair_runs} == kept  # restored byte for byte
+    log = (results / "logs" / "cells" / "imagenet-digits.log").read_text()
+    assert log.count("restored its finished record") == len(kept), log
+    assert "imagenet-digits full seed 0: restored" not in log, log
 
     report = tmp_path / "report.html"
     result = snakemake(tmp_path, "--report", str(report))

@@ -38,8 +38,10 @@ from sweep import (
 
 PROFILE = REPO / "workflows" / "profiles" / "slurm"
 PAPER_CONFIG = REPO / "workflows" / "configs" / "paper.yaml"
-# To SLURM; a `cell` job trains every seed of one (pair, strategy, shots) (bench/cell.py).
-REMOTE_RULES = {"prepare_data", "cache_features", "cell", "tuning_trial", "tuned_run"}
+# To SLURM; a `cell` job trains every run of one pair, `cell_budgets` those of a pair
+# with data-efficiency budgets (bench/cell.py).
+TRAINING_RULES = {"cell", "cell_budgets", "cell_backbone", "tuning_trial", "tuned_run"}
+REMOTE_RULES = {"prepare_data", "cache_features", *TRAINING_RULES}
 BACKBONE_RULES = REMOTE_RULES - {"prepare_data"}
 HEAD_NODE_RULES = {"aggregate", "figures", "tuning_select", "tuning_report",
                    "tuning_figures"}  # run by snakemake itself (localrules)
@@ -70,25 +72,31 @@ def merged_resources(*configfiles: Path) -> dict:
     return resources
 
 
-def runs_per_job(*configfiles: Path) -> dict[str, int]:
-    """Runs each training rule's job trains in turn, by rule: a cell and the tuned runs,
-    every seed; the trials, every trial (`seeds`, `tuning.trials`: config.yaml's unless
-    a file sets them)."""
-    seeds, trials = None, None
-    for path in (REPO / "config.yaml", *configfiles):
-        config = yaml.safe_load(path.read_text()) or {}
-        seeds = config.get("seeds", seeds)
-        trials = (config.get("tuning") or {}).get("trials", trials)
-    return {"cell": len(seeds), "tuned_run": len(seeds), "tuning_trial": trials}
+def runs_per_job(configfile: Path) -> dict[str, int]:
+    """Runs each training rule's job trains in turn, by rule: a pair cell, every strategy
+    x seed (`cell_budgets`: and its data-efficiency budgets); the tuned runs, every seed;
+    the trials, every trial (the config as the Snakefile layers it over config.yaml)."""
+    from bench.config_layers import layered_config
+
+    config = layered_config([str(configfile)])
+    seeds, efficiency = config["seeds"], config["data_efficiency"]
+    main = {(strategy, "all") for strategy in config["strategies"]}
+    budgets = main | {(strategy, str(shots)) for strategy in efficiency["strategies"]
+                      for shots in efficiency["shots"]}
+    return {"cell": len(main) * len(seeds), "cell_budgets": len(budgets) * len(seeds),
+            "cell_backbone": len(main) * len(seeds), "tuned_run": len(seeds),
+            "tuning_trial": config["tuning"]["trials"]}
 
 
 def planned_jobs(output: str) -> list[dict]:
-    """Jobs of a `snakemake --dry-run` listing: rule, threads, resources."""
+    """Jobs of a `snakemake --dry-run` listing: rule, threads, resources, outputs."""
     jobs = []
     for line in output.splitlines():
         start = re.match(r"^(local)?rule (\w+):$", line)
         if start:
-            jobs.append({"rule": start.group(2), "threads": 1, "resources": {}})
+            jobs.append({"rule": start.group(2), "threads": 1, "resources": {}, "outputs": 0})
+        elif jobs and line.startswith("    output: "):
+            jobs[-1]["outputs"] = len(line.split(": ", 1)[1].split(", "))
         elif jobs and line.startswith("    threads: "):
             jobs[-1]["threads"] = int(line.split(":", 1)[1])
         elif jobs and line.startswith("    resources: "):
@@ -114,14 +122,17 @@ def test_dry_run_through_the_profile_declares_every_jobs_resources(tmp_path, con
     rules = {job["rule"] for job in jobs}
     # (cache_features only where feature extraction trains without augmentation)
     assert {"prepare_data", "cell", "aggregate", "figures"} <= rules, rules
-    cells = [job for job in jobs if job["rule"] == "cell"]
+    cells = [job for job in jobs if job["rule"] in ("cell", "cell_budgets")]
     assert len(cells) > 0
     # Jobs that run the backbone get the GPU, threads and memory of a run.
     for job in (job for job in jobs if job["rule"] in BACKBONE_RULES):
         declared = job["resources"]
         assert int(declared.get("mem_mb", -1)) == want["mem_mb"], job
-        # A job that trains several runs in turn: the per-run time limit, that many times.
-        assert int(declared.get("runtime", -1)) == want["runtime"] * runs.get(job["rule"], 1), job
+        # A job that trains several runs in turn: the per-run time limit, that many times
+        # (one record per run: its outputs).
+        trained = runs[job["rule"]] if job["rule"] in TRAINING_RULES else 1
+        assert trained == (job["outputs"] if job["rule"] in TRAINING_RULES else 1), job
+        assert int(declared.get("runtime", -1)) == want["runtime"] * trained, job
         assert int(declared.get("gpu", -1)) == want["gpu"], job
         assert job["threads"] == want["threads"], job
     for job in jobs:
@@ -190,10 +201,11 @@ def test_ci_sweep_on_slurm_equals_the_local_run(tmp_path, tmp_path_factory):
     summary = tmp_path / CI_RESULTS / "summary.csv"
     assert_same_results(summary, local_summary, pairs=CI_SUBSET_PAIRS)
     runs = comparable(summary).index
-    # One job per cell: every seed of a (pair, strategy, shots).
-    cells = len(runs.droplevel("seed").unique())
+    # One job per pair: every run of the pair.
+    pairs = set(runs.get_level_values("pair"))
+    efficiency = set(yaml.safe_load(config.read_text())["data_efficiency"]["pairs"])
     print(f"\nCI sweep ({', '.join(CI_SUBSET_PAIRS)}) on SLURM: {elapsed:.0f} s, {len(runs)} runs "
-          f"in {cells} cells; "
+          f"in {len(pairs)} pair cells; "
           f"summary equals the local CI sweep's for these pairs")
 
     # Every data preparation and run was a SLURM job that finished, with the memory,
@@ -202,12 +214,12 @@ def test_ci_sweep_on_slurm_equals_the_local_run(tmp_path, tmp_path_factory):
     jobs = sacct_jobs(run_id)
     want = merged_resources(CI_CONFIG)
     runs_in_job = runs_per_job(config)
-    # One SLURM job per prepared data set and feature cache, per cell for the main runs,
-    # per (pair, strategy) for the trials and for the tuned runs.
+    # One SLURM job per prepared data set and feature cache, per pair for its runs, per
+    # (pair, strategy) for the trials and for the tuned runs.
     results = tmp_path / CI_RESULTS
     counts = {"prepare_data": len(list((results / "cache" / "data").glob("*.prepared"))),
               "cache_features": len(list((results / "cache" / "data").glob("*.features"))),
-              "cell": cells,
+              "cell": len(pairs - efficiency), "cell_budgets": len(pairs & efficiency),
               "tuning_trial": len(list((results / "tuning" / "trials").glob("*/*"))),
               "tuned_run": len(list((results / "tuning" / "runs").glob("*/*")))}
     counts = {rule: count for rule, count in counts.items() if count}
