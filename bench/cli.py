@@ -171,14 +171,19 @@ def cmd_cell(args: argparse.Namespace) -> int:
 
     The runs are ``--runs STRATEGY:SHOTS:SEED ...`` (a pair cell: any strategies and
     budgets of one pair), or ``--strategy`` at every ``--seeds`` entry. ``--run-sets``
-    gives each run its own overrides on top of ``--set`` (the tuning trials of a (pair,
-    strategy): one seed, a draw of values per trial).
+    gives each run its own overrides on top of ``--set`` (the tuning trials of a pair:
+    one seed, a draw of values per trial).
     """
-    from bench.config import run_config
-
     planned = _planned_runs(args)
     run_sets = args.run_sets if args.run_sets is not None else [[] for _ in planned]
-    for option, values in (("--out", args.out), ("--run-sets", run_sets)):
+    return _train_cell(args, planned, run_sets, args.out)
+
+
+def _train_cell(args: argparse.Namespace, planned: list, run_sets: list, outs: list) -> int:
+    """Train ``planned`` (strategy, shots, seed) runs, each with its ``run_sets``, to ``outs``."""
+    from bench.config import run_config
+
+    for option, values in (("--out", outs), ("--run-sets", run_sets)):
         if len(values) != len(planned):
             raise InputError(f"{option} names {len(values)} item(s) for {len(planned)} "
                              "runs: give one per run, in the same order")
@@ -186,7 +191,7 @@ def cmd_cell(args: argparse.Namespace) -> int:
     runs = [(run_config(_apply_overrides(_strategy_config(args, strategy), [*args.set, *sets]),
                         args.pair, strategy, seed, shots, cache_dir=args.cache_dir,
                         threads=args.threads), out)
-            for (strategy, shots, seed), out, sets in zip(planned, args.out, run_sets, strict=True)]
+            for (strategy, shots, seed), out, sets in zip(planned, outs, run_sets, strict=True)]
     return _run_cell(args, runs, store=args.store)
 
 
@@ -251,31 +256,58 @@ def _run_cell(args: argparse.Namespace, runs: list, store: Path | None) -> int:
 
 
 def cmd_tuned_run(args: argparse.Namespace) -> int:
-    """Tuned runs: the default runs' copies when the defaults won, else runs with the selection.
+    """Tuned runs of one pair: per ``--selection`` (one strategy's), a run per ``--seeds`` entry.
 
-    One per ``--seeds`` entry, trained in one process (a cell). A seed that is the
-    selection seed is refused (ConfigError from tuned_run_source).
+    The default runs' copies where the defaults won; the others, with their strategy's
+    selected values, trained in one process (a cell). A seed that is the selection seed
+    is refused (ConfigError from tuned_run_source).
     """
-    from bench.io import read_json, write_atomic
     from bench.tuning import set_arguments, tuned_run_source
 
+    documents = [_selection(path, args.strategy) for path in args.selection]
+    count = len(documents) * len(args.seeds)
+    for option, values in (("--default", args.default), ("--out", args.out)):
+        if len(values) != count:
+            raise InputError(f"{option} names {len(values)} file(s) for {len(documents)} "
+                             f"--selection x {len(args.seeds)} --seeds: give one per seed of "
+                             "each selection, selection by selection")
+    planned, run_sets, outs = [], [], []
+    for index, document in enumerate(documents):
+        part = slice(index * len(args.seeds), (index + 1) * len(args.seeds))
+        sources = [tuned_run_source(document, seed, default)
+                   for seed, default in zip(args.seeds, args.default[part], strict=True)]
+        if all(source is not None for source in sources):  # the defaults won: copy
+            _copy_default_runs(args.seeds, sources, args.out[part])
+            continue
+        planned += [(document["strategy"], None, seed) for seed in args.seeds]
+        run_sets += [set_arguments(document["strategy"], document["selected"]["hparams"])
+                     ] * len(args.seeds)
+        outs += args.out[part]
+    return _train_cell(args, planned, run_sets, outs) if planned else 0
+
+
+def _selection(path: Path, strategy: str | None) -> dict:
+    """A selection JSON of `tuning select`; InputError when unreadable or not ``strategy``'s."""
+    from bench.io import read_json
+
     try:
-        document = read_json(args.selection)
+        document = read_json(path)
     except (OSError, ValueError) as error:  # missing, or not JSON
-        raise InputError(f"--selection {args.selection}: {error}") from None
-    if len(args.default) != len(args.seeds):
-        raise InputError(f"--default names {len(args.default)} file(s) for {len(args.seeds)} "
-                         "--seeds: give the default run of each seed, in the same order")
-    sources = [tuned_run_source(document, seed, default)
-               for seed, default in zip(args.seeds, args.default, strict=True)]
-    if all(source is not None for source in sources):  # the defaults won: copy, train nothing
-        for seed, source, out in zip(args.seeds, sources, args.out, strict=True):
-            write_atomic(out, Path(source).read_text())
-            print(f"the defaults (trial 0) selected: seed {seed} is the default run {source}, "
-                  f"copied -> {out}")
-        return 0
-    args.set = [*args.set, *set_arguments(document["strategy"], document["selected"]["hparams"])]
-    return cmd_cell(args)
+        raise InputError(f"--selection {path}: {error}") from None
+    if strategy not in (None, document["strategy"]):
+        raise InputError(f"--selection {path} is strategy {document['strategy']!r}'s, "
+                         f"not --strategy {strategy!r}'s")
+    return document
+
+
+def _copy_default_runs(seeds: list[int], sources: list, outs: list) -> None:
+    """The defaults (trial 0) were selected: each seed's tuned run is its default run."""
+    from bench.io import write_atomic
+
+    for seed, source, out in zip(seeds, sources, outs, strict=True):
+        write_atomic(out, Path(source).read_text())
+        print(f"the defaults (trial 0) selected: seed {seed} is the default run {source}, "
+              f"copied -> {out}")
 
 
 def cmd_strategies(args: argparse.Namespace) -> int:
@@ -431,20 +463,25 @@ def _add_threads(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_run_arguments(parser: argparse.ArgumentParser, cell: bool = False,
-                       runs_option: bool = False) -> None:
+                       runs_option: bool = False, per_pair: bool = False) -> None:
     """The options of ``run`` (one run), or of a cell of several (``cell``, ``tuned-run``).
 
     With ``runs_option`` (the ``cell`` command) the runs may instead be given as
-    ``--runs STRATEGY:SHOTS:SEED ...``, so ``--strategy`` and ``--seeds`` are optional.
+    ``--runs STRATEGY:SHOTS:SEED ...``, so ``--seeds`` is optional. With ``per_pair`` (a
+    job of any strategies of one pair) ``--strategy`` is optional and
+    ``--strategy-configs`` gives each strategy its own config.
     """
     _add_config_arguments(parser)
     parser.add_argument("--pair", required=True,
                         metavar="NAME",
                         help="a key of the config's `pairs`, e.g. imagenet-digits")
-    parser.add_argument("--strategy", required=not runs_option,
+    parser.add_argument("--strategy", required=not per_pair,
                         metavar="NAME",
                         help="a registered strategy, e.g. full (the `strategies` command "
                              "lists them)")
+    if per_pair:
+        parser.add_argument("--strategy-configs", type=_json_mapping, metavar="JSON",
+                            help="JSON: strategy -> its whole config (as --config-json)")
     if cell:
         _add_cell_arguments(parser, runs_option)
     else:
@@ -470,18 +507,16 @@ def _add_cell_arguments(parser: argparse.ArgumentParser, runs_option: bool) -> N
         parser.add_argument("--runs", type=_cell_run, nargs="+", metavar="STRATEGY:SHOTS:SEED",
                             help="the cell's runs instead of --strategy and --seeds, in this "
                             "order, e.g. full:all:0 dan:all:0 full:5:0 (SHOTS: a number or all)")
-        parser.add_argument("--strategy-configs", type=_json_mapping, metavar="JSON",
-                            help="a config per strategy: a JSON mapping strategy -> its whole "
-                            "config, as --config-json (what a workflow's pair cell is given)")
     parser.add_argument("--out", type=Path, nargs="+", required=True, metavar="FILE",
-                        help="where to write each run's JSON record, in the runs' order")
+                        help="each run's JSON record, in the runs' order (tuned-run: seed "
+                        "by seed, selection by selection)")
     parser.add_argument("--store", type=Path, metavar="DIR",
-                        help="folder that keeps finished records for this code, so a cell "
-                        "rerun (killed, or with a run added or changed) restores them "
-                        "instead of training them again (default: none)")
-    parser.add_argument("--run-sets", type=_run_sets, metavar="JSON",
-                        help="per-run overrides after --set: a JSON list, one list of "
-                        "KEY=VALUE per run, e.g. '[[], [\"train.lr=0.01\"]]'")
+                        help="folder of finished records that a rerun restores instead of "
+                        "training them again (default: none)")
+    if runs_option:
+        parser.add_argument("--run-sets", type=_run_sets, metavar="JSON",
+                            help="per-run overrides after --set: a JSON list, one list of "
+                            "KEY=VALUE per run, e.g. '[[], [\"train.lr=0.01\"]]'")
 
 
 def _add_shots(parser: argparse.ArgumentParser) -> None:
@@ -525,19 +560,20 @@ def _add_run_parsers(sub) -> None:
                           "config (strategies, seeds, shots) in one process (imports and data "
                           "paid once) and write one JSON record per run, as `run` would.",
                           epilog=CELL_EPILOG)
-    _add_run_arguments(cell, cell=True, runs_option=True)
+    _add_run_arguments(cell, cell=True, runs_option=True, per_pair=True)
     _add_shots(cell)
     cell.set_defaults(func=cmd_cell)
-    tuned = sub.add_parser("tuned-run", help="final tuned runs at given seeds (tuning workflow)",
-                           description="Final tuned runs, one per seed: copies of the runs "
-                           "that already exist, or runs with the selected values, in one "
-                           "process.")
-    _add_run_arguments(tuned, cell=True)
-    tuned.add_argument("--selection", required=True, metavar="FILE",
-                       help="the selection JSON of `tuning select`")
+    tuned = sub.add_parser("tuned-run", help="final tuned runs of a pair at given seeds "
+                           "(tuning workflow)",
+                           description="Final tuned runs of one pair, one per selection and "
+                           "seed: copies of the default runs where the defaults won, the "
+                           "others trained with the selected values in one process.")
+    _add_run_arguments(tuned, cell=True, per_pair=True)
+    tuned.add_argument("--selection", type=Path, nargs="+", required=True, metavar="FILE",
+                       help="`tuning select`'s JSON, one per strategy")
     tuned.add_argument("--default", type=Path, nargs="+", required=True, metavar="FILE",
-                       help="the default run's record at each seed, in --seeds' order")
-    tuned.set_defaults(func=cmd_tuned_run, shots=None, runs=None, strategy_configs=None)
+                       help="the default runs, ordered as --out")
+    tuned.set_defaults(func=cmd_tuned_run, shots=None, runs=None)
     features = sub.add_parser("features", help="cache a data set's frozen pretrained features",
                               description="Compute and cache the pretrained backbone's features "
                               "of every split of a data set (feature extraction reads them).")

@@ -74,8 +74,9 @@ def merged_resources(*configfiles: Path) -> dict:
 
 def runs_per_job(configfile: Path) -> dict[str, int]:
     """Runs each training rule's job trains in turn, by rule: a pair cell, every strategy
-    x seed (`cell_budgets`: and its data-efficiency budgets); the tuned runs, every seed;
-    the trials, every trial (the config as the Snakefile layers it over config.yaml)."""
+    x seed (`cell_budgets`: and its data-efficiency budgets); a pair's tuned runs, every
+    strategy x seed; its trials, every strategy x trial (the config as the Snakefile
+    layers it over config.yaml)."""
     from bench.config_layers import layered_config
 
     config = layered_config([str(configfile)])
@@ -84,8 +85,9 @@ def runs_per_job(configfile: Path) -> dict[str, int]:
     budgets = main | {(strategy, str(shots)) for strategy in efficiency["strategies"]
                       for shots in efficiency["shots"]}
     return {"cell": len(main) * len(seeds), "cell_budgets": len(budgets) * len(seeds),
-            "cell_backbone": len(main) * len(seeds), "tuned_run": len(seeds),
-            "tuning_trial": config["tuning"]["trials"]}
+            "cell_backbone": len(main) * len(seeds),
+            "tuned_run": len(seeds) * len(config["strategies"]),
+            "tuning_trial": config["tuning"]["trials"] * len(config["strategies"])}
 
 
 def planned_jobs(output: str) -> list[dict]:
@@ -214,14 +216,14 @@ def test_ci_sweep_on_slurm_equals_the_local_run(tmp_path, tmp_path_factory):
     jobs = sacct_jobs(run_id)
     want = merged_resources(CI_CONFIG)
     runs_in_job = runs_per_job(config)
-    # One SLURM job per prepared data set and feature cache, per pair for its runs, per
-    # (pair, strategy) for the trials and for the tuned runs.
+    # One SLURM job per prepared data set and feature cache, and per pair for its runs,
+    # for its trials and for its tuned runs.
     results = tmp_path / CI_RESULTS
     counts = {"prepare_data": len(list((results / "cache" / "data").glob("*.prepared"))),
               "cache_features": len(list((results / "cache" / "data").glob("*.features"))),
               "cell": len(pairs - efficiency), "cell_budgets": len(pairs & efficiency),
-              "tuning_trial": len(list((results / "tuning" / "trials").glob("*/*"))),
-              "tuned_run": len(list((results / "tuning" / "runs").glob("*/*")))}
+              "tuning_trial": len(list((results / "tuning" / "trials").glob("*"))),
+              "tuned_run": len(list((results / "tuning" / "runs").glob("*")))}
     counts = {rule: count for rule, count in counts.items() if count}
     submitted = {}
     for job in jobs:

@@ -212,6 +212,26 @@ def test_tuned_results_never_use_a_selection_seed(tmp_path, trial):
     assert not out.exists()
 
 
+def test_a_pair_job_copies_the_default_runs_of_each_strategy_whose_defaults_won(tmp_path):
+    """`tuned-run` of a pair: one --selection per strategy, --default and --out seed by
+    seed, selection by selection; each copy is its own strategy's default run."""
+    selections, defaults, outs = [], [], []
+    for strategy in ("full", "dan"):
+        selection = tmp_path / f"{strategy}.json"
+        selection.write_text(json.dumps({**_selected(0), "strategy": strategy}))
+        selections.append(str(selection))
+        for seed in (0, 1):
+            default = tmp_path / "runs" / strategy / f"seed{seed}.json"
+            default.parent.mkdir(parents=True, exist_ok=True)
+            default.write_text(f"{strategy} {seed}\n")
+            defaults.append(str(default))
+            outs.append(str(tmp_path / "tuned" / strategy / f"seed{seed}.json"))
+    common = ["tuned-run", "--pair", "p", "--seeds", "0", "1", "--selection", *selections]
+    assert cli.main([*common, "--default", *defaults[:3], "--out", *outs]) == 2
+    assert cli.main([*common, "--default", *defaults, "--out", *outs]) == 0
+    assert [Path(out).read_text() for out in outs] == ["full 0\n", "full 1\n", "dan 0\n", "dan 1\n"]
+
+
 def test_default_search_space_is_valid_and_complete():
     tuning.check_tuning_config(tuned_config())
     for strategy in DEFAULT_CONFIG["strategies"]:
@@ -277,9 +297,10 @@ def test_bad_tuning_semantics_name_the_key(override, words):
 @pytest.mark.slow
 def test_tuned_config_plans_trials_and_tuned_runs(tmp_path):
     """workflows/configs/tuned.yaml (on one pair, for time): the default sweep plus, for
-    every strategy, one job of its 4 trials (trial 0, the defaults, included), a selection
-    and one job of its tuned runs, one per seed; every trial at the selection seed (3),
-    every tuned run at a seed of `seeds` (0, 1, 2), and no tuned run reads a trial's record."""
+    every strategy, its 4 trials (trial 0, the defaults, included) and a selection, and
+    its tuned runs, one per seed; the pair's trials in one job and its tuned runs in one
+    job; every trial at the selection seed (3), every tuned run at a seed of `seeds`
+    (0, 1, 2), and no tuned run reads a trial's record."""
     one_pair = validation.write_config(tmp_path, {
         "pairs": {"imagenet-digits": DEFAULT_CONFIG["pairs"]["imagenet-digits"]},
         "data_efficiency": {"pairs": []}})
@@ -289,20 +310,22 @@ def test_tuned_config_plans_trials_and_tuned_runs(tmp_path):
     assert result.returncode == 0, output
     jobs = dict(line.split() for line in output.splitlines()
                 if len(line.split()) == 2 and line.split()[1].isdigit())
-    strategies, seeds = len(DEFAULT_CONFIG["strategies"]), DEFAULT_CONFIG["seeds"]
+    strategies, seeds = DEFAULT_CONFIG["strategies"], DEFAULT_CONFIG["seeds"]
     assert seeds == [0, 1, 2]
-    # One job (a cell: one process) per (pair, strategy) for its trials and its tuned
-    # runs; one for the pair's default runs.
-    assert jobs["tuning_trial"] == jobs["tuning_select"] == jobs["tuned_run"] == str(strategies)
-    assert jobs["cell"] == "1" and "cell_budgets" not in jobs
+    # One job (a cell: one process) per pair for its trials, its default runs and its
+    # tuned runs; a selection per (pair, strategy).
+    assert jobs["tuning_trial"] == jobs["tuned_run"] == jobs["cell"] == "1"
+    assert jobs["tuning_select"] == str(len(strategies)) and "cell_budgets" not in jobs
     assert jobs["tuning_report"] == jobs["tuning_figures"] == "1"
     commands = [line for line in output.splitlines() if " python -m bench " in line]
-    trials = [line for line in commands if "/tuning/trials/" in line]
-    tuned = [line for line in commands if " tuned-run " in line]
-    assert [re.search(r"--seeds ([\d ]+) --", line)[1] for line in trials] == ["3 3 3 3"] * strategies
-    assert all(line.count("/trial") >= 4 and "--run-sets" in line for line in trials)
-    assert [re.search(r"--seeds ([\d ]+) --", line)[1] for line in tuned] == ["0 1 2"] * strategies
-    assert not any("/tuning/trials/" in line for line in tuned)
+    (trials,) = [line for line in commands if "/tuning/trials/" in line]
+    (tuned,) = [line for line in commands if " tuned-run " in line]
+    assert re.search(r"--runs ([\w: ]+) --", trials)[1].split() == [
+        f"{strategy}:all:3" for strategy in strategies for _ in range(4)]
+    assert trials.count("/trial") >= 4 * len(strategies) and "--run-sets" in trials
+    assert re.search(r"--seeds ([\d ]+) --", tuned)[1] == "0 1 2"
+    assert tuned.count("/tuning/selected/") == len(strategies)
+    assert "/tuning/trials/" not in tuned
 
 
 # A hand-made tuning of one pair, through the report's own commands (no training):

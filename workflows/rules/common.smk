@@ -252,10 +252,14 @@ def cell_settings(wildcards):
     """`--strategy-configs` of a pair cell: each strategy's run_settings, as one JSON
     mapping. A param: editing one strategy's settings reruns the pair's cell, whose store
     restores the other strategies' runs (bench/cell.py)."""
-    backbone = wildcards.get("backbone")
-    strategies = dict.fromkeys(strategy for strategy, _, _ in cell_runs(wildcards))
-    return json.dumps({strategy: json.loads(run_settings(wildcards.pair, strategy, backbone))
-                       for strategy in strategies}, sort_keys=True)
+    strategies = [strategy for strategy, _, _ in cell_runs(wildcards)]
+    return strategy_settings(wildcards.pair, strategies, wildcards.get("backbone"))
+
+
+def strategy_settings(pair, strategies, backbone=None):
+    """{strategy: run_settings of the pair} for `strategies`, as stable JSON."""
+    return json.dumps({strategy: json.loads(run_settings(pair, strategy, backbone))
+                       for strategy in dict.fromkeys(strategies)}, sort_keys=True)
 
 
 def run_record(pair, strategy, seed, shots):
@@ -439,6 +443,9 @@ def trial_records(wildcards):
     return [trial_record(wildcards.pair, wildcards.strategy, k) for k in range(TUNING["trials"])]
 
 
+TRIALS = max(TUNING["trials"], 1)
+
+
 def selected_file(pair, strategy):
     return f"{TUNING_DIR}/selected/{pair}/{strategy}.json"
 
@@ -455,17 +462,29 @@ def searched_keys(strategy):
     return sorted(SEARCH_SPACE[strategy])
 
 
-def trial_cell_records(pair, strategy):
-    """The outputs of a (pair, strategy)'s trial job: every trial's record."""
-    return [trial_record(pair, strategy, k) for k in range(max(TUNING["trials"], 1))]
+def trial_cell_records(pair):
+    """The outputs of a pair's trial job: every trial's record of every strategy."""
+    return [trial_record(pair, strategy, k) for strategy in config["strategies"]
+            for k in range(TRIALS)]
+
+
+def trial_run_arguments(wildcards):
+    """`--runs` of a pair's trial job: every trial at the selection seed, in its outputs' order."""
+    return " ".join(f"{strategy}:all:{TUNING['selection_seed']}"
+                    for strategy in config["strategies"] for _ in range(TRIALS))
 
 
 def trial_sets(wildcards):
-    """`--run-sets` of a trial job: per trial, its `KEY=VALUE` draws (none for trial 0, the
-    defaults), as JSON."""
-    draws = TRIAL_HPARAMS.get(wildcards.strategy, {})
-    return json.dumps([[]] + [set_arguments(wildcards.strategy, draws[trial])
-                              for trial in range(1, TUNING["trials"])])
+    """`--run-sets` of a pair's trial job: per trial, its `KEY=VALUE` draws (none for
+    trial 0, the defaults), strategy by strategy, as JSON."""
+    return json.dumps([[] if trial == 0 else set_arguments(strategy, TRIAL_HPARAMS[strategy][trial])
+                       for strategy in config["strategies"] for trial in range(TRIALS)])
+
+
+def tuned_records(pair):
+    """The outputs of a pair's tuned-run job: every strategy's tuned run at every seed."""
+    return [tuned_record(pair, strategy, seed) for strategy in config["strategies"]
+            for seed in config["seeds"]]
 
 
 TUNING_TABLES = {

@@ -3,11 +3,12 @@
 # and fresh runs of it at every seed of the config are the tuned results. Off when
 # tuning.trials is 0 (config.yaml).
 #
-#   trial 0..N-1 -> tuning/trials/PAIR/STRATEGY/trialK.json    (one job for all N, at
-#                   the selection seed T = tuning.selection_seed, never one of `seeds`;
-#                   trial 0 = the defaults)
+#   trial 0..N-1 -> tuning/trials/PAIR/STRATEGY/trialK.json    (one job per pair for
+#                   every strategy's N, at the selection seed T = tuning.selection_seed,
+#                   never one of `seeds`; trial 0 = the defaults)
 #   select       -> tuning/selected/PAIR/STRATEGY.json          (validation accuracy only)
-#   tuned run    -> tuning/runs/PAIR/STRATEGY/seedS.json        (every S of `seeds`, one job)
+#   tuned run    -> tuning/runs/PAIR/STRATEGY/seedS.json        (every strategy x S of
+#                   `seeds`, one job per pair)
 #   report       -> tuning/summary.csv, tuning/tables/*, tuning/figures/tuning_spread.*
 #
 # Selecting and reporting at different seeds keeps the winner's curse out of "tuned −
@@ -17,38 +18,41 @@
 # `python -m bench tuned-run` copies it: every run of a strategy whose defaults win is
 # saved. The price of the separate seed: trial 0 is one run per (pair, strategy).
 
-# Helpers (trial_record(s), trial_cell_records, selected_file, tuned_record, tuning_cells,
-# trial_sets, ...),
-# TUNING, TRIAL_HPARAMS, the report's outputs and the wildcard constraints: common.smk.
+# Both training jobs are pair jobs, as the pair cells of runs.smk (bench/cell.py): one
+# process, and the store restores every run whose config and code are unchanged, so new
+# draws or settings for one strategy rerun the pair's job but train only that strategy's.
+# Helpers (trial_record(s), trial_cell_records, trial_run_arguments, trial_sets,
+# selected_file, tuned_record(s), tuning_cells, strategy_settings, ...), TUNING, TRIALS,
+# TRIAL_HPARAMS, the report's outputs and the wildcard constraints: common.smk.
 
 
-# All trials of a (pair, strategy) in one job, as a cell (bench/cell.py): one process,
-# each trial with its own draw (--run-sets), all at the selection seed.
+# Every strategy's trials of a pair in one job: each trial its own draw (--run-sets),
+# all at the selection seed.
 rule tuning_trial:
     input:
         run_inputs,
     output:
-        trial_cell_records("{pair}", "{strategy}"),
+        trial_cell_records("{pair}"),
     log:
-        f"{RESULTS}/logs/tuning/trials/{{pair}}/{{strategy}}.log",
+        f"{RESULTS}/logs/tuning/trials/{{pair}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/tuning/trials/{{pair}}/{{strategy}}.tsv"
+        f"{RESULTS}/benchmarks/tuning/trials/{{pair}}.tsv"
     params:
         cache_dir=lambda wildcards, input: os.path.dirname(input[0]),
-        seeds=" ".join([str(TUNING["selection_seed"])] * max(TUNING["trials"], 1)),
+        runs=trial_run_arguments,
         sets=trial_sets,
         # What the trials read; with their draws (sets), what reruns them when changed.
-        settings=lambda wildcards: run_settings(wildcards.pair, wildcards.strategy),
+        settings=lambda wildcards: strategy_settings(wildcards.pair, config["strategies"]),
         store=STORE,
     threads: JOB_THREADS
     resources:
-        **job_resources(runs=max(TUNING["trials"], 1)),
+        **job_resources(runs=TRIALS * len(config["strategies"])),
     conda:
         "../envs/tlbench.yaml"
     shell:
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads}"
-        " python -m bench cell --config-json {params.settings:q} --pair {wildcards.pair}"
-        " --strategy {wildcards.strategy} --seeds {params.seeds} --run-sets {params.sets:q}"
+        " python -m bench cell --strategy-configs {params.settings:q} --pair {wildcards.pair}"
+        " --runs {params.runs} --run-sets {params.sets:q}"
         " --threads {threads} --cache-dir {params.cache_dir:q} --store {params.store:q}"
         " --out {output:q}"
         + ON_FAILURE_SHOW_LOG
@@ -71,37 +75,38 @@ rule tuning_select:
         + ON_FAILURE_SHOW_LOG
 
 
-# Every seed of a (pair, strategy) in one job, as a cell: copies of the default runs
-# when the defaults won, else one process training the selected values at each seed.
+# Every strategy's tuned runs of a pair in one job, as a cell: copies of the default runs
+# where the defaults won, one process training the selected values for the others.
 rule tuned_run:
     input:
         # The default runs are copied when trial 0 is selected; the data are for training
         # otherwise. No trial record: trials ran at the selection seed.
-        selection=selected_file("{pair}", "{strategy}"),
-        default=lambda wildcards: [run_record(wildcards.pair, wildcards.strategy, seed, "all")
+        selection=[selected_file("{pair}", strategy) for strategy in config["strategies"]],
+        default=lambda wildcards: [run_record(wildcards.pair, strategy, seed, "all")
+                                   for strategy in config["strategies"]
                                    for seed in config["seeds"]],
         data=run_inputs,
     output:
-        [tuned_record("{pair}", "{strategy}", seed) for seed in config["seeds"]],
+        tuned_records("{pair}"),
     log:
-        f"{RESULTS}/logs/tuning/runs/{{pair}}/{{strategy}}.log",
+        f"{RESULTS}/logs/tuning/runs/{{pair}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/tuning/runs/{{pair}}/{{strategy}}.tsv"
+        f"{RESULTS}/benchmarks/tuning/runs/{{pair}}.tsv"
     params:
         cache_dir=lambda wildcards, input: os.path.dirname(input.data[0]),
         seeds=" ".join(map(str, config["seeds"])),
-        settings=lambda wildcards: run_settings(wildcards.pair, wildcards.strategy),
+        settings=lambda wildcards: strategy_settings(wildcards.pair, config["strategies"]),
         store=STORE,
     threads: JOB_THREADS
     resources:
-        **job_resources(runs=len(config["seeds"])),
+        **job_resources(runs=len(config["seeds"]) * len(config["strategies"])),
     conda:
         "../envs/tlbench.yaml"
     shell:
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads}"
         " python -m bench tuned-run --selection {input.selection:q} --seeds {params.seeds}"
         " --default {input.default:q} --out {output:q}"
-        " --config-json {params.settings:q} --pair {wildcards.pair} --strategy {wildcards.strategy}"
+        " --strategy-configs {params.settings:q} --pair {wildcards.pair}"
         " --threads {threads} --cache-dir {params.cache_dir:q} --store {params.store:q}"
         + ON_FAILURE_SHOW_LOG
 
