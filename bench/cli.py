@@ -197,7 +197,7 @@ def _train_cell(args: argparse.Namespace, planned: list, run_sets: list, outs: l
 
 def _planned_runs(args: argparse.Namespace) -> list[tuple[str, int | None, int]]:
     """The cell's runs as (strategy, shots, seed): ``--runs``, or ``--strategy`` x ``--seeds``."""
-    if (args.runs is None) == (args.seeds is None):
+    if (args.runs is None) == (args.seeds is None) or (args.runs and args.strategy):
         raise InputError("give the runs either as --runs STRATEGY:SHOTS:SEED ... or as "
                          "--strategy NAME --seeds N ..., not both")
     if args.runs is not None:

@@ -222,6 +222,8 @@ def test_cell_command_needs_one_out_per_run(capsys):
 
 @pytest.mark.parametrize(("argv", "words"), [
     (["--runs", "full:all:0", "--strategy", "full", "--seeds", "0"], ["either as --runs", "not both"]),
+    (["--runs", "full:all:0", "--strategy", "full"], ["either as --runs", "not both"]),
+    (["--seeds", "0"], ["--seeds needs --strategy"]),
     (["--runs", "full:none:0"], ["shots must be a positive integer or 'all'"]),
     (["--runs", "full:all"], ["STRATEGY:SHOTS:SEED", "'full:all'"]),
     (["--runs", "dan:all:0", "--strategy-configs", '{"full": {}}'],
