@@ -162,9 +162,21 @@ def _restore_or_train(cell_run: CellRun, entry: Path | None, progress: bool) -> 
         return record
     record = train_record(cell_run.config, progress)
     if entry is not None and record["status"] in STORED_STATUSES:
-        write_record(record, entry)
+        _keep(record, entry)
     write_record(record, cell_run.out)
     return record
+
+
+def _keep(record: dict, entry: Path) -> None:
+    """Write ``record`` to the store; a failure costs a retraining later, not this run.
+
+    (A cell of newer code, started while this one ran, may have pruned this code's
+    folder as the entry was being written.)
+    """
+    try:
+        write_record(record, entry)
+    except OSError as error:
+        log.warning("could not keep the record in the store (%s); a rerun will train it", error)
 
 
 def _report(cell_run: CellRun, record: dict) -> None:

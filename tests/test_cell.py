@@ -208,6 +208,15 @@ def test_a_failed_run_is_not_stored_so_a_rerun_tries_it_again(tmp_path, monkeypa
     assert not list(store.rglob("*.json"))
 
 
+def test_a_store_that_cannot_be_written_costs_no_run(tmp_path, caplog):
+    store = tmp_path / "store"
+    store.write_text("a file where the store's folder should be")
+    (run,) = fe_runs(tmp_path, (0,))
+    (record,) = run_cell([run], store, progress=False)
+    assert record["status"] == "ok" and json.loads(run.out.read_text()) == record
+    assert "could not keep the record in the store" in caplog.text
+
+
 def test_cell_command_needs_one_out_per_run(capsys):
     from bench.cli import main
 
