@@ -35,6 +35,7 @@ from bench.device import (
     peak_bytes,
     peak_host_rss_bytes,
     resolve_device,
+    start_host_peak,
     start_peak,
 )
 from bench.flops import measured_once, step_flops
@@ -132,6 +133,7 @@ class Trainer:
                      + (f" shots {config.shots}" if config.shots else ""))  # in its log lines
 
     def run(self) -> dict:
+        start_host_peak()  # the run's own peak, not an earlier run's of its cell
         roles = self._build()
         inputs = self._prepare_inputs(roles)
         self._optimizer()

@@ -217,6 +217,21 @@ def test_a_store_that_cannot_be_written_costs_no_run(tmp_path, caplog):
     assert "could not keep the record in the store" in caplog.text
 
 
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="Linux only")
+def test_a_runs_host_peak_is_its_own_not_an_earlier_runs_of_its_cell(tmp_path):
+    """A small run after a big one in a pair cell: its record's peak host memory (the
+    memory figure's and the regression check's) counts from the run's start."""
+    import numpy as np
+
+    from bench.device import peak_host_rss_bytes
+
+    big = np.ones(512 * 2**20 // 8)  # an earlier run's 512 MiB, touched, then freed
+    high = peak_host_rss_bytes()
+    del big
+    (record,) = run_cell(fe_runs(tmp_path, (0,)), None, progress=False)
+    assert record["cost"]["peak_host_rss_bytes"] < high - 300 * 2**20
+
+
 def test_cell_command_needs_one_out_per_run(capsys):
     from bench.cli import main
 
