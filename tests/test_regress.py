@@ -326,7 +326,8 @@ def test_committed_baseline_is_the_pipelines_output():
     """results/baseline/*.csv is made by `snakemake refresh_baseline`, never by hand."""
     assert (ROOT / "results" / "baseline" / "ci.csv").is_file(), (
         "results/baseline/ci.csv is missing: make it with `snakemake refresh_baseline --cores 2 "
-        "--forcerun cell --configfile workflows/configs/ci.yaml` and commit it with ci.meta.json "
+        "--forcerun cell cell_budgets --configfile workflows/configs/ci.yaml` and commit it with "
+        "ci.meta.json "
         "(docs/REGRESSION.md)")
     for baseline in sorted((ROOT / "results" / "baseline").glob("*.csv")):
         meta = json.loads(baseline.with_suffix(".meta.json").read_text())

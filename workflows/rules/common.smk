@@ -372,7 +372,7 @@ def existing_baseline(wildcards):
     if not os.path.exists(path):
         raise WorkflowError(
             f"no regression baseline at {path}; make one from this sweep with\n"
-            "  snakemake refresh_baseline --cores 2 --forcerun cell --configfile <this config>\n"
+            "  snakemake refresh_baseline --cores 2 --forcerun cell cell_budgets --configfile <this config>\n"
             "or set `regression.baseline` in the config (docs/REGRESSION.md)")
     return path
 

@@ -3,8 +3,10 @@
 #
 #   snakemake regress --cores 2 --configfile workflows/configs/ci.yaml
 #       runs what is missing, then compares; fails (exit 1) when a run regressed.
-#   snakemake refresh_baseline --cores 2 --forcerun cell --configfile workflows/configs/ci.yaml
-#       reruns every run and makes its summary the new baseline, with provenance.
+#   snakemake refresh_baseline --cores 2 --forcerun cell cell_budgets --configfile workflows/configs/ci.yaml
+#       reruns every pair cell (which retrains what the code or config changed and
+#       restores the rest from the store) and makes its summary the new baseline, with
+#       provenance.
 #
 # The baseline is `regression.baseline` in the config, or else
 # results/baseline/NAME.csv after the last --configfile (ci.yaml -> ci.csv). It is a
