@@ -90,11 +90,6 @@ def start_sweep(workdir: Path, log: Path, configfile: Path) -> subprocess.Popen:
         stdout=log.open("w"), stderr=subprocess.STDOUT, env=sweep_env(), start_new_session=True)
 
 
-# A training job snakemake has seen finish: with one pair, the pair's cell runs until
-# the end, but tuning trials finish beside it (snakemake >= 9 names the rule; 8 does not).
-FINISHED_JOB = re.compile(r"Finished jobid: \d+ \(Rule: tuning_trial\)|Finished job \d+\.")
-
-
 def stored_records(results: Path) -> dict[Path, dict]:
     """The store (bench/cell.py): runs a cell has finished, by record path."""
     from bench.layout import run_record_path
@@ -112,15 +107,13 @@ def stored_records(results: Path) -> dict[Path, dict]:
     return stored
 
 
-def kill_mid_cell(process: subprocess.Popen, log: Path, results: Path, at_least: int,
+def kill_mid_cell(process: subprocess.Popen, results: Path, at_least: int,
                   sig: signal.Signals, timeout: float = 1800) -> tuple[int, dict, bool]:
-    """Once the store holds `at_least` finished runs and snakemake has seen a training job
-    finish, send `sig` to the sweep's process group (snakemake and its jobs). Returns the
-    records at the kill, the store's records (by path), and whether snakemake hung after
-    the signal and had to be SIGKILLed."""
+    """Once the store holds `at_least` finished runs, send `sig` to the sweep's process
+    group (snakemake and its jobs). Returns the records at the kill, the store's records
+    (by path), and whether snakemake hung after the signal and had to be SIGKILLed."""
     deadline = time.monotonic() + timeout
-    while (len(stored_records(results)) < at_least
-           or not FINISHED_JOB.search(log.read_text(errors="replace"))):
+    while len(stored_records(results)) < at_least:
         assert process.poll() is None, "the sweep ended before it could be killed"
         assert time.monotonic() < deadline, f"no cell half done within {timeout} s"
         time.sleep(0.05)
@@ -176,7 +169,7 @@ def test_killed_sweep_resumes_to_the_clean_result(tmp_path, clean_summary):
         log = tmp_path / f"sweep-{phase}.log"
         process = start_sweep(tmp_path, log, config)
         # At least one run trained in this phase, beyond those the store restored.
-        killed_at, stored, hung = kill_mid_cell(process, log, results, before + 1, sig)
+        killed_at, stored, hung = kill_mid_cell(process, results, before + 1, sig)
         print(f"\nphase {phase}: {sig.name} to the sweep's process group with "
               f"{killed_at}/{total} records on disk, {len(stored)} runs in the store; "
               f"snakemake exit {process.returncode}"
@@ -194,16 +187,18 @@ def test_killed_sweep_resumes_to_the_clean_result(tmp_path, clean_summary):
     unlocked = sweep("--unlock")
     assert unlocked.returncode == 0, unlocked.stderr[-3000:]
 
-    # Records of jobs snakemake saw finish (tuning trials) are final. The killed cell is
-    # redone (snakemake cannot know it was whole, and deletes its records first), but the
-    # runs it had finished are restored from the store, not trained again.
+    # Outputs of jobs snakemake saw finish (the data preparation's markers, tuning
+    # trials) are final. The killed cell is redone (snakemake cannot know it was whole,
+    # and deletes its records first), but the runs it had finished are restored from the
+    # store, not trained again.
     planned = planned_outputs(tmp_path, config)
-    finished = {path: path.stat().st_mtime_ns for path in record_files(results, "tuning")
-                if path not in planned}
-    assert finished, "no training job finished before the kills"
+    outputs = [*record_files(results, "tuning"), *(results / "cache" / "data").glob("*.prepared"),
+               *(results / "cache" / "data").glob("*.features")]
+    finished = {path: path.stat().st_mtime_ns for path in outputs if path not in planned}
+    assert finished, "no job finished before the kills"
     print(f"restart after SIGKILL: refused until `snakemake --unlock`; then plans "
           f"{sum(p.parent.parent.parent == results / 'runs' for p in planned)} runs, "
-          f"{len(stored)} of them in the store; {len(finished)} finished trial records kept")
+          f"{len(stored)} of them in the store; {len(finished)} finished jobs' outputs kept")
 
     result = sweep("--cores", "2", "--rerun-incomplete")
     assert result.returncode == 0, result.stderr[-5000:]
