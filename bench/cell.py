@@ -15,8 +15,9 @@ in or on the other strategies beside it.
 The store. Snakemake deletes a job's declared outputs before it reruns the job (a
 killed job, a changed parameter, ``--forcerun``), so without help a pair cell would
 retrain all of its runs whenever one of them changed. Each finished record is therefore
-also kept in a *store*, ``{results}/cache/records/{code fingerprint}/{config hash}.json``:
-the config hash covers everything of the run's config that decides its result
+also kept in a *store*,
+``{results}/cache/records/{code fingerprint}/{config hash}-{device type}.json``: the
+config hash covers everything of the run's config that decides its result
 (:meth:`bench.settings.RunConfig.config_hash`), the code fingerprint ``bench``'s sources
 and the torch, torchvision and timm versions (:func:`bench.provenance.code_fingerprint`).
 A cell first restores every run the store holds for the same hash and the same code --
@@ -88,8 +89,26 @@ STORED_STATUSES = ("ok", "diverged")
 
 
 def store_entry(store: Path, fingerprint: str, config: RunConfig) -> Path:
-    """Where the store keeps a finished run's record: by code fingerprint, then config hash."""
-    return store / fingerprint / f"{config.config_hash()}.json"
+    """Where the store keeps a finished run's record: by code, config and kind of device.
+
+    The config hash leaves the device out (a CPU run is the same run on any machine), but
+    a CPU record must not stand in for a GPU run (bf16 autocast, other kernels, other
+    costs), so the device type is part of the entry's name.
+    """
+    return store / fingerprint / f"{config.config_hash()}-{_device_type(config)}.json"
+
+
+def _device_type(config: RunConfig) -> str:
+    """``cpu`` or ``cuda``: what the run's ``device`` resolves to on this machine.
+
+    The name as configured where it cannot resolve (its training fails and says why).
+    """
+    from bench.device import resolve_device
+
+    try:
+        return resolve_device(config.device).type
+    except RuntimeError:
+        return config.device
 
 
 def prune_store(store: Path, fingerprint: str) -> None:

@@ -197,6 +197,18 @@ def test_a_stored_record_of_another_config_is_not_restored(tmp_path):
     assert run_cell([run], store, progress=False)[0]["created"] != stale["created"]
 
 
+def test_a_record_made_on_another_kind_of_device_is_not_restored(tmp_path, caplog):
+    store = tmp_path / "store"
+    (run,) = fe_runs(tmp_path, (0,))
+    run_cell([run], store, progress=False)
+    entry = store_entry(store, code_fingerprint(), run.config)
+    assert entry.name.endswith("-cpu.json")
+    entry.rename(entry.with_name(entry.name.replace("-cpu", "-cuda")))  # as a GPU run's
+    caplog.set_level("INFO", logger="bench.cell")
+    run_cell([run], store, progress=False)
+    assert restored_names(caplog) == []
+
+
 def test_a_failed_run_is_not_stored_so_a_rerun_tries_it_again(tmp_path, monkeypatch):
     from bench.train import failed_record
 
