@@ -400,6 +400,12 @@ def test_every_table_number_is_formatted_alike():
     assert format_number(0.5, 2, signed=True) == "+0.50"
     assert format_number(-0.5, 2, signed=True) == "−0.50"  # typographic minus
     assert format_number(math.nan) == format_number(None) == "—"
+    # A half rounds away from zero, whatever float noise the computation left: the
+    # table (11.250000000000002) and the figure reading the CSV (11.25) print the same.
+    assert format_number(11.25) == format_number(11.250000000000002) == "11.3"
+    assert format_number(11.249999999999998) == "11.3"
+    assert format_number(-13.75, signed=True) == "−13.8"
+    assert format_number(3, 0) == "3"
     assert format_interval(stats.Interval(-0.123, -0.198, -0.048, 3), signed=True) == "−12.3 ± 7.5"
 
 

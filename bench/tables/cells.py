@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
@@ -21,8 +22,13 @@ def format_number(value: float, digits: int = 1, signed: bool = False) -> str:
     """
     if pd.isna(value):
         return NO_INTERVAL
+    # Halves round away from zero, after the float's noise is rounded off: a table
+    # computes 11.250000000000002 and a figure reads 11.25 back from the CSV, and
+    # float formatting (round half to even on the binary value) printed 11.3 and 11.2.
+    exact = Decimal(repr(round(float(value), digits + 6)))
+    shown = exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
     # A typographic minus (U+2212), as a paper sets it; LaTeX output maps it to $-$.
-    return f"{value:{'+' if signed else ''},.{digits}f}".replace("-", "−")
+    return f"{shown:{'+' if signed else ''},.{digits}f}".replace("-", "−")
 
 
 def format_interval(interval: Interval, scale: float = 100.0, digits: int = 1,
