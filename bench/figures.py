@@ -518,7 +518,7 @@ def critical_difference_figure(summary: pd.DataFrame) -> Figure:
 
     Rank 1 = best mean accuracy within a pair (main sweep, ok runs); a thick bar joins
     strategies whose ranks the Nemenyi test does not tell apart (:mod:`bench.ranking`).
-    Wide and short: height <= 0.6 x width, the note included.
+    Wide and short: height <= ASPECT x width (bench.plotting), the note included.
     """
     test = rank_test(summary)
     if test.n_pairs < 2 or test.k < 2:

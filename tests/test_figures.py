@@ -205,7 +205,7 @@ def test_critical_difference_diagram_is_wide_and_short_as_png_and_pdf(tmp_path):
     summary = summary_frame(sweep_records(pairs=pairs, seeds=(0, 1)))
     figure = figures.critical_difference_figure(summary)
     width, height = figure.get_size_inches()
-    assert height <= 0.6 * width
+    assert height <= ASPECT * width
     texts = [text.get_text() for text in figure.axes[0].texts]
     strategies = strategies_in(summary)
     assert all(any(strategy_label(s) in text for text in texts) for s in strategies)
@@ -216,7 +216,7 @@ def test_critical_difference_diagram_is_wide_and_short_as_png_and_pdf(tmp_path):
     png, pdf = save(figure, tmp_path / "critical_difference")
     assert pdf.read_bytes().startswith(b"%PDF")
     with Image.open(png) as image:  # as saved: the note under the figure included
-        assert image.height <= 0.6 * image.width
+        assert image.height <= ASPECT * image.width
 
 
 def test_critical_difference_needs_two_pairs_and_two_strategies():
@@ -249,7 +249,7 @@ def test_a_new_strategy_class_sets_its_place_name_and_colour_in_tables_and_figur
 
 @pytest.mark.parametrize("name", [*figures.FIGURE_NAMES, "tuning_spread"])
 def test_every_figure_of_the_default_sweep_fits_the_report_view(name, tmp_path):
-    """As saved, note included: height <= 0.6 x width (Snakemake's report cuts taller ones)."""
+    """As saved, note included: height <= ASPECT x width (Snakemake's report cuts taller ones)."""
     set_style()
     if name == "tuning_spread":
         figure = figures.tuning_spread_figure(default_tuning_summary())
