@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.io import write_atomic
-from bench.records import read_record, write_record
+from bench.records import validate_record, write_record
 from bench.settings import ConfigError, RunConfig
 
 log = logging.getLogger(__name__)
@@ -128,20 +128,24 @@ def prune_store(store: Path, fingerprint: str) -> None:
             entry.unlink(missing_ok=True)
 
 
-def restored_text(entry: Path | None, config: RunConfig) -> str | None:
-    """The stored record's file as text, or None when the store has none (or an unreadable one).
+def restored(entry: Path | None, config: RunConfig) -> tuple[str, dict] | None:
+    """The stored record as its file's text and as read; None without a usable one.
 
+    None when the store has no entry for the run, or an unreadable one.
     Only a record whose own ``config_hash`` is the run's counts: a store entry is never
-    trusted for another configuration.
+    trusted for another configuration. The file is read once: its text is what the run's
+    record becomes, byte for byte.
     """
     if entry is None or not entry.exists():
         return None
+    text = entry.read_text()
     try:
-        record = read_record(entry)
+        record = json.loads(text)
+        validate_record(record, str(entry))
     except ValueError as error:  # half-written files cannot exist (atomic); a hand-edited one can
-        log.warning("ignoring the stored record: %s", error)
+        log.warning("ignoring the stored record %s: %s", entry, error)
         return None
-    return entry.read_text() if record["config_hash"] == config.config_hash() else None
+    return (text, record) if record["config_hash"] == config.config_hash() else None
 
 
 def run_cell(runs: list[CellRun], store: Path | None, progress: bool = True) -> list[dict]:
@@ -172,10 +176,10 @@ def run_cell(runs: list[CellRun], store: Path | None, progress: bool = True) -> 
 
 def _restore_or_train(cell_run: CellRun, entry: Path | None, progress: bool) -> dict:
     """One run's record at its path: the store's copy, byte for byte, or a new run's."""
-    text = restored_text(entry, cell_run.config)
-    if text is not None:
+    stored = restored(entry, cell_run.config)
+    if stored is not None:
+        text, record = stored
         write_atomic(cell_run.out, text)
-        record = json.loads(text)
         log.info("%s: restored its finished record (created %s) from the store, "
                  "not retrained", cell_run.name, record["created"])
         return record
