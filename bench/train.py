@@ -206,7 +206,8 @@ class Trainer:
         tensors, cache, files = {}, "none", {}
         for name, role in roles.items():
             if applied:
-                tensors[name], cache, role_files = self._frozen_activations(role, applied)
+                tensors[name], status, role_files = self._frozen_activations(role, applied)
+                cache = "computed" if "computed" in (cache, status) else status  # any role's
                 for file, cached in role_files.items():  # the first read is the one that computed
                     files.setdefault(file, cached)
             else:
