@@ -39,6 +39,7 @@ from sweep import (
     CI_RESULTS,
     CI_SUBSET_PAIRS,
     REPO,
+    SWEEP_GROUP,
     assert_same_results,
     ci_subset_config,
     clean_ci_sweep,
@@ -153,6 +154,7 @@ def planned_outputs(workdir: Path, configfile: Path) -> set[Path]:
             for path in line.split(", ")}
 
 
+@SWEEP_GROUP
 @pytest.mark.slow
 def test_killed_sweep_resumes_to_the_clean_result(tmp_path, clean_summary):
     # Seeds 0 and 2: the pair cell trains 24 runs, so a kill lands between two of them.

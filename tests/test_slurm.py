@@ -29,6 +29,7 @@ from sweep import (
     CI_RESULTS,
     CI_SUBSET_PAIRS,
     REPO,
+    SWEEP_GROUP,
     assert_same_results,
     ci_subset_config,
     clean_ci_sweep,
@@ -179,6 +180,7 @@ def sacct_jobs(run_id: str) -> list[dict]:
 REQUIRED = os.environ.get("TLBENCH_REQUIRE_SLURM") == "1"
 
 
+@SWEEP_GROUP
 @pytest.mark.slurm
 @pytest.mark.slow
 def test_ci_sweep_on_slurm_equals_the_local_run(tmp_path, tmp_path_factory):
