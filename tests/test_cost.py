@@ -206,3 +206,21 @@ def test_data_residency_is_measured_apart_and_the_peak_restarts_after_it(monkeyp
     assert events == ["allocated", "allocated", "reset"]
     assert record["cost"]["data_accelerator_bytes"] == 250
     assert record["cost"]["peak_accelerator_bytes"] == 900
+
+
+def test_evaluation_seconds_are_the_runs_validations_and_test_apart_from_training(monkeypatch):
+    """Every evaluation batch made 1 s slower: eval_seconds grows by that, train_seconds not."""
+    slow, original = 1.0, train.autocast
+    config = run_config(tiny_config(), "imagenet-digits", "full", 0)
+    plain = train.run(config, progress=False)
+
+    def slow_when_evaluating(device):
+        if not torch.is_grad_enabled():  # evaluation runs under no_grad, training steps do not
+            time.sleep(slow)
+        return original(device)
+
+    monkeypatch.setattr(train, "autocast", slow_when_evaluating)
+    record = train.run(config, progress=False)
+    passes = len(record["history"]) + 1  # the validations and the test, one batch each
+    assert record["cost"]["eval_seconds"] - plain["cost"]["eval_seconds"] >= passes * slow
+    assert record["cost"]["train_seconds"] - plain["cost"]["train_seconds"] < slow
