@@ -7,9 +7,10 @@ everything it depends on, and each run takes the rows it needs:
 
     {cache_dir}/activations/{data set}-{split}-stop{k}-{digest}.pt
 
-Feature extraction's cache (all stages frozen) is made by a Snakemake job of its own,
-``python -m bench features`` (workflows/rules/data.smk), before any feature-extraction
-run; a prefix cache of ``partial`` / ``dan`` is made by the first run that needs it.
+Each file is made by the first run that needs it -- feature extraction's (all stages
+frozen) by the first feature-extraction run of the data set, a prefix cache of
+``partial`` / ``dan`` by the first such run -- and read by every later one, in its pair
+cell (:mod:`bench.cell`) or another.
 Files are written through a temporary file and a rename, so a killed job leaves none
 half-written, and an unreadable file is rebuilt, never trusted.
 
@@ -30,12 +31,10 @@ from typing import NamedTuple
 
 import torch
 
-from bench.datasets import load_dataset
 from bench.datasets.base import ImageDataset, normalize
-from bench.device import autocast, clock, resolve_device
+from bench.device import autocast, clock
 from bench.io import atomic_open
-from bench.models import Backbone, create_backbone
-from bench.settings import data_settings
+from bench.models import Backbone
 
 EVAL_BATCH = 256  # images per forward pass when nothing trains
 # Cache files this process has read or written, by path, key and the file's modification
@@ -149,33 +148,3 @@ class ActivationCache:
             torch.save({"key": key, "activations": activations, "seconds": seconds}, out)
         _READ[_version(path, key)] = Cached(activations, "hit", seconds, path.name)
         return Cached(activations, "computed", seconds, path.name)
-
-
-def cache_features(config: dict, dataset: str, cache_dir: str | Path) -> dict[str, str]:
-    """Make feature extraction's cache (every stage frozen) for each split of a data set.
-
-    Args:
-        config: a sweep config (``config.yaml`` schema): its backbone, resolution,
-            device and ``data`` settings say what to compute.
-        dataset: a registered data set name.
-        cache_dir: the sweep's data cache folder (the prepared data set is read from it).
-
-    Returns ``{split: "hit" | "computed"}``. Every feature-extraction run of the sweep
-    on this data set, whatever its seed or ``shots``, then reads these files.
-    """
-    data = data_settings(config)
-    images = load_dataset(dataset, config["resolution"], cache_dir=str(cache_dir),
-                          **data.load_kwargs(dataset))
-    device = resolve_device(config.get("device", "auto"))
-    backbone, weights = create_backbone(config["backbone"], pretrained=True,
-                                        resolution=config["resolution"])
-    backbone = backbone.to(device).to(memory_format=torch.channels_last)
-    cache = ActivationCache(cache_dir, config["backbone"], weights, config["resolution"],
-                            data.split_seed, data.options, device)
-    stop = backbone.num_stages  # feature_extraction freezes every stage
-
-    def compute(split_images):
-        return frozen_prefix(backbone, split_images, stop, device)
-
-    return {split: cache.get(images, split, stop, compute).status
-            for split in ("train", "val", "test")}

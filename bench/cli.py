@@ -432,20 +432,6 @@ def cmd_data_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_features(args: argparse.Namespace) -> int:
-    """Cache a data set's frozen pretrained features."""
-    config = _read_config(args)
-    import torch
-
-    from bench.activations import cache_features
-
-    torch.set_num_threads(args.threads)
-    statuses = cache_features(config, args.dataset, args.cache_dir)
-    print(f"{args.dataset} features: " + ", ".join(f"{split} {status}"
-                                                   for split, status in statuses.items()))
-    return 0
-
-
 # ------------------------------------------------------------------------ parsers
 
 
@@ -574,14 +560,6 @@ def _add_run_parsers(sub) -> None:
     tuned.add_argument("--default", type=Path, nargs="+", required=True, metavar="FILE",
                        help="the default runs, ordered as --out")
     tuned.set_defaults(func=cmd_tuned_run, shots=None, runs=None)
-    features = sub.add_parser("features", help="cache a data set's frozen pretrained features",
-                              description="Compute and cache the pretrained backbone's features "
-                              "of every split of a data set (feature extraction reads them).")
-    features.add_argument("dataset", help="a registered data set (the `data list` command lists them)")
-    _add_config_arguments(features)
-    features.add_argument("--cache-dir", required=True, metavar="DIR", help="data set tensor cache folder")
-    _add_threads(features)
-    features.set_defaults(func=cmd_features)
     strategies = sub.add_parser("strategies", help="every strategy, its settings and search space",
                                 description="Every registered strategy: its settings (config "
                                 "key strategy_params.NAME.KEY) with defaults, and its search space.")

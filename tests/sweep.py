@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from filelock import FileLock
 
 REPO = Path(__file__).resolve().parents[1]
 CI_CONFIG = REPO / "workflows" / "configs" / "ci.yaml"
@@ -54,14 +55,26 @@ def clean_ci_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
         assert (Path(reused) / CI_RESULTS / "summary.csv").exists(), \
             f"TLBENCH_CLEAN_CI_SWEEP={reused} holds no finished CI sweep"
         return Path(reused)
-    workdir = tmp_path_factory.getbasetemp() / "clean-ci-sweep"
-    if not (workdir / CI_RESULTS / "summary.csv").exists():
-        workdir.mkdir(exist_ok=True)
-        started = time.monotonic()
-        result = snakemake(workdir, "--cores", "2")
-        assert result.returncode == 0, result.stderr[-5000:]
-        print(f"\nclean CI sweep: {time.monotonic() - started:.0f} s in {workdir}")
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # pytest-xdist: a worker's is <basetemp>/popen-gwN
+        base = base.parent
+    workdir = base / "clean-ci-sweep"
+    # The tests that read the sweep share an xdist group (SWEEP_GROUP), so one worker
+    # makes it; the lock keeps a test outside the group from sweeping beside it.
+    with FileLock(base / "clean-ci-sweep.lock"):
+        if not (workdir / CI_RESULTS / "summary.csv").exists():
+            workdir.mkdir(exist_ok=True)
+            started = time.monotonic()
+            result = snakemake(workdir, "--cores", "2")
+            assert result.returncode == 0, result.stderr[-5000:]
+            print(f"\nclean CI sweep: {time.monotonic() - started:.0f} s in {workdir}")
     return workdir
+
+
+# The tests that sweep the CI config or read the clean sweep, on one pytest-xdist worker
+# (`-n 2 --dist loadgroup`, the README's test command): one after another, as each sweep
+# takes both cores, while the other worker runs the rest of the suite.
+SWEEP_GROUP = pytest.mark.xdist_group("ci_sweep")
 
 
 # What must be equal between two runs of the same sweep: which runs, how they ended and

@@ -9,7 +9,6 @@ import torch
 from test_aggregate import make_record
 
 from bench import activations, device, train
-from bench.activations import cache_features
 from bench.config import run_config
 from bench.figures import accuracy_vs_time_figure
 from bench.flops import step_flops
@@ -39,14 +38,14 @@ def _feature_run(cache_dir, seed: int = 0, shots=None) -> dict:
     return train.run(config, progress=False)
 
 
-def test_amortised_cost_of_feature_extraction_includes_its_feature_job(tmp_path, slow_prefix):
-    """The cache_features job's time, stored in the cache files, is shared by the runs."""
-    assert set(cache_features(tiny_config(), "digits", tmp_path).values()) == {"computed"}
+def test_amortised_cost_of_feature_extraction_shares_the_features_computed_once(tmp_path,
+                                                                              slow_prefix):
+    """The first run computes the features; the time, stored in the cache files, is shared."""
     records = [_feature_run(tmp_path, seed) for seed in (0, 1)] + [_feature_run(tmp_path, 0, 2)]
     job = records[0]["cost"]["cache_seconds"]
-    assert job >= 3 * SLOW_PREFIX  # train, val and test split, each computed once by the job
+    assert job >= 3 * SLOW_PREFIX  # train, val and test split, each computed once, by the first
+    assert [r["data"]["activation_cache"] for r in records] == ["computed", "hit", "hit"]
     for record in records:
-        assert record["data"]["activation_cache"] == "hit"
         assert record["cost"]["cache_seconds"] == job
         assert record["cost"]["train_seconds"] < SLOW_PREFIX  # its own training: a linear head
     summary = summary_frame(records)
@@ -207,3 +206,21 @@ def test_data_residency_is_measured_apart_and_the_peak_restarts_after_it(monkeyp
     assert events == ["allocated", "allocated", "reset"]
     assert record["cost"]["data_accelerator_bytes"] == 250
     assert record["cost"]["peak_accelerator_bytes"] == 900
+
+
+def test_evaluation_seconds_are_the_runs_validations_and_test_apart_from_training(monkeypatch):
+    """Every evaluation batch made 1 s slower: eval_seconds grows by that, train_seconds not."""
+    slow, original = 1.0, train.autocast
+    config = run_config(tiny_config(), "imagenet-digits", "full", 0)
+    plain = train.run(config, progress=False)
+
+    def slow_when_evaluating(device):
+        if not torch.is_grad_enabled():  # evaluation runs under no_grad, training steps do not
+            time.sleep(slow)
+        return original(device)
+
+    monkeypatch.setattr(train, "autocast", slow_when_evaluating)
+    record = train.run(config, progress=False)
+    passes = len(record["history"]) + 1  # the validations and the test, one batch each
+    assert record["cost"]["eval_seconds"] - plain["cost"]["eval_seconds"] >= passes * slow
+    assert record["cost"]["train_seconds"] - plain["cost"]["train_seconds"] < slow

@@ -173,14 +173,19 @@ def test_sdm_apptainer_runs_a_job_through_apptainer_in_the_image(tmp_path, monke
     (bin_dir / "apptainer").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("FAKE_APPTAINER_LOG", str(tmp_path / "calls.jsonl"))
-    resolution = yaml.safe_load(CI_CONFIG.read_text())["resolution"]
-    target = f"{CI_RESULTS}/cache/data/digits-r{resolution}-split0.prepared"
-    result = snakemake(tmp_path / "work", "--cores", "1", "--sdm", "apptainer", "--", target)
+    # One job: a pair cell of one feature-extraction run (the CI config's data sets are
+    # offline, so the cell builds them itself).
+    small = tmp_path / "one-run.yaml"
+    small.write_text(yaml.safe_dump({"strategies": ["feature_extraction"],
+                                     "data_efficiency": {"pairs": []}, "tuning": {"trials": 0}}))
+    target = f"{CI_RESULTS}/runs/synoffice-a-w/feature_extraction/seed0-shotsall.json"
+    result = snakemake(tmp_path / "work", "--cores", "1", "--sdm", "apptainer", "--", target,
+                       configfiles=(CI_CONFIG, small))
     assert result.returncode == 0, result.stderr[-3000:]
     calls = [json.loads(line) for line in (tmp_path / "calls.jsonl").read_text().splitlines()]
     assert len(calls) == 1 and calls[0][0] == "exec"
     assert calls[0][-4] == str(REPO / "tlbench.sif")
-    assert "python -m bench data prepare digits" in calls[0][-1]
+    assert "python -m bench cell" in calls[0][-1]
     assert (tmp_path / "work" / target).exists()
 
 

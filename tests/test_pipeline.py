@@ -19,7 +19,7 @@ import shutil
 import pandas as pd
 import pytest
 import yaml
-from sweep import CI_CONFIG, clean_ci_sweep, snakemake
+from sweep import CI_CONFIG, SWEEP_GROUP, clean_ci_sweep, snakemake
 
 from bench import figures, tuning, tuning_report
 from bench.summary_file import read_summary
@@ -117,6 +117,7 @@ def check_tuning_report(results) -> None:
             assert pair[f"rank_{column}"].astype(float).equals(ranks), pair
 
 
+@SWEEP_GROUP
 @pytest.mark.slow
 def test_ci_sweep_end_to_end(tmp_path_factory, tmp_path):
     # A copy, Snakemake's metadata included: the checks below delete and redo outputs.

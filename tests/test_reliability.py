@@ -39,6 +39,7 @@ from sweep import (
     CI_RESULTS,
     CI_SUBSET_PAIRS,
     REPO,
+    SWEEP_GROUP,
     assert_same_results,
     ci_subset_config,
     clean_ci_sweep,
@@ -153,6 +154,7 @@ def planned_outputs(workdir: Path, configfile: Path) -> set[Path]:
             for path in line.split(", ")}
 
 
+@SWEEP_GROUP
 @pytest.mark.slow
 def test_killed_sweep_resumes_to_the_clean_result(tmp_path, clean_summary):
     # Seeds 0 and 2: the pair cell trains 24 runs, so a kill lands between two of them.
@@ -187,18 +189,20 @@ def test_killed_sweep_resumes_to_the_clean_result(tmp_path, clean_summary):
     unlocked = sweep("--unlock")
     assert unlocked.returncode == 0, unlocked.stderr[-3000:]
 
-    # Outputs of jobs snakemake saw finish (the data preparation's markers, tuning
-    # trials) are final. The killed cell is redone (snakemake cannot know it was whole,
-    # and deletes its records first), but the runs it had finished are restored from the
-    # store, not trained again.
+    # Outputs of jobs snakemake saw finish (tuning trials) and what the killed cells had
+    # built for later runs (the offline data sets' caches, activation caches) are final.
+    # The killed cell is redone (snakemake cannot know it was whole, and deletes its
+    # records first), but the runs it had finished are restored from the store, not
+    # trained again.
     planned = planned_outputs(tmp_path, config)
-    outputs = [*record_files(results, "tuning"), *(results / "cache" / "data").glob("*.prepared"),
-               *(results / "cache" / "data").glob("*.features")]
+    caches = results / "cache" / "data"
+    outputs = [*record_files(results, "tuning"), *caches.glob("*.pt"),
+               *caches.glob("activations/*.pt")]
     finished = {path: path.stat().st_mtime_ns for path in outputs if path not in planned}
-    assert finished, "no job finished before the kills"
+    assert finished, "nothing finished before the kills"
     print(f"restart after SIGKILL: refused until `snakemake --unlock`; then plans "
           f"{sum(p.parent.parent.parent == results / 'runs' for p in planned)} runs, "
-          f"{len(stored)} of them in the store; {len(finished)} finished jobs' outputs kept")
+          f"{len(stored)} of them in the store; {len(finished)} finished outputs and caches kept")
 
     result = sweep("--cores", "2", "--rerun-incomplete")
     assert result.returncode == 0, result.stderr[-5000:]

@@ -29,6 +29,7 @@ from sweep import (
     CI_RESULTS,
     CI_SUBSET_PAIRS,
     REPO,
+    SWEEP_GROUP,
     assert_same_results,
     ci_subset_config,
     clean_ci_sweep,
@@ -41,7 +42,7 @@ PAPER_CONFIG = REPO / "workflows" / "configs" / "paper.yaml"
 # To SLURM; a `cell` job trains every run of one pair, `cell_budgets` those of a pair
 # with data-efficiency budgets (bench/cell.py).
 TRAINING_RULES = {"cell", "cell_budgets", "cell_backbone", "tuning_trial", "tuned_run"}
-REMOTE_RULES = {"prepare_data", "cache_features", *TRAINING_RULES}
+REMOTE_RULES = {"prepare_data", *TRAINING_RULES}
 BACKBONE_RULES = REMOTE_RULES - {"prepare_data"}
 HEAD_NODE_RULES = {"aggregate", "figures", "tuning_select", "tuning_report",
                    "tuning_figures"}  # run by snakemake itself (localrules)
@@ -122,8 +123,10 @@ def test_dry_run_through_the_profile_declares_every_jobs_resources(tmp_path, con
     want, runs = merged_resources(configfile), runs_per_job(configfile)
     jobs = planned_jobs(result.stdout)
     rules = {job["rule"] for job in jobs}
-    # (cache_features only where feature extraction trains without augmentation)
-    assert {"prepare_data", "cell", "aggregate", "figures"} <= rules, rules
+    assert {"cell", "aggregate", "figures"} <= rules, rules
+    # A data set read from files is decoded by a job of its own; the CI config's are
+    # all offline, built by the first cell that reads them.
+    assert ("prepare_data" in rules) == (configfile == PAPER_CONFIG), rules
     cells = [job for job in jobs if job["rule"] in ("cell", "cell_budgets")]
     assert len(cells) > 0
     # Jobs that run the backbone get the GPU, threads and memory of a run.
@@ -177,6 +180,7 @@ def sacct_jobs(run_id: str) -> list[dict]:
 REQUIRED = os.environ.get("TLBENCH_REQUIRE_SLURM") == "1"
 
 
+@SWEEP_GROUP
 @pytest.mark.slurm
 @pytest.mark.slow
 def test_ci_sweep_on_slurm_equals_the_local_run(tmp_path, tmp_path_factory):
@@ -216,11 +220,10 @@ def test_ci_sweep_on_slurm_equals_the_local_run(tmp_path, tmp_path_factory):
     jobs = sacct_jobs(run_id)
     want = merged_resources(CI_CONFIG)
     runs_in_job = runs_per_job(config)
-    # One SLURM job per prepared data set and feature cache, and per pair for its runs,
-    # for its trials and for its tuned runs.
+    # One SLURM job per pair for its runs, for its trials and for its tuned runs (the CI
+    # config's data sets are offline: no preparation job).
     results = tmp_path / CI_RESULTS
     counts = {"prepare_data": len(list((results / "cache" / "data").glob("*.prepared"))),
-              "cache_features": len(list((results / "cache" / "data").glob("*.features"))),
               "cell": len(pairs - efficiency), "cell_budgets": len(pairs & efficiency),
               "tuning_trial": len(list((results / "tuning" / "trials").glob("*"))),
               "tuned_run": len(list((results / "tuning" / "runs").glob("*")))}

@@ -229,34 +229,20 @@ def test_frozen_features_are_cached_once_and_shared_across_seeds_and_shots(cache
     assert uncached.run()["metrics"] == first["metrics"]  # the cache changes speed, not results
 
 
-def test_features_job_makes_the_cache_every_feature_extraction_run_reads(tmp_path):
-    """`python -m bench features` (the sweep's cache_features job) computes every split once;
-    feature-extraction runs then only read it, and get what they would compute themselves."""
-    from bench.activations import cache_features
-
-    config = tiny_config()
-    assert cache_features(config, "digits", tmp_path) == dict.fromkeys(("train", "val", "test"),
-                                                                        "computed")
-    assert cache_features(config, "digits", tmp_path) == dict.fromkeys(("train", "val", "test"), "hit")
-    cached = run(run_config(config, "imagenet-digits", "feature_extraction", 0,
-                            cache_dir=str(tmp_path)), progress=False)
-    assert cached["data"]["activation_cache"] == "hit"
-    fresh = run(run_config(config, "imagenet-digits", "feature_extraction", 0,
-                           cache_dir=str(tmp_path / "elsewhere")), progress=False)
-    assert fresh["data"]["activation_cache"] == "computed"
-    assert cached["metrics"] == fresh["metrics"]
-
-
 def test_unreadable_activation_cache_is_rebuilt_not_trusted(tmp_path):
-    from bench.activations import cache_features
-
-    config = tiny_config()
-    cache_features(config, "digits", tmp_path)
+    config = run_config(tiny_config(), "imagenet-digits", "feature_extraction", 0,
+                        cache_dir=str(tmp_path))
+    first = run(config, progress=False)
     (train_file,) = (tmp_path / "activations").glob("digits-train-*.pt")
     train_file.write_bytes(train_file.read_bytes()[:100])  # a truncated file
     with pytest.warns(UserWarning, match="rebuilding unreadable activation cache"):
-        statuses = cache_features(config, "digits", tmp_path)
-    assert statuses == {"train": "computed", "val": "hit", "test": "hit"}
+        again = run(config, progress=False)
+    assert again["data"]["activation_cache"] == "computed"
+    assert again["metrics"] == first["metrics"]
+    files = {entry["file"].split("-")[1]: entry["seconds"] for entry in again["cost"]["cache_files"]}
+    before = {entry["file"].split("-")[1]: entry["seconds"] for entry in first["cost"]["cache_files"]}
+    assert files["val"] == before["val"] and files["test"] == before["test"]  # read, not rebuilt
+    assert files["train"] != before["train"]  # rebuilt: its own compute time
 
 
 @pytest.mark.parametrize(("strategy", "shots"), [("partial", None), ("dan", None),

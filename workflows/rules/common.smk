@@ -15,7 +15,6 @@ from snakemake.utils import validate
 
 from bench.config_layers import layer
 from bench.layout import CELL_PATTERN, run_record_path, shots_label
-from bench.roles import role_datasets
 from bench.schema import SCHEMA_PATH, base_schema, explain
 from bench.settings import data_settings as bench_data_settings
 
@@ -141,14 +140,6 @@ def run_settings(pair, strategy, backbone=None):
     return json.dumps(settings, sort_keys=True)
 
 
-def features_settings(dataset, backbone):
-    """The config `python -m bench features` reads for one data set, as stable JSON."""
-    settings = {key: config[key] for key in ("resolution", "device")}
-    settings["backbone"] = backbone
-    settings["data"] = data_settings(dataset)
-    return json.dumps(settings, sort_keys=True)
-
-
 def data_settings(*datasets):
     """The config's `data` section, with what it says of ``datasets`` only.
 
@@ -190,10 +181,18 @@ def prepared_marker(dataset):
             f"-split{config['data']['split_seed']}.prepared")
 
 
-def features_marker(dataset, backbone):
-    """Marker of one data set's cached features of one backbone (cache_features)."""
-    return (f"{DATA_CACHE}/{dataset}-r{config['resolution']}-split{config['data']['split_seed']}"
-            f"-{backbone}.features")
+def prepared_in_a_job(dataset):
+    """True for a data set read from files (real, or defined in the config): decoding it
+    is a job of its own (prepare_data), which also fails first when its files are missing.
+
+    An offline set (generated, or bundled with a package) is built by the first pair cell
+    that reads it: a second process start would cost more than building it (docs/PERFORMANCE.md).
+    """
+    # bench.datasets imports torch: the main process has (check_sweep); a cluster job's
+    # parse pays it once, for its own inputs.
+    from bench.datasets import DATASETS
+
+    return dataset in config["data"]["sets"] or not DATASETS[dataset].offline
 
 
 # ------------------------------------------------------------------------------ runs.smk
@@ -267,28 +266,14 @@ def run_record(pair, strategy, seed, shots):
 
 
 def run_inputs(wildcards):
-    """Prepared data of the pair; for feature extraction also its cached features.
+    """The prepared data of the pair that a job of its own decodes (prepare_data).
 
-    Of a pair cell: what any of its strategies reads (a job with a `strategy` wildcard,
-    a tuning job: that strategy's).
+    Feature extraction's features and every other activation cache are made by the first
+    run that reads them (bench/activations.py), inside its cell.
     """
     spec = config["pairs"][wildcards.pair]
-    inputs = [prepared_marker(spec["source"]), prepared_marker(spec["target"])]
-    strategies = ([wildcards.strategy] if "strategy" in wildcards.keys()
-                  else dict.fromkeys(strategy for strategy, _, _ in cell_runs(wildcards)))
-    if any(reads_cached_features(strategy) for strategy in strategies):
-        read = role_datasets(spec["source"], spec["target"], spec["target_labels"],
-                             uses_other=False)
-        backbone = wildcards.get("backbone", config["backbone"])
-        inputs += [features_marker(dataset, backbone) for dataset in dict.fromkeys(read.values())]
-    return inputs
-
-
-def reads_cached_features(strategy):
-    """Feature extraction without augmentation trains on the cached features."""
-    augment = config["strategy_params"].get(strategy, {}).get("augment",
-                                                             config["train"]["augment"])
-    return strategy == "feature_extraction" and not augment
+    return [prepared_marker(name) for name in dict.fromkeys((spec["source"], spec["target"]))
+            if prepared_in_a_job(name)]
 
 
 # ---------------------------------------------------------------------------- report.smk

@@ -1,8 +1,12 @@
-# Prepare every data set the sweep reads, once per (data set, resolution), before any
-# run: decoding and resizing happen here, and every run loads the cached tensors.
-# A real data set that is missing fails here, first, with the data set's own message
-# naming the files expected and where to get them.
-# Helpers (prepared_marker, features_marker) and wildcard constraints: common.smk.
+# Prepare every data set the sweep reads from files (a real one, or one the config
+# defines), once per (data set, resolution), before any run: decoding and resizing happen
+# here, and every run loads the cached tensors. A real data set that is missing fails
+# here, first, with the data set's own message naming the files expected and where to
+# get them. An offline set (generated, or bundled with a package) has no job: the first
+# pair cell that reads it builds it into the same cache (bench/datasets/cache.py, keyed
+# in full), as the first run that needs frozen features computes them
+# (bench/activations.py); a process of its own would cost more than the building.
+# Helpers (prepared_marker, prepared_in_a_job) and wildcard constraints: common.smk.
 
 
 rule prepare_data:
@@ -33,34 +37,4 @@ rule prepare_data:
         " --resolution {params.resolution} --root {params.root:q}"
         " --split-seed {params.split_seed} --cache-dir {params.cache_dir:q}"
         " --options {params.options:q}"
-        + ON_FAILURE_SHOW_LOG
-
-
-# Feature extraction's cache: the pretrained backbone's features of every split of a
-# data set (bench/activations.py), computed once, before any feature-extraction run,
-# and read by all of them, whatever their seed or shots. The marker's name carries what
-# the features depend on beyond the prepared data; the cache files are keyed in full.
-
-
-rule cache_features:
-    input:
-        lambda wildcards: prepared_marker(wildcards.dataset),
-    output:
-        touch(features_marker("{dataset}", "{backbone}")),
-    log:
-        f"{RESULTS}/logs/features/{{dataset}}-{{backbone}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/features/{{dataset}}-{{backbone}}.tsv"
-    params:
-        cache_dir=lambda wildcards, input: os.path.dirname(input[0]),
-        settings=lambda wildcards: features_settings(wildcards.dataset, wildcards.backbone),
-    threads: JOB_THREADS
-    resources:
-        **job_resources(),
-    conda:
-        "../envs/tlbench.yaml"
-    shell:
-        "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads}"
-        " python -m bench features {wildcards.dataset} --config-json {params.settings:q}"
-        " --cache-dir {params.cache_dir:q} --threads {threads}"
         + ON_FAILURE_SHOW_LOG

@@ -31,7 +31,7 @@ rule cell:
     benchmark:
         f"{RESULTS}/benchmarks/cells/{CELL}.tsv"
     params:
-        cache_dir=lambda wildcards, input: os.path.dirname(input[0]),  # the markers' folder
+        cache_dir=DATA_CACHE,  # the data sets and activation caches
         runs=cell_run_arguments,
         settings=cell_settings,
         store=STORE,

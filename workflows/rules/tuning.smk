@@ -38,7 +38,7 @@ rule tuning_trial:
     benchmark:
         f"{RESULTS}/benchmarks/tuning/trials/{{pair}}.tsv"
     params:
-        cache_dir=lambda wildcards, input: os.path.dirname(input[0]),
+        cache_dir=DATA_CACHE,
         runs=trial_run_arguments,
         sets=trial_sets,
         # What the trials read; with their draws (sets), what reruns them when changed.
@@ -93,7 +93,7 @@ rule tuned_run:
     benchmark:
         f"{RESULTS}/benchmarks/tuning/runs/{{pair}}.tsv"
     params:
-        cache_dir=lambda wildcards, input: os.path.dirname(input.data[0]),
+        cache_dir=DATA_CACHE,
         seeds=" ".join(map(str, config["seeds"])),
         settings=lambda wildcards: strategy_settings(wildcards.pair, config["strategies"]),
         store=STORE,
