@@ -257,6 +257,15 @@ def _trials(text: str) -> dict[str, list[list[str]]]:
             for strategy, sets in _json_mapping(text).items()}
 
 
+def _searched(text: str) -> dict[str, list[str]]:
+    """``tune --searched``: JSON, strategy -> its search-space keys (a list of strings)."""
+    value = _json_mapping(text)
+    if not all(isinstance(keys, list) and all(isinstance(key, str) for key in keys)
+               for keys in value.values()):
+        raise argparse.ArgumentTypeError(f"expected strategy -> a list of keys, got {text!r}")
+    return value
+
+
 def _run_cell(args: argparse.Namespace, runs: list, store: Path | None) -> list[dict]:
     """bench.cell.run_cell over (RunConfig, record path) pairs: their records, in order.
 
@@ -307,9 +316,9 @@ def _check_tune_arguments(args: argparse.Namespace) -> None:
         raise InputError(f"--seeds {' '.join(map(str, args.seeds))} include the "
                          f"--selection-seed {args.selection_seed}: a tuned result at it would "
                          "be reported by the run that selected it")
-    per_strategy = {"--out-trials": budgets.pop(), "--out-selected": 1,
-                    "--default": len(args.seeds), "--out-runs": len(args.seeds)}
-    for option, count in per_strategy.items():
+    files_per_strategy = {"--out-trials": budgets.pop(), "--out-selected": 1,
+                          "--default": len(args.seeds), "--out-runs": len(args.seeds)}
+    for option, count in files_per_strategy.items():
         given = getattr(args, option.removeprefix("--").replace("-", "_"))
         if len(given) != count * len(args.strategies):
             raise InputError(f"{option} names {len(given)} file(s) for {len(args.strategies)} "
@@ -605,7 +614,7 @@ def _add_tune_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trials", type=_trials, required=True, metavar="JSON",
                         help="JSON: strategy -> one list of KEY=VALUE overrides per trial "
                         "(trial 0, the defaults: [])")
-    parser.add_argument("--searched", type=_json_mapping, required=True, metavar="JSON",
+    parser.add_argument("--searched", type=_searched, required=True, metavar="JSON",
                         help="JSON: strategy -> its search-space keys")
     parser.add_argument("--selection-seed", type=int, required=True, metavar="N",
                         help="every trial's seed (tuning.selection_seed)")

@@ -188,9 +188,9 @@ def test_killed_sweep_resumes_to_the_clean_result(tmp_path, clean_summary):
     assert unlocked.returncode == 0, unlocked.stderr[-3000:]
 
     # Outputs of jobs snakemake saw finish (the data preparation's markers, feature
-    # caches, a finished tune job's records) are final. The killed cell is redone (snakemake cannot know it was whole,
-    # and deletes its records first), but the runs it had finished are restored from the
-    # store, not trained again.
+    # caches, a finished tune job's records) are final. The killed cell is redone
+    # (snakemake cannot know it was whole, and deletes its records first), but the runs
+    # it had finished are restored from the store, not trained again.
     planned = planned_outputs(tmp_path, config)
     outputs = [*record_files(results, "tuning"), *(results / "cache" / "data").glob("*.prepared"),
                *(results / "cache" / "data").glob("*.features")]

@@ -144,10 +144,12 @@ def _bad_inputs(files: dict[str, list[Path]]) -> list[tuple[dict, str]]:
         ({"strategy_configs": [json.dumps({"full": tiny_config()})]},
          "--strategy-configs has no config for strategy 'dan'"),
         ({"trials": [json.dumps({s: [["train.lr"]] for s in STRATEGIES})]}, "KEY=VALUE"),
+        ({"searched": [json.dumps({s: "train.lr" for s in STRATEGIES})]},
+         "expected strategy -> a list of keys"),
     ]
 
 
-@pytest.mark.parametrize("case", range(8))
+@pytest.mark.parametrize("case", range(9))
 def test_bad_input_is_one_line_and_exit_2_before_anything_trains(tmp_path, trained, capsys,
                                                                  case):
     files = tune_files(tmp_path)
