@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shlex
 from pathlib import Path
 
@@ -307,6 +308,11 @@ def test_tuned_config_plans_trials_and_tuned_runs(tmp_path):
         3 * len(strategies), 4 * len(strategies), len(strategies), 3 * len(strategies)]
     assert all("/runs/imagenet-digits/" in path for path in words["--default"])
     assert all("/tuning/trials/" in path for path in words["--out-trials"])
+    # The report reads the trials through the selections: they are its inputs, so a
+    # lost trial record reruns the tune job first.
+    report = output.split("rule tuning_report:", 1)[1]
+    inputs = re.search(r"^    input: (.+)$", report, re.M)[1].split(", ")
+    assert sum("/tuning/trials/" in path for path in inputs) == 4 * len(strategies)
 
 
 # A hand-made tuning of one pair, through the report's own commands (no training):

@@ -73,6 +73,10 @@ rule tune:
 rule tuning_report:
     input:
         selected=[selected_file(pair, strategy) for pair, strategy in tuning_cells()],
+        # Read through the paths the selections name: declared, so that a lost trial
+        # record reruns its pair's tune job (whose store restores it) before the report.
+        trials=[trial_record(pair, strategy, k) for pair, strategy in tuning_cells()
+                for k in range(TRIALS)],
         tuned=[tuned_record(pair, strategy, seed) for pair, strategy in tuning_cells()
                for seed in config["seeds"]],
         default=[run_record(pair, strategy, seed, "all") for pair, strategy in tuning_cells()
