@@ -44,7 +44,7 @@ report: "workflows/report/workflow.rst"
 
 # Cheap, and they read every run's record: they run where snakemake runs (the head
 # node of a cluster), never as a submitted job.
-localrules: all, aggregate, figures, backbone_report, regress, refresh_baseline, tuning_select, tuning_report, tuning_figures
+localrules: all, aggregate, figures, backbone_report, regress, refresh_baseline, tuning_report, tuning_figures
 
 
 rule all:

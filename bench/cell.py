@@ -4,13 +4,13 @@ A run on the small data sets of this benchmark often trains for under a second, 
 fresh process pays ~4.5 s to import torch, torchvision and timm and to load its data.
 So the workflow runs a whole *pair cell* -- every run of one pair: each strategy at
 every seed, and the data-efficiency budgets when the pair has them -- as one job
-(``python -m bench cell --runs ...``); a tuning job runs every trial of a tuned (pair,
-strategy) the same way. Imports are paid once, and the pair's data sets and activation
-caches are read once (:func:`bench.protocol.load_once`, :mod:`bench.activations`). Each
-run still gets its own record, written atomically and schema-checked at the path a
-one-run job would use, and its own random state (:class:`bench.train.Trainer` seeds
-everything from the run's seed), so a run's record does not depend on the cell it ran
-in or on the other strategies beside it.
+(``python -m bench cell --runs ...``); a tuned pair's job (``python -m bench tune``)
+runs its trials, then its tuned runs, the same way. Imports are paid once, and the
+pair's data sets and activation caches are read once (:func:`bench.protocol.load_once`,
+:mod:`bench.activations`). Each run still gets its own record, written atomically and
+schema-checked at the path a one-run job would use, and its own random state
+(:class:`bench.train.Trainer` seeds everything from the run's seed), so a run's record
+does not depend on the cell it ran in or on the other strategies beside it.
 
 The store. Snakemake deletes a job's declared outputs before it reruns the job (a
 killed job, a changed parameter, ``--forcerun``), so without help a pair cell would

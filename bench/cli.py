@@ -2,9 +2,9 @@
 
 Each subcommand is a thin shell over a library function, so everything here also
 works from a notebook. Subcommands import what they need when they run, so ``--help``
-and the light commands do not pay for torch; ``compare``, ``aggregate``, ``figures``
-and ``tuning`` hand their arguments to their own module's ``main`` (which imports
-pandas, which every run job, parsing this same command line, would otherwise pay for).
+and the light commands do not pay for torch; ``compare``, ``aggregate`` and ``figures``
+hand their arguments to their own module's ``main`` (which imports pandas, which every
+run job, parsing this same command line, would otherwise pay for).
 
 Bad input (a missing config file, an unknown data set, a bad option) is one line on
 stderr naming it, and exit status 2, before any expensive work.
@@ -48,7 +48,6 @@ DELEGATED = {
     "compare": ("regress", "check a sweep's summary.csv against a baseline"),
     "aggregate": ("aggregate", "run records -> summary.csv and the tables"),
     "figures": ("figures", "summary.csv -> the figures (PNG and PDF)"),
-    "tuning": ("tuning", "select a tuning trial (what the tuning workflow runs)"),
 }
 
 
@@ -163,7 +162,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = _apply_overrides(_read_config(args), args.set)
     run_cfg = run_config(config, args.pair, args.strategy, args.seed, args.shots,
                          cache_dir=args.cache_dir, threads=args.threads)
-    return _run_cell(args, [(run_cfg, args.out)], store=None)
+    _run_cell(args, [(run_cfg, args.out)], store=None)
+    return 0
 
 
 def cmd_cell(args: argparse.Namespace) -> int:
@@ -176,11 +176,16 @@ def cmd_cell(args: argparse.Namespace) -> int:
     """
     planned = _planned_runs(args)
     run_sets = args.run_sets if args.run_sets is not None else [[] for _ in planned]
-    return _train_cell(args, planned, run_sets, args.out)
+    _train_cell(args, planned, run_sets, args.out)
+    return 0
 
 
-def _train_cell(args: argparse.Namespace, planned: list, run_sets: list, outs: list) -> int:
-    """Train ``planned`` (strategy, shots, seed) runs, each with its ``run_sets``, to ``outs``."""
+def _train_cell(args: argparse.Namespace, planned: list, run_sets: list,
+                outs: list) -> list[dict]:
+    """Train ``planned`` (strategy, shots, seed) runs, each with its ``run_sets``, to ``outs``.
+
+    Returns their records, in ``planned``'s order.
+    """
     from bench.config import run_config
 
     for option, values in (("--out", outs), ("--run-sets", run_sets)):
@@ -236,68 +241,137 @@ def _run_sets(text: str) -> list[list[str]]:
         value = json.loads(text)
     except json.JSONDecodeError as error:
         raise argparse.ArgumentTypeError(f"not JSON: {error}") from None
+    return _checked_run_sets(value, text)
+
+
+def _checked_run_sets(value, text: str) -> list[list[str]]:
+    """``value`` (parsed from ``text``), checked to be lists of ``KEY=VALUE`` strings."""
     if not (isinstance(value, list) and all(isinstance(sets, list) for sets in value)):
         raise argparse.ArgumentTypeError(f"expected a JSON list of lists of KEY=VALUE, got {text!r}")
     return [[_checked_assignment(item) for item in sets] for sets in value]
 
 
-def _run_cell(args: argparse.Namespace, runs: list, store: Path | None) -> int:
-    """bench.cell.run_cell over (RunConfig, record path) pairs; a missing data set is bad input."""
+def _trials(text: str) -> dict[str, list[list[str]]]:
+    """``tune --trials``: JSON, strategy -> one list of ``KEY=VALUE`` overrides per trial."""
+    return {strategy: _checked_run_sets(sets, text)
+            for strategy, sets in _json_mapping(text).items()}
+
+
+def _searched(text: str) -> dict[str, list[str]]:
+    """``tune --searched``: JSON, strategy -> its search-space keys (a list of strings)."""
+    value = _json_mapping(text)
+    if not all(isinstance(keys, list) and all(isinstance(key, str) for key in keys)
+               for keys in value.values()):
+        raise argparse.ArgumentTypeError(f"expected strategy -> a list of keys, got {text!r}")
+    return value
+
+
+def _run_cell(args: argparse.Namespace, runs: list, store: Path | None) -> list[dict]:
+    """bench.cell.run_cell over (RunConfig, record path) pairs: their records, in order.
+
+    A missing data set is bad input.
+    """
     from bench.cell import CellRun, run_cell
     from bench.datasets.base import DatasetMissingError
 
     try:
-        run_cell([CellRun(config, Path(out)) for config, out in runs], store,
-                 progress=not args.quiet)
+        return run_cell([CellRun(config, Path(out)) for config, out in runs], store,
+                        progress=not args.quiet)
     except DatasetMissingError as error:
         # Bad input, not a failed run: nothing is written, so fixing it reruns the job.
         raise InputError(str(error)) from None
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    """Tune one pair in this process: trials, selection and tuned runs of every strategy.
+
+    Every trial trains (or is restored from ``--store``) as one cell; each strategy's trial
+    with the best validation accuracy is selected and its selection written; then its
+    tuned runs at ``--seeds``: copies of the default runs where trial 0 (the defaults)
+    won, the others trained with the selected values, as a second cell. Every argument
+    is checked before anything trains.
+    """
+    _check_tune_arguments(args)
+    trial_runs = [(strategy, None, args.selection_seed)
+                  for strategy in args.strategies for _ in args.trials[strategy]]
+    trial_sets = [sets for strategy in args.strategies for sets in args.trials[strategy]]
+    records = _train_cell(args, trial_runs, trial_sets, args.out_trials)
+    documents = _select_trials(args, records)
+    _train_tuned_runs(args, documents)
     return 0
 
 
-def cmd_tuned_run(args: argparse.Namespace) -> int:
-    """Tuned runs of one pair: per ``--selection`` (one strategy's), a run per ``--seeds`` entry.
+def _check_tune_arguments(args: argparse.Namespace) -> None:
+    """``tune``'s arguments agree with each other and the default runs exist; else InputError."""
+    for option, mapping in (("--trials", args.trials), ("--searched", args.searched)):
+        missing = [strategy for strategy in args.strategies if strategy not in mapping]
+        if missing:
+            raise InputError(f"{option} has no entry for strategy {', '.join(missing)} "
+                             "(give one per --strategies entry)")
+    budgets = {len(args.trials[strategy]) for strategy in args.strategies}
+    if len(budgets) != 1 or budgets == {0}:
+        raise InputError("--trials must give every strategy the same number of trials, one "
+                         f"or more (got {', '.join(map(str, sorted(budgets)))})")
+    if args.selection_seed in args.seeds:
+        raise InputError(f"--seeds {' '.join(map(str, args.seeds))} include the "
+                         f"--selection-seed {args.selection_seed}: a tuned result at it would "
+                         "be reported by the run that selected it")
+    files_per_strategy = {"--out-trials": budgets.pop(), "--out-selected": 1,
+                          "--default": len(args.seeds), "--out-runs": len(args.seeds)}
+    for option, count in files_per_strategy.items():
+        given = getattr(args, option.removeprefix("--").replace("-", "_"))
+        if len(given) != count * len(args.strategies):
+            raise InputError(f"{option} names {len(given)} file(s) for {len(args.strategies)} "
+                             f"strategies x {count}: give {count} per strategy, strategy by "
+                             "strategy, in --strategies' order")
+    absent = [str(path) for path in args.default if not path.is_file()]
+    if absent:
+        raise InputError(f"--default {absent[0]}: no such file (the default runs, which a "
+                         "strategy whose defaults win copies, come from the pair's cell)")
 
-    The default runs' copies where the defaults won; the others, with their strategy's
-    selected values, trained in one process (a cell). A seed that is the selection seed
-    is refused (ConfigError from tuned_run_source).
+
+def _per_strategy(items: list, strategies: list[str]) -> list:
+    """``items`` listed strategy by strategy, cut into one equal slice per strategy."""
+    size = len(items) // len(strategies)
+    return [items[index * size:(index + 1) * size] for index in range(len(strategies))]
+
+
+def _select_trials(args: argparse.Namespace, records: list[dict]) -> list[dict]:
+    """Each strategy's selection (bench.tuning.selection), written to its ``--out-selected``."""
+    from bench.tuning import selection, write_selection
+
+    documents = []
+    for strategy, outs, runs, out in zip(
+            args.strategies, _per_strategy(args.out_trials, args.strategies),
+            _per_strategy(records, args.strategies), args.out_selected, strict=True):
+        documents.append(selection(args.pair, strategy, list(zip(map(str, outs), runs, strict=True)),
+                                   args.searched[strategy]))
+        write_selection(documents[-1], out)
+    return documents
+
+
+def _train_tuned_runs(args: argparse.Namespace, documents: list[dict]) -> None:
+    """Each selection's runs at ``--seeds``: the default runs' copies where the defaults won.
+
+    The others, with their strategy's selected values, trained in one cell.
     """
     from bench.tuning import set_arguments, tuned_run_source
 
-    documents = [_selection(path, args.strategy) for path in args.selection]
-    count = len(documents) * len(args.seeds)
-    for option, values in (("--default", args.default), ("--out", args.out)):
-        if len(values) != count:
-            raise InputError(f"{option} names {len(values)} file(s) for {len(documents)} "
-                             f"--selection x {len(args.seeds)} --seeds: give one per seed of "
-                             "each selection, selection by selection")
     planned, run_sets, outs = [], [], []
-    for index, document in enumerate(documents):
-        part = slice(index * len(args.seeds), (index + 1) * len(args.seeds))
+    for document, defaults, tuned_outs in zip(
+            documents, _per_strategy(args.default, args.strategies),
+            _per_strategy(args.out_runs, args.strategies), strict=True):
         sources = [tuned_run_source(document, seed, default)
-                   for seed, default in zip(args.seeds, args.default[part], strict=True)]
+                   for seed, default in zip(args.seeds, defaults, strict=True)]
         if all(source is not None for source in sources):  # the defaults won: copy
-            _copy_default_runs(args.seeds, sources, args.out[part])
+            _copy_default_runs(args.seeds, sources, tuned_outs)
             continue
         planned += [(document["strategy"], None, seed) for seed in args.seeds]
         run_sets += [set_arguments(document["strategy"], document["selected"]["hparams"])
                      ] * len(args.seeds)
-        outs += args.out[part]
-    return _train_cell(args, planned, run_sets, outs) if planned else 0
-
-
-def _selection(path: Path, strategy: str | None) -> dict:
-    """A selection JSON of `tuning select`; InputError when unreadable or not ``strategy``'s."""
-    from bench.io import read_json
-
-    try:
-        document = read_json(path)
-    except (OSError, ValueError) as error:  # missing, or not JSON
-        raise InputError(f"--selection {path}: {error}") from None
-    if strategy not in (None, document["strategy"]):
-        raise InputError(f"--selection {path} is strategy {document['strategy']!r}'s, "
-                         f"not --strategy {strategy!r}'s")
-    return document
+        outs += tuned_outs
+    if planned:
+        _train_cell(args, planned, run_sets, outs)
 
 
 def _copy_default_runs(seeds: list[int], sources: list, outs: list) -> None:
@@ -448,34 +522,44 @@ def _add_threads(parser: argparse.ArgumentParser) -> None:
                         help="CPU threads for torch")
 
 
-def _add_run_arguments(parser: argparse.ArgumentParser, cell: bool = False,
-                       runs_option: bool = False, per_pair: bool = False) -> None:
-    """The options of ``run`` (one run), or of a cell of several (``cell``, ``tuned-run``).
+def _add_run_arguments(parser: argparse.ArgumentParser, cell: bool = False) -> None:
+    """The options of ``run`` (one run), or with ``cell`` of ``cell`` (several runs of a pair).
 
-    With ``runs_option`` (the ``cell`` command) the runs may instead be given as
-    ``--runs STRATEGY:SHOTS:SEED ...``, so ``--seeds`` is optional. With ``per_pair`` (a
-    job of any strategies of one pair) ``--strategy`` is optional and
-    ``--strategy-configs`` gives each strategy its own config.
+    A cell's runs are ``--strategy`` at every ``--seeds`` entry, or ``--runs
+    STRATEGY:SHOTS:SEED ...`` (any strategies of the pair, so ``--strategy`` is optional
+    and ``--strategy-configs`` may give each strategy its own config).
     """
     _add_config_arguments(parser)
-    parser.add_argument("--pair", required=True,
-                        metavar="NAME",
-                        help="a key of the config's `pairs`, e.g. imagenet-digits")
-    parser.add_argument("--strategy", required=not per_pair,
+    _add_pair(parser)
+    parser.add_argument("--strategy", required=not cell,
                         metavar="NAME",
                         help="a registered strategy, e.g. full (the `strategies` command "
                              "lists them)")
-    if per_pair:
-        parser.add_argument("--strategy-configs", type=_json_mapping, metavar="JSON",
-                            help="JSON: strategy -> its whole config (as --config-json)")
     if cell:
-        _add_cell_arguments(parser, runs_option)
+        _add_strategy_configs(parser, required=False)
+        _add_cell_arguments(parser)
     else:
         parser.add_argument("--seed", type=int, required=True, metavar="N",
                             help="the run's seed (weights of new layers, batch order, "
                                  "augmentation)")
         parser.add_argument("--out", type=Path, required=True, metavar="FILE",
                             help="where to write the JSON record")
+    _add_training_arguments(parser)
+
+
+def _add_pair(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--pair", required=True, metavar="NAME",
+                        help="a key of the config's `pairs`, e.g. imagenet-digits")
+
+
+def _add_strategy_configs(parser: argparse.ArgumentParser, required: bool) -> None:
+    parser.add_argument("--strategy-configs", type=_json_mapping, required=required,
+                        metavar="JSON",
+                        help="JSON: strategy -> its whole config (as --config-json)")
+
+
+def _add_training_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of every command that trains: data cache, threads, overrides, progress."""
     parser.add_argument("--cache-dir", metavar="DIR", help="data set tensor cache folder (default: no cache, "
                                             "every data set is built afresh)")
     _add_threads(parser)
@@ -485,24 +569,52 @@ def _add_run_arguments(parser: argparse.ArgumentParser, cell: bool = False,
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def _add_cell_arguments(parser: argparse.ArgumentParser, runs_option: bool) -> None:
-    # `--seed N` is `--seeds N`: a cell of one run.
-    parser.add_argument("--seeds", "--seed", type=int, nargs="+", required=not runs_option,
-                        metavar="N", help="the runs' seeds, one run each, trained in this order")
-    if runs_option:
-        parser.add_argument("--runs", type=_cell_run, nargs="+", metavar="STRATEGY:SHOTS:SEED",
-                            help="the cell's runs instead of --strategy and --seeds, in this "
-                            "order, e.g. full:all:0 dan:all:0 full:5:0 (SHOTS: a number or all)")
-    parser.add_argument("--out", type=Path, nargs="+", required=True, metavar="FILE",
-                        help="each run's JSON record, in the runs' order (tuned-run: seed "
-                        "by seed, selection by selection)")
+def _add_store(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", type=Path, metavar="DIR",
                         help="folder of finished records that a rerun restores instead of "
                         "training them again (default: none)")
-    if runs_option:
-        parser.add_argument("--run-sets", type=_run_sets, metavar="JSON",
-                            help="per-run overrides after --set: a JSON list, one list of "
-                            "KEY=VALUE per run, e.g. '[[], [\"train.lr=0.01\"]]'")
+
+
+def _add_cell_arguments(parser: argparse.ArgumentParser) -> None:
+    # `--seed N` is `--seeds N`: a cell of one run.
+    parser.add_argument("--seeds", "--seed", type=int, nargs="+",
+                        metavar="N", help="the runs' seeds, one run each, trained in this order")
+    parser.add_argument("--runs", type=_cell_run, nargs="+", metavar="STRATEGY:SHOTS:SEED",
+                        help="the cell's runs instead of --strategy and --seeds, in this "
+                        "order, e.g. full:all:0 dan:all:0 full:5:0 (SHOTS: a number or all)")
+    parser.add_argument("--out", type=Path, nargs="+", required=True, metavar="FILE",
+                        help="each run's JSON record, in the runs' order")
+    _add_store(parser)
+    parser.add_argument("--run-sets", type=_run_sets, metavar="JSON",
+                        help="per-run overrides after --set: a JSON list, one list of "
+                        "KEY=VALUE per run, e.g. '[[], [\"train.lr=0.01\"]]'")
+
+
+def _add_tune_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``tune``: the pair, its strategies and trials, seeds, every file."""
+    _add_pair(parser)
+    parser.add_argument("--strategies", nargs="+", required=True, metavar="NAME",
+                        help="the tuned strategies; each file list goes strategy by "
+                        "strategy, in this order")
+    _add_strategy_configs(parser, required=True)
+    parser.add_argument("--trials", type=_trials, required=True, metavar="JSON",
+                        help="JSON: strategy -> one list of KEY=VALUE overrides per trial "
+                        "(trial 0, the defaults: [])")
+    parser.add_argument("--searched", type=_searched, required=True, metavar="JSON",
+                        help="JSON: strategy -> its search-space keys")
+    parser.add_argument("--selection-seed", type=int, required=True, metavar="N",
+                        help="every trial's seed (tuning.selection_seed)")
+    parser.add_argument("--seeds", type=int, nargs="+", required=True, metavar="N",
+                        help="the tuned runs' seeds")
+    for option, files in (("--default", "the default runs (copied where trial 0 wins), per "
+                                        "strategy one per seed"),
+                          ("--out-trials", "the trials' records, per strategy one per trial"),
+                          ("--out-selected", "the selections (JSON), one per strategy"),
+                          ("--out-runs", "the tuned runs' records, per strategy one per seed")):
+        parser.add_argument(option, type=Path, nargs="+", required=True, metavar="FILE",
+                            help=files)
+    _add_store(parser)
+    _add_training_arguments(parser)
 
 
 def _add_shots(parser: argparse.ArgumentParser) -> None:
@@ -534,6 +646,11 @@ killed cell started again, or a cell with one strategy's settings changed, train
 what is new (delete the store folder to retrain everything)."""
 
 
+TUNE_EPILOG = """\
+What the workflow's `tune` job runs, one per tuned pair. --trials, for example:
+  '{"full": [[], ["strategy_params.full.lr=0.003"]], "dan": [[], [...]]}'"""
+
+
 def _add_run_parsers(sub) -> None:
     run = sub.add_parser("run", help="train and measure one run, write its record",
                          description="Train and measure one (pair, strategy, seed[, shots]) "
@@ -546,20 +663,16 @@ def _add_run_parsers(sub) -> None:
                           "config (strategies, seeds, shots) in one process (imports and data "
                           "paid once) and write one JSON record per run, as `run` would.",
                           epilog=CELL_EPILOG)
-    _add_run_arguments(cell, cell=True, runs_option=True, per_pair=True)
+    _add_run_arguments(cell, cell=True)
     _add_shots(cell)
     cell.set_defaults(func=cmd_cell)
-    tuned = sub.add_parser("tuned-run", help="final tuned runs of a pair at given seeds "
-                           "(tuning workflow)",
-                           description="Final tuned runs of one pair, one per selection and "
-                           "seed: copies of the default runs where the defaults won, the "
-                           "others trained with the selected values in one process.")
-    _add_run_arguments(tuned, cell=True, per_pair=True)
-    tuned.add_argument("--selection", type=Path, nargs="+", required=True, metavar="FILE",
-                       help="`tuning select`'s JSON, one per strategy")
-    tuned.add_argument("--default", type=Path, nargs="+", required=True, metavar="FILE",
-                       help="the default runs, ordered as --out")
-    tuned.set_defaults(func=cmd_tuned_run, shots=None, runs=None)
+    tune = sub.add_parser("tune", help="trials, selection and tuned runs of one pair "
+                          "(tuning workflow)",
+                          description="Tune one pair in one process: every strategy's trials, "
+                          "its best on validation accuracy, its tuned runs (docs/TUNING.md).",
+                          epilog=TUNE_EPILOG)
+    _add_tune_arguments(tune)
+    tune.set_defaults(func=cmd_tune)
     strategies = sub.add_parser("strategies", help="every strategy, its settings and search space",
                                 description="Every registered strategy: its settings (config "
                                 "key strategy_params.NAME.KEY) with defaults, and its search space.")

@@ -23,22 +23,22 @@ The search space of a strategy the config does not name under ``search_space`` i
 one its class declares (:meth:`bench.strategies.Strategy.search_space`). Tables are
 :mod:`bench.tuning_report`'s, the figure ``python -m bench.figures --tuning``.
 
-    python -m bench.tuning select --pair P --strategy S --out SEL.json TRIAL0.json ...
+Trials, selection and tuned runs of a pair are one workflow job, ``python -m bench tune``
+(:func:`bench.cli.cmd_tune`).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
-import sys
 import zlib
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 import yaml
 
-from bench.io import read_json, write_atomic
+from bench.io import write_atomic
 from bench.settings import TRAIN_DEFAULTS, TRAIN_KEYS, ConfigError
 from bench.strategies import STRATEGIES, list_strategies
 
@@ -316,38 +316,10 @@ def selection(pair: str, strategy: str, records: list[tuple[str, dict]],
             "selected": select_trial(trials), "trials": trials}
 
 
-# ------------------------------------------------------------------------------- CLI
-
-
-def cmd_select(args: argparse.Namespace) -> int:
-    """Write the selection document; 2 when the trials' records do not belong together."""
-    records = [(path, read_json(path)) for path in args.records]
-    try:
-        document = selection(args.pair, args.strategy, records, args.searched)
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    write_atomic(args.out, json.dumps(document, indent=2) + "\n")
+def write_selection(document: dict, out: str | Path) -> None:
+    """Write a selection document (:func:`selection`) atomically; say what was selected."""
+    write_atomic(out, json.dumps(document, indent=2) + "\n")
     chosen = document["selected"]
-    print(f"{args.pair} {args.strategy}: trial {chosen['trial']} of {len(records)} selected "
-          f"(val accuracy {chosen['val_accuracy']}, seed {document['seed']}) -> {args.out}")
-    return 0
-
-
-def main(argv: list[str] | None = None, prog: str = "python -m bench.tuning") -> int:
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
-    select = sub.add_parser("select", help="pick the trial with the best validation accuracy")
-    select.add_argument("records", nargs="+", help="run records of trials 0..N-1, in order")
-    select.add_argument("--pair", required=True)
-    select.add_argument("--strategy", required=True)
-    select.add_argument("--searched", nargs="*", default=[], help="search-space keys")
-    select.add_argument("--out", required=True, help="selection JSON")
-    select.set_defaults(func=cmd_select)
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    print(f"{document['pair']} {document['strategy']}: trial {chosen['trial']} of "
+          f"{len(document['trials'])} selected (val accuracy {chosen['val_accuracy']}, "
+          f"seed {document['seed']}) -> {out}")

@@ -59,7 +59,7 @@ def tuning_summary(selections: list[dict], tuned: list[dict]) -> pd.DataFrame:
     selected trial) and ``selected`` (the trial that was selected).
 
     Args:
-        selections: the selection documents (``bench.tuning select``), one per pair and
+        selections: the selection documents (:func:`bench.tuning.selection`), one per pair and
             strategy; their trials' records are read from the paths they name.
         tuned: the tuned runs' records.
     """

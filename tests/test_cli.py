@@ -138,7 +138,7 @@ def test_every_argument_has_help():
 @pytest.mark.parametrize("argv, shown", [
     (["run"], ["(default: 1)", "(default: all)", "default: config.yaml alone", "--pair NAME",
                "strategies", "examples:", "workflows/configs/ci.yaml"]),
-    (["tuned-run"], ["(default: 1)", "default: no cache"]),
+    (["tune"], ["(default: 1)", "default: no cache", "--trials JSON", "--selection-seed N"]),
     (["data", "list"], ["(default: data)"]),
     (["data", "show"], ["(default: 96)", "(default: data)", "--download", "KEY=VALUE"]),
     (["data", "prepare"], ["(default: 0)", "default: the builder's defaults", "--options JSON"]),
@@ -156,7 +156,7 @@ def test_help_shows_defaults_and_examples(capsys, argv, shown):
 def test_top_level_help_lists_every_command_and_prog_follows_the_caller(capsys):
     assert exit_status(["--help"]) == 0
     out = capsys.readouterr().out
-    for command in ("run", "cell", "tuned-run", "strategies", "data", *DELEGATED):
+    for command in ("run", "cell", "tune", "strategies", "data", *DELEGATED):
         assert f"\n    {command}" in out, command
     with pytest.raises(SystemExit):
         main(["run", "--help"], prog="python -m bench")

@@ -189,11 +189,11 @@ def test_killed_sweep_resumes_to_the_clean_result(tmp_path, clean_summary):
     unlocked = sweep("--unlock")
     assert unlocked.returncode == 0, unlocked.stderr[-3000:]
 
-    # Outputs of jobs snakemake saw finish (tuning trials) and what the killed cells had
-    # built for later runs (the offline data sets' caches, activation caches) are final.
-    # The killed cell is redone (snakemake cannot know it was whole, and deletes its
-    # records first), but the runs it had finished are restored from the store, not
-    # trained again.
+    # Outputs of jobs snakemake saw finish (a finished tune job's records) and what the
+    # killed cells had built for later runs (the offline data sets' caches, activation
+    # caches) are final. The killed cell is redone (snakemake cannot know it was whole,
+    # and deletes its records first), but the runs it had finished are restored from the
+    # store, not trained again.
     planned = planned_outputs(tmp_path, config)
     caches = results / "cache" / "data"
     outputs = [*record_files(results, "tuning"), *caches.glob("*.pt"),

@@ -41,10 +41,10 @@ PROFILE = REPO / "workflows" / "profiles" / "slurm"
 PAPER_CONFIG = REPO / "workflows" / "configs" / "paper.yaml"
 # To SLURM; a `cell` job trains every run of one pair, `cell_budgets` those of a pair
 # with data-efficiency budgets (bench/cell.py).
-TRAINING_RULES = {"cell", "cell_budgets", "cell_backbone", "tuning_trial", "tuned_run"}
+TRAINING_RULES = {"cell", "cell_budgets", "cell_backbone", "tune"}
 REMOTE_RULES = {"prepare_data", *TRAINING_RULES}
 BACKBONE_RULES = REMOTE_RULES - {"prepare_data"}
-HEAD_NODE_RULES = {"aggregate", "figures", "tuning_select", "tuning_report",
+HEAD_NODE_RULES = {"aggregate", "figures", "tuning_report",
                    "tuning_figures"}  # run by snakemake itself (localrules)
 
 PLUGIN_MISSING = importlib.util.find_spec("snakemake_executor_plugin_slurm") is None
@@ -75,9 +75,9 @@ def merged_resources(*configfiles: Path) -> dict:
 
 def runs_per_job(configfile: Path) -> dict[str, int]:
     """Runs each training rule's job trains in turn, by rule: a pair cell, every strategy
-    x seed (`cell_budgets`: and its data-efficiency budgets); a pair's tuned runs, every
-    strategy x seed; its trials, every strategy x trial (the config as the Snakefile
-    layers it over config.yaml)."""
+    x seed (`cell_budgets`: and its data-efficiency budgets); a pair's tuning, its trials
+    (every strategy x trial) and its tuned runs (every strategy x seed) (the config as
+    the Snakefile layers it over config.yaml)."""
     from bench.config_layers import layered_config
 
     config = layered_config([str(configfile)])
@@ -87,19 +87,20 @@ def runs_per_job(configfile: Path) -> dict[str, int]:
                       for shots in efficiency["shots"]}
     return {"cell": len(main) * len(seeds), "cell_budgets": len(budgets) * len(seeds),
             "cell_backbone": len(main) * len(seeds),
-            "tuned_run": len(seeds) * len(config["strategies"]),
-            "tuning_trial": config["tuning"]["trials"] * len(config["strategies"])}
+            "tune": (config["tuning"]["trials"] + len(seeds)) * len(config["strategies"])}
 
 
 def planned_jobs(output: str) -> list[dict]:
-    """Jobs of a `snakemake --dry-run` listing: rule, threads, resources, outputs."""
+    """Jobs of a `snakemake --dry-run` listing: rule, threads, resources, run records."""
     jobs = []
     for line in output.splitlines():
         start = re.match(r"^(local)?rule (\w+):$", line)
         if start:
             jobs.append({"rule": start.group(2), "threads": 1, "resources": {}, "outputs": 0})
         elif jobs and line.startswith("    output: "):
-            jobs[-1]["outputs"] = len(line.split(": ", 1)[1].split(", "))
+            # Run records: a tune job's selections (one per strategy) train nothing.
+            jobs[-1]["outputs"] = len([path for path in line.split(": ", 1)[1].split(", ")
+                                       if "/tuning/selected/" not in path])
         elif jobs and line.startswith("    threads: "):
             jobs[-1]["threads"] = int(line.split(":", 1)[1])
         elif jobs and line.startswith("    resources: "):
@@ -220,13 +221,12 @@ def test_ci_sweep_on_slurm_equals_the_local_run(tmp_path, tmp_path_factory):
     jobs = sacct_jobs(run_id)
     want = merged_resources(CI_CONFIG)
     runs_in_job = runs_per_job(config)
-    # One SLURM job per pair for its runs, for its trials and for its tuned runs (the CI
-    # config's data sets are offline: no preparation job).
+    # One SLURM job per pair for its runs and per tuned pair for its tuning (trials,
+    # selections and tuned runs); the CI config's data sets are offline: no preparation job.
     results = tmp_path / CI_RESULTS
     counts = {"prepare_data": len(list((results / "cache" / "data").glob("*.prepared"))),
               "cell": len(pairs - efficiency), "cell_budgets": len(pairs & efficiency),
-              "tuning_trial": len(list((results / "tuning" / "trials").glob("*"))),
-              "tuned_run": len(list((results / "tuning" / "runs").glob("*")))}
+              "tune": len(list((results / "tuning" / "trials").glob("*")))}
     counts = {rule: count for rule, count in counts.items() if count}
     submitted = {}
     for job in jobs:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import shlex
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +18,7 @@ import test_config_validation as validation
 import test_pipeline as pipeline
 import yaml
 
-from bench import aggregate, cli, tuning, tuning_report
+from bench import aggregate, tuning, tuning_report
 from bench.summary import summary_frame
 from bench.summary_file import read_summary
 
@@ -125,8 +126,8 @@ def test_selection_reads_validation_never_test(tmp_path):
         paths.append(tmp_path / f"trial{k}.json")
         paths[-1].write_text(json.dumps(rec))
     out = tmp_path / "selected.json"
-    assert tuning.main(["select", "--pair", "p", "--strategy", "full", "--searched", "train.lr",
-                        "--out", str(out), *map(str, paths)]) == 0
+    tuning.write_selection(tuning.selection("p", "full", [(str(path), json.loads(
+        path.read_text())) for path in paths], ["train.lr"]), out)
     chosen = json.loads(out.read_text())
     # Trial 1 has the best test accuracy and the worst validation accuracy: not chosen.
     # Trials 2 and 3 tie on validation: the lower index wins, whatever their test accuracy.
@@ -193,43 +194,17 @@ def _selected(trial: int, seed: int = 3) -> dict:
 
 
 @pytest.mark.parametrize("trial", [0, 1, 2])
-def test_tuned_results_never_use_a_selection_seed(tmp_path, trial):
+def test_tuned_results_never_use_a_selection_seed(trial):
     """A tuned run copies the default run at its own seed when the defaults won and
     trains otherwise; it never copies a trial's record (those ran at the selection seed),
-    and a tuned run at the selection seed itself is refused (one line, exit 2)."""
+    and a tuned run at the selection seed itself is refused."""
     default = "runs/p/full/seed1-shotsall.json"
     for seed in DEFAULT_CONFIG["seeds"]:
         source = tuning.tuned_run_source(_selected(trial), seed, default)
         assert source == (default if trial == 0 else None)
     with pytest.raises(ValueError, match=r"seed 3 is the selection seed of p/full"):
         tuning.tuned_run_source(_selected(trial), 3, default)
-    selection_file = tmp_path / "selected.json"
-    selection_file.write_text(json.dumps(_selected(trial)))
-    out = tmp_path / "seed3.json"
-    assert cli.main(["tuned-run", "--selection", str(selection_file), "--seed", "3",
-                     "--default", default, "--out", str(out), "--pair", "p",
-                     "--strategy", "full"]) == 2
-    assert not out.exists()
-
-
-def test_a_pair_job_copies_the_default_runs_of_each_strategy_whose_defaults_won(tmp_path):
-    """`tuned-run` of a pair: one --selection per strategy, --default and --out seed by
-    seed, selection by selection; each copy is its own strategy's default run."""
-    selections, defaults, outs = [], [], []
-    for strategy in ("full", "dan"):
-        selection = tmp_path / f"{strategy}.json"
-        selection.write_text(json.dumps({**_selected(0), "strategy": strategy}))
-        selections.append(str(selection))
-        for seed in (0, 1):
-            default = tmp_path / "runs" / strategy / f"seed{seed}.json"
-            default.parent.mkdir(parents=True, exist_ok=True)
-            default.write_text(f"{strategy} {seed}\n")
-            defaults.append(str(default))
-            outs.append(str(tmp_path / "tuned" / strategy / f"seed{seed}.json"))
-    common = ["tuned-run", "--pair", "p", "--seeds", "0", "1", "--selection", *selections]
-    assert cli.main([*common, "--default", *defaults[:3], "--out", *outs]) == 2
-    assert cli.main([*common, "--default", *defaults, "--out", *outs]) == 0
-    assert [Path(out).read_text() for out in outs] == ["full 0\n", "full 1\n", "dan 0\n", "dan 1\n"]
+    # The tune job refuses it before training anything (tests/test_tuning_job.py).
 
 
 def test_default_search_space_is_valid_and_complete():
@@ -297,10 +272,10 @@ def test_bad_tuning_semantics_name_the_key(override, words):
 @pytest.mark.slow
 def test_tuned_config_plans_trials_and_tuned_runs(tmp_path):
     """workflows/configs/tuned.yaml (on one pair, for time): the default sweep plus, for
-    every strategy, its 4 trials (trial 0, the defaults, included) and a selection, and
-    its tuned runs, one per seed; the pair's trials in one job and its tuned runs in one
-    job; every trial at the selection seed (3), every tuned run at a seed of `seeds`
-    (0, 1, 2), and no tuned run reads a trial's record."""
+    every strategy, its 4 trials (trial 0, the defaults, included), a selection and its
+    tuned runs, one per seed, all in one tune job for the pair; every trial at the
+    selection seed (3), every tuned run at a seed of `seeds` (0, 1, 2), and no tuned run
+    reads a trial's record (only the default runs are the job's inputs)."""
     one_pair = validation.write_config(tmp_path, {
         "pairs": {"imagenet-digits": DEFAULT_CONFIG["pairs"]["imagenet-digits"]},
         "data_efficiency": {"pairs": []}})
@@ -312,20 +287,32 @@ def test_tuned_config_plans_trials_and_tuned_runs(tmp_path):
                 if len(line.split()) == 2 and line.split()[1].isdigit())
     strategies, seeds = DEFAULT_CONFIG["strategies"], DEFAULT_CONFIG["seeds"]
     assert seeds == [0, 1, 2]
-    # One job (a cell: one process) per pair for its trials, its default runs and its
-    # tuned runs; a selection per (pair, strategy).
-    assert jobs["tuning_trial"] == jobs["tuned_run"] == jobs["cell"] == "1"
-    assert jobs["tuning_select"] == str(len(strategies)) and "cell_budgets" not in jobs
+    # One job (one process) per pair for its default runs, and one for all of its tuning.
+    assert jobs["tune"] == jobs["cell"] == "1" and "cell_budgets" not in jobs
     assert jobs["tuning_report"] == jobs["tuning_figures"] == "1"
-    commands = [line for line in output.splitlines() if " python -m bench " in line]
-    (trials,) = [line for line in commands if "/tuning/trials/" in line]
-    (tuned,) = [line for line in commands if " tuned-run " in line]
-    assert re.search(r"--runs ([\w: ]+) --", trials)[1].split() == [
-        f"{strategy}:all:3" for strategy in strategies for _ in range(4)]
-    assert trials.count("/trial") >= 4 * len(strategies) and "--run-sets" in trials
-    assert re.search(r"--seeds ([\d ]+) --", tuned)[1] == "0 1 2"
-    assert tuned.count("/tuning/selected/") == len(strategies)
-    assert "/tuning/trials/" not in tuned
+    (tune,) = [line for line in output.splitlines() if " python -m bench tune " in line]
+    words = {}  # option -> its values, as the job's shell reads them
+    command = shlex.split(tune.split(" > ")[0])
+    for word in command[command.index("tune") + 1:]:
+        if word.startswith("--"):
+            option = words.setdefault(word, [])
+        else:
+            option.append(word)
+    assert words["--strategies"] == strategies
+    trials = json.loads(words["--trials"][0])
+    assert list(trials) == strategies and {len(sets) for sets in trials.values()} == {4}
+    assert all(sets[0] == [] and all(sets[1:]) for sets in trials.values())
+    assert words["--selection-seed"] == ["3"] and words["--seeds"] == ["0", "1", "2"]
+    assert [len(words[option]) for option in ("--default", "--out-trials", "--out-selected",
+                                              "--out-runs")] == [
+        3 * len(strategies), 4 * len(strategies), len(strategies), 3 * len(strategies)]
+    assert all("/runs/imagenet-digits/" in path for path in words["--default"])
+    assert all("/tuning/trials/" in path for path in words["--out-trials"])
+    # The report reads the trials through the selections: they are its inputs, so a
+    # lost trial record reruns the tune job first.
+    report = output.split("rule tuning_report:", 1)[1]
+    inputs = re.search(r"^    input: (.+)$", report, re.M)[1].split(", ")
+    assert sum("/tuning/trials/" in path for path in inputs) == 4 * len(strategies)
 
 
 # A hand-made tuning of one pair, through the report's own commands (no training):
@@ -348,12 +335,6 @@ def _run(strategy: str, seed: int, test: float, val: float | None = None, lr: fl
     return run
 
 
-def _tuned_run(selected: Path, default: Path, out: Path, seed: int) -> int:
-    return cli.main(["tuned-run", "--selection", str(selected), "--seed", str(seed),
-                     "--default", str(default), "--out", str(out), "--pair", "p",
-                     "--strategy", out.parent.name])
-
-
 def _write_tuning(results: Path, strategy: str) -> None:
     """Trials, selection and tuned runs of one strategy, as the workflow lays them out."""
     tuning_dir = results / "tuning"
@@ -365,16 +346,16 @@ def _write_tuning(results: Path, strategy: str) -> None:
         paths[-1].parent.mkdir(parents=True, exist_ok=True)
         paths[-1].write_text(json.dumps(_run(strategy, SELECTION_SEED, test, val,
                                              lr=1e-3 * (k + 1))))
-    selected = tuning_dir / "selected" / "p" / f"{strategy}.json"
-    assert tuning.main(["select", "--pair", "p", "--strategy", strategy, "--searched",
-                        "train.lr", "--out", str(selected), *map(str, paths)]) == 0
-    chosen = json.loads(selected.read_text())["selected"]
+    document = tuning.selection("p", strategy, [(str(path), json.loads(path.read_text()))
+                                                for path in paths], ["train.lr"])
+    tuning.write_selection(document, tuning_dir / "selected" / "p" / f"{strategy}.json")
+    chosen = document["selected"]
     for seed, default_run in zip(SEEDS, default, strict=True):
         out = tuning_dir / "runs" / "p" / strategy / f"seed{seed}.json"
-        if chosen["trial"] == 0:  # the default run at this seed, copied
-            assert _tuned_run(selected, default_run, out, seed) == 0
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if chosen["trial"] == 0:  # the default run at this seed, copied (as the tune job does)
+            out.write_bytes(Path(default_run).read_bytes())
         else:  # what training with the selected values gave
-            out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(_run(strategy, seed, TUNED[strategy][seed],
                                            lr=chosen["hparams"]["train.lr"])))
 

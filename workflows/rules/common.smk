@@ -54,10 +54,6 @@ DATA_CACHE = f"{RESULTS}/cache/data"
 wildcard_constraints:
     dataset=r"[^/]+",
     pair=r"[^/]+",
-    strategy=r"[a-z_]+",
-    seed=r"\d+",
-    shots=r"\d+|all",
-    trial=r"\d+",  # tuning trials; trial 0 is the defaults
     backbone=r"[A-Za-z0-9_.]+",  # a timm model name
 
 
@@ -395,8 +391,9 @@ def refresh_baseline_logged(summary, baseline, log):
 
 
 # ---------------------------------------------------------------------------- tuning.smk
-# Trials 0..N-1 (0 = the defaults) at the selection seed, selection, tuned runs at the
-# config's seeds and the report are tuning.smk's rules (its header has the whole picture).
+# Trials 0..N-1 (0 = the defaults) at the selection seed, selection and tuned runs at the
+# config's seeds (one `tune` job per pair), and the report are tuning.smk's rules (its
+# header has the whole picture).
 
 TUNING_DIR = f"{RESULTS}/tuning"
 TUNING = {"trials": 0, "seed": 0, "selection_seed": None, "pairs": []}
@@ -424,10 +421,6 @@ def trial_record(pair, strategy, trial):
     return f"{TUNING_DIR}/trials/{pair}/{strategy}/trial{trial}.json"
 
 
-def trial_records(wildcards):
-    return [trial_record(wildcards.pair, wildcards.strategy, k) for k in range(TUNING["trials"])]
-
-
 TRIALS = max(TUNING["trials"], 1)
 
 
@@ -443,33 +436,43 @@ def tuning_cells():
     return [(pair, strategy) for pair in TUNING["pairs"] for strategy in config["strategies"]]
 
 
-def searched_keys(strategy):
-    return sorted(SEARCH_SPACE[strategy])
+# The outputs of a pair's tune job, each list strategy by strategy in config order (the
+# order of its --strategies): every trial's record, every selection, every tuned run.
 
 
-def trial_cell_records(pair):
-    """The outputs of a pair's trial job: every trial's record of every strategy."""
+def trial_records(pair):
     return [trial_record(pair, strategy, k) for strategy in config["strategies"]
             for k in range(TRIALS)]
 
 
-def trial_run_arguments(wildcards):
-    """`--runs` of a pair's trial job: every trial at the selection seed, in its outputs' order."""
-    return " ".join(f"{strategy}:all:{TUNING['selection_seed']}"
-                    for strategy in config["strategies"] for _ in range(TRIALS))
-
-
-def trial_sets(wildcards):
-    """`--run-sets` of a pair's trial job: per trial, its `KEY=VALUE` draws (none for
-    trial 0, the defaults), strategy by strategy, as JSON."""
-    return json.dumps([[] if trial == 0 else set_arguments(strategy, TRIAL_HPARAMS[strategy][trial])
-                       for strategy in config["strategies"] for trial in range(TRIALS)])
+def selected_files(pair):
+    return [selected_file(pair, strategy) for strategy in config["strategies"]]
 
 
 def tuned_records(pair):
-    """The outputs of a pair's tuned-run job: every strategy's tuned run at every seed."""
     return [tuned_record(pair, strategy, seed) for strategy in config["strategies"]
             for seed in config["seeds"]]
+
+
+def default_records(wildcards):
+    """The tune job's --default: the pair's default runs, ordered as its tuned runs."""
+    return [run_record(wildcards.pair, strategy, seed, "all") for strategy in config["strategies"]
+            for seed in config["seeds"]]
+
+
+def tune_trials(wildcards):
+    """`--trials` of a pair's tune job, as JSON: per strategy, each trial's `KEY=VALUE`
+    draws (none for trial 0, the defaults). The same for every pair."""
+    return json.dumps({strategy: [[] if trial == 0
+                                  else set_arguments(strategy, TRIAL_HPARAMS[strategy][trial])
+                                  for trial in range(TRIALS)]
+                       for strategy in config["strategies"]})
+
+
+def tune_searched(wildcards):
+    """`--searched` of a pair's tune job, as JSON: each strategy's search-space keys."""
+    return json.dumps({strategy: sorted(SEARCH_SPACE[strategy])
+                       for strategy in config["strategies"]})
 
 
 TUNING_TABLES = {
