@@ -387,7 +387,8 @@ class Trainer:
         for frozen, steps in settings.items():
             step, forward = measured_once(
                 self._flops_key(frozen, batch),
-                lambda f=frozen: self._count(f, batch, labels, other, inputs.applied))
+                lambda f=frozen: self._count(f, batch, labels, other, inputs.applied),
+                self.config.cache_dir)
             train += step / size * fit.train_images * steps / taken
         evaluated = len(inputs.val_labels) * len(fit.history)
         evaluated += len(inputs.test_labels) if fit.status == "ok" else 0

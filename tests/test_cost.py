@@ -224,3 +224,29 @@ def test_evaluation_seconds_are_the_runs_validations_and_test_apart_from_trainin
     passes = len(record["history"]) + 1  # the validations and the test, one batch each
     assert record["cost"]["eval_seconds"] - plain["cost"]["eval_seconds"] >= passes * slow
     assert record["cost"]["train_seconds"] - plain["cost"]["train_seconds"] < slow
+
+
+def test_a_flop_count_is_made_once_per_configuration_and_code_and_kept_on_disk(tmp_path,
+                                                                                monkeypatch):
+    """A later process (here: the in-process memory emptied) reads the count; other code
+    counts again; no folder keeps it in the process only."""
+    from bench import flops
+
+    calls = []
+
+    def count():
+        calls.append(1)
+        return 1000 + len(calls), 10
+
+    key = ("efficientnet_lite0", "full", 12, "{}", 0, (32, 3, 32, 32))
+    monkeypatch.setattr(flops, "_MEASURED", {})
+    assert flops.measured_once(key, count, tmp_path) == (1001, 10)
+    assert flops.measured_once(key, count, tmp_path) == (1001, 10) and len(calls) == 1
+    monkeypatch.setattr(flops, "_MEASURED", {})  # a new process
+    assert flops.measured_once(key, count, tmp_path) == (1001, 10) and len(calls) == 1
+    monkeypatch.setattr(flops, "_MEASURED", {})
+    monkeypatch.setattr(flops, "_code", lambda: "other code")
+    assert flops.measured_once(key, count, tmp_path) == (1002, 10) and len(calls) == 2
+    monkeypatch.setattr(flops, "_MEASURED", {})
+    assert flops.measured_once(key, count) == (1003, 10) and len(calls) == 3
+    assert len(list((tmp_path / "flops").glob("*.json"))) == 2
