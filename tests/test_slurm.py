@@ -47,6 +47,13 @@ BACKBONE_RULES = REMOTE_RULES - {"prepare_data"}
 HEAD_NODE_RULES = {"aggregate", "figures", "tuning_report",
                    "tuning_figures"}  # run by snakemake itself (localrules)
 
+def slurm_duration(minutes: int) -> str:
+    """How sacct prints a time limit: ``[D-]HH:MM:SS``."""
+    days, seconds = divmod(60 * minutes, 86400)
+    clock = time.strftime("%H:%M:%S", time.gmtime(seconds))
+    return f"{days}-{clock}" if days else clock
+
+
 PLUGIN_MISSING = importlib.util.find_spec("snakemake_executor_plugin_slurm") is None
 needs_plugin = pytest.mark.skipif(
     PLUGIN_MISSING, reason="snakemake-executor-plugin-slurm is not installed "
@@ -240,7 +247,7 @@ def test_ci_sweep_on_slurm_equals_the_local_run(tmp_path, tmp_path_factory):
         assert job["State"] == "COMPLETED", job
         assert job["ReqMem"].rstrip("MmNn") == str(want["mem_mb"]), job
         minutes = want["runtime"] * runs_in_job.get(job["rule"], 1)  # a job's runs in turn
-        assert job["Timelimit"] == time.strftime("%H:%M:%S", time.gmtime(60 * minutes)), job
+        assert job["Timelimit"] == slurm_duration(minutes), job
         assert int(job["AllocCPUS"]) == want["threads"], job
         assert "gres/gpu" not in job["ReqTRES"], job
     # scripts/slurm-cluster.sh sets AccountingStoreFlags=job_comment: every job has its rule.
