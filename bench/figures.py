@@ -13,8 +13,10 @@ the figure. Intervals are the same 95% t-intervals over seeds as in the tables
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -589,15 +591,29 @@ FIGURES: dict[str, Callable[[pd.DataFrame], Figure]] = {
 }
 
 
-def figures_main(summary_csv: str | Path, out_dir: str | Path) -> list[Path]:
-    """summary.csv -> OUT_DIR/NAME.{png,pdf} for every figure; returns the files."""
-    set_style()
+def figures_main(summary_csv: str | Path, out_dir: str | Path, workers: int = 1) -> list[Path]:
+    """summary.csv -> OUT_DIR/NAME.{png,pdf} for every figure; returns the files.
+
+    ``workers`` > 1 draws the figures in that many processes at once: drawing and
+    embedding fonts in the PDFs is most of the time and each figure is independent (the
+    sweep's last job; docs/PERFORMANCE.md has the measurement).
+    """
     summary = read_summary(summary_csv)
-    paths = []
-    for name, build in FIGURES.items():
-        paths += save(build(summary), Path(out_dir) / name)
+    draw = functools.partial(_draw, summary=summary, out_dir=Path(out_dir))
+    if workers > 1:
+        with ProcessPoolExecutor(min(workers, len(FIGURES))) as pool:
+            drawn = list(pool.map(draw, FIGURES))
+    else:
+        drawn = [draw(name) for name in FIGURES]
+    paths = [path for files in drawn for path in files]
     print(f"{len(paths)} figure files -> {out_dir}/")
     return paths
+
+
+def _draw(name: str, summary: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """One figure of FIGURES, drawn and saved (in a worker process or this one)."""
+    set_style()
+    return save(FIGURES[name](summary), out_dir / name)
 
 
 def tuning_figures_main(summary_csv: str | Path, out_dir: str | Path) -> list[Path]:
@@ -617,8 +633,13 @@ def main(argv: list[str] | None = None, prog: str = "python -m bench.figures") -
     parser.add_argument("--out-dir", required=True, help="writes OUT_DIR/NAME.{png,pdf}")
     parser.add_argument("--tuning", action="store_true",
                         help="SUMMARY is tuning/summary.csv: draw the tuning_spread figure")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="processes drawing figures at once (default 1)")
     args = parser.parse_args(argv)
-    (tuning_figures_main if args.tuning else figures_main)(args.summary, args.out_dir)
+    if args.tuning:
+        tuning_figures_main(args.summary, args.out_dir)
+    else:
+        figures_main(args.summary, args.out_dir, args.workers)
 
 
 if __name__ == "__main__":

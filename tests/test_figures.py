@@ -70,6 +70,15 @@ def test_every_figure_as_png_and_pdf(tmp_path):
     assert not list((tmp_path / "figures").glob(".*"))  # no temporary files left
 
 
+def test_figures_drawn_in_parallel_are_the_ones_drawn_in_turn(tmp_path):
+    summary_csv = _summary_csv(tmp_path, sweep_records(seeds=(0, 1)))
+    one = figures.figures_main(summary_csv, tmp_path / "one")
+    two = figures.figures_main(summary_csv, tmp_path / "two", workers=2)
+    assert [p.name for p in one] == [p.name for p in two]
+    pngs = [(a, b) for a, b in zip(one, two, strict=True) if a.suffix == ".png"]
+    assert pngs and all(a.read_bytes() == b.read_bytes() for a, b in pngs)  # pixel for pixel
+
+
 def test_one_colour_per_strategy_everywhere(summary):
     set_style()
     colours = strategy_colours(strategies_in(summary))

@@ -31,10 +31,13 @@ rule figures:
         f"{RESULTS}/logs/figures.log",
     params:
         out_dir=lambda wildcards, output: os.path.dirname(output[0]),
+    # One process per figure at most; Snakemake gives what --cores allows. The sweep's
+    # last job, with nothing beside it: drawing in parallel shortens the sweep's tail.
+    threads: len(FIGURES)
     conda:
         "../envs/tlbench.yaml"
     shell:
-        "python -m bench.figures --out-dir {params.out_dir:q} {input:q}"
+        "python -m bench.figures --out-dir {params.out_dir:q} --workers {threads} {input:q}"
         + ON_FAILURE_SHOW_LOG
 
 
