@@ -71,9 +71,10 @@ def clean_ci_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return workdir
 
 
-# The tests that sweep the CI config or read the clean sweep, on one pytest-xdist worker
-# (`-n 2 --dist loadgroup`, the README's test command): one after another, as each sweep
-# takes both cores, while the other worker runs the rest of the suite.
+# The tests that read the clean sweep before anything else (end to end, kill-and-resume),
+# on one pytest-xdist worker (`-n auto --dist loadgroup`, the README's test command), one
+# after another, while the other worker runs the rest of the suite; the SLURM test, which
+# reads it only at its end, runs its own sweep on the other worker.
 SWEEP_GROUP = pytest.mark.xdist_group("ci_sweep")
 
 

@@ -29,7 +29,6 @@ from sweep import (
     CI_RESULTS,
     CI_SUBSET_PAIRS,
     REPO,
-    SWEEP_GROUP,
     assert_same_results,
     ci_subset_config,
     clean_ci_sweep,
@@ -188,7 +187,8 @@ def sacct_jobs(run_id: str) -> list[dict]:
 REQUIRED = os.environ.get("TLBENCH_REQUIRE_SLURM") == "1"
 
 
-@SWEEP_GROUP
+# Not in SWEEP_GROUP: its own sweep (through SLURM) runs beside the group's on the other
+# worker; only its comparison at the end waits for the clean sweep (tests/sweep.py's lock).
 @pytest.mark.slurm
 @pytest.mark.slow
 def test_ci_sweep_on_slurm_equals_the_local_run(tmp_path, tmp_path_factory):
@@ -202,7 +202,6 @@ def test_ci_sweep_on_slurm_equals_the_local_run(tmp_path, tmp_path_factory):
             if REQUIRED:
                 pytest.fail(f"TLBENCH_REQUIRE_SLURM=1, but {reason}")
             pytest.skip(reason)
-    local_summary = clean_ci_sweep(tmp_path_factory) / CI_RESULTS / "summary.csv"
     # One CI pair (every rule, strategy, budget and tuning job; see CI_SUBSET_PAIRS): the
     # whole CI sweep through SLURM took 10 minutes, half of CI's time budget.
     config = ci_subset_config(tmp_path, CI_SUBSET_PAIRS)
@@ -213,6 +212,7 @@ def test_ci_sweep_on_slurm_equals_the_local_run(tmp_path, tmp_path_factory):
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-5000:]
     summary = tmp_path / CI_RESULTS / "summary.csv"
+    local_summary = clean_ci_sweep(tmp_path_factory) / CI_RESULTS / "summary.csv"
     assert_same_results(summary, local_summary, pairs=CI_SUBSET_PAIRS)
     runs = comparable(summary).index
     # One job per pair: every run of the pair.
