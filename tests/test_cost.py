@@ -222,7 +222,7 @@ def test_evaluation_seconds_are_the_runs_validations_and_test_apart_from_trainin
     monkeypatch.setattr(train, "autocast", slow_when_evaluating)
     record = train.run(config, progress=False)
     passes = len(record["history"]) + 1  # the validations and the test, one batch each
-    assert record["cost"]["eval_seconds"] - plain["cost"]["eval_seconds"] >= passes * slow
+    assert record["cost"]["eval_seconds"] >= passes * slow  # every sleep is inside it
     assert record["cost"]["train_seconds"] - plain["cost"]["train_seconds"] < slow
 
 
