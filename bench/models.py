@@ -96,7 +96,7 @@ def create_imagenet_model(name: str, pretrained: bool,
     ones when there is no network. ``resolution`` sizes models that need a fixed input
     size; None keeps timm's default.
     """
-    if name not in timm.list_models():
+    if not timm.is_model(name):
         raise ValueError(f"unknown backbone {name!r}: not a timm model name "
                          f"(the offline backbones are {OFFLINE_NAMES})")
     size = _size_kwargs(name, resolution)
@@ -364,18 +364,38 @@ class Backbone(nn.Module):
         return {name for name, p in self.named_parameters() if id(p) in exempt}
 
 
-def create_backbone(name: str, pretrained: bool, resolution: int) -> tuple[Backbone, str | None]:
+def create_backbone(name: str, pretrained: bool, resolution: int,
+                    shared: bool = False) -> tuple[Backbone, str | None]:
     """The named backbone built for ``resolution`` px, staged, and its weights' source.
 
-    The source is None for random initialisation.
+    The source is None for random initialisation. ``shared`` (pretrained only) returns
+    the process's one staged copy of the pretrained backbone instead of a new one, for
+    a run that changes none of its weights or statistics: one that freezes every stage
+    at every step (feature extraction). What such a run sets on it -- modes,
+    ``requires_grad``, the memory layout -- every run sets again before use.
 
     Raises:
         ValueError: an unknown name, or a model that cannot be cut into stages.
     """
+    if shared:
+        if not pretrained:
+            raise ValueError("only pretrained backbones are shared: random weights draw "
+                             "from each run's seed")
+        return _shared_backbone(name, resolution)
     model, weights = create_imagenet_model(name, pretrained, resolution)
     cfg = model.pretrained_cfg or {}
     mean, std = cfg.get("mean", IMAGENET_MEAN), cfg.get("std", IMAGENET_STD)
     return Backbone(model, resolution, mean, std), weights
+
+
+@functools.cache
+def _shared_backbone(name: str, resolution: int) -> tuple[Backbone, str | None]:
+    """The shared pretrained backbone, built and staged once per process.
+
+    Copying and staging the pretrained model was a third of a feature-extraction run on
+    cached features (docs/PERFORMANCE.md).
+    """
+    return create_backbone(name, pretrained=True, resolution=resolution)
 
 
 @functools.cache

@@ -162,11 +162,18 @@ class Trainer:
         np.random.seed(config.seed)
         strategy_cls = STRATEGIES[config.strategy]
         roles = self._roles()
+        # A strategy that trains no stage shares one pretrained backbone per process. Not
+        # on a GPU: the shared copy would stay resident there and count in the next
+        # runs' accelerator peak.
+        shared = strategy_cls.pretrained and not strategy_cls.trains_backbone and not self.cuda
         backbone, self.weights = create_backbone(config.backbone, strategy_cls.pretrained,
-                                                 config.resolution)
+                                                 config.resolution, shared=shared)
         torch.manual_seed(config.seed)  # the head's initialisation depends on the seed alone
         self.strategy = strategy_cls(config, backbone, self.num_classes,
                                      self.sizes["shared_label_space"])
+        if shared and self.strategy.always_frozen() < backbone.num_stages:
+            raise TypeError(f"strategy {config.strategy!r} sets trains_backbone = False but "
+                            f"trains backbone stages: it would change the shared backbone")
         # Channels-last: cuDNN's and oneDNN's fastest convolution layout
         # (docs/PERFORMANCE.md has the measurement).
         self.strategy.network.to(self.device).to(memory_format=torch.channels_last)

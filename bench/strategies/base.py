@@ -88,6 +88,9 @@ class Strategy:
     colour: ClassVar[str]  # its colour in every figure (Okabe–Ito: safe for colour-blind readers)
     order: ClassVar[int]  # its place in tables and figures, smallest first
     pretrained: ClassVar[bool] = True
+    # False: no backbone stage ever trains, so a run may use the process's shared copy
+    # of the pretrained backbone (bench.models.create_backbone); the trainer checks it.
+    trains_backbone: ClassVar[bool] = True
     uses_other_domain: ClassVar[bool] = False  # needs unlabelled batches from the other domain
     # Is itself only where both domains share one label space (DAN's logit term); the
     # tables mark its cells on pairs whose data sets' classes differ.

@@ -13,6 +13,7 @@ class FeatureExtraction(Strategy):
     label = "Feature extraction"
     colour = "#E69F00"
     order = 10
+    trains_backbone = False
     # A linear probe on fixed features takes larger steps than fine-tuning.
     train_search = {**Strategy.train_search, "lr": log_uniform(1.0e-3, 1.0e-1)}
 
