@@ -9,7 +9,7 @@ Tables (``tables/NAME.{csv,md,tex,html}``): the CSV is tidy and numeric (percent
 percentage points, seconds, MiB); Markdown, LaTeX (booktabs) and HTML are the same
 table formatted for a paper, with synthetic pairs marked † and a footnote. It also
 prints, per strategy, the share of main-sweep runs that selected their final evaluation
-and the share that did not converge (:mod:`bench.convergence`). The LaTeX
+and the share that did not converge (:mod:`bench.convergence` defines both). The LaTeX
 is booktabs text columns by default; ``--latex siunitx`` aligns decimals in siunitx S
 columns, ``--transpose`` puts the columns down the side (strategies as rows).
 
@@ -23,7 +23,8 @@ import argparse
 from collections.abc import Iterable
 from pathlib import Path
 
-from bench.convergence import convergence_lines
+import pandas as pd
+
 from bench.io import write_atomic
 from bench.summary import RecordError, load_records, summary_frame
 from bench.tables.paper import build_tables
@@ -59,6 +60,37 @@ def aggregate_main(records: str | Path | Iterable[str | Path], out_dir: str | Pa
           f"{summary_path}, {out_dir / 'tables'}/")
     print("\n".join(convergence_lines(summary)))
     return summary_path
+
+
+def convergence_shares(summary: pd.DataFrame) -> pd.DataFrame:
+    """Per strategy, over the main sweep's ok runs: selected final, not converged.
+
+    Columns: ``runs``, ``selected_final`` (the share whose best evaluation was their last,
+    ``best_step == steps``: still improving when training stopped) and
+    ``not_converged``; a last row ``all``. Empty when the summary has no such run.
+    """
+    runs = summary[(summary["status"] == "ok") & (summary["shots"].astype(str) == "all")]
+    flags = pd.DataFrame({"strategy": runs["strategy"],
+                          "final": (runs["best_step"] == runs["steps"]).astype(bool),
+                          "not_converged": ~runs["converged"].astype(bool)})
+    by = flags.groupby("strategy", sort=False)
+    shares = by.agg(runs=("final", "size"), selected_final=("final", "mean"),
+                    not_converged=("not_converged", "mean"))
+    overall = pd.DataFrame({"runs": [len(flags)], "selected_final": [flags["final"].mean()],
+                            "not_converged": [flags["not_converged"].mean()]}, index=["all"])
+    return pd.concat([shares, overall]) if len(flags) else shares
+
+
+def convergence_lines(summary: pd.DataFrame) -> list[str]:
+    """What the aggregate step prints: the shares per strategy, in percent."""
+    shares = convergence_shares(summary)
+    if shares.empty:
+        return []
+    lines = ["main-sweep runs that selected their final evaluation (goal <= 20%) and that "
+             "did not converge (bench/convergence.py):"]
+    lines += [f"  {name:<20} {int(row.runs):>4} runs  final {100 * row.selected_final:5.1f}%  "
+              f"not converged {100 * row.not_converged:5.1f}%" for name, row in shares.iterrows()]
+    return lines
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m bench.aggregate") -> None:

@@ -8,14 +8,14 @@ to replace it, as the trainer keeps weights.
 Early stopping (patience counted in evaluations, as Keras' and Lightning's
 ``EarlyStopping``) and the convergence verdict are pure functions of that history, so
 they can be tested on constructed histories and recomputed from any record. The sweep's
-view of them, the shares per strategy, is read from ``summary.csv``'s columns.
+view of them, the shares per strategy, is :mod:`bench.aggregate`'s, read from
+``summary.csv``'s columns (so that a run, which imports this module, does not import
+pandas).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-import pandas as pd
 
 # A run that ran out of budget converged when its best evaluation is not among its last
 # CONVERGED_TAIL evaluations: validation had stopped improving before the budget ended.
@@ -60,34 +60,3 @@ def converged(history: Sequence[dict], stop_reason: str) -> bool:
     if stop_reason == "diverged" or not history:
         return False
     return stop_reason == "early_stop" or evaluations_since_best(history) >= CONVERGED_TAIL
-
-
-def convergence_shares(summary: pd.DataFrame) -> pd.DataFrame:
-    """Per strategy, over the main sweep's ok runs: selected final, not converged.
-
-    Columns: ``runs``, ``selected_final`` (the share whose best evaluation was their last,
-    ``best_step == steps``: still improving when training stopped) and
-    ``not_converged``; a last row ``all``. Empty when the summary has no such run.
-    """
-    runs = summary[(summary["status"] == "ok") & (summary["shots"].astype(str) == "all")]
-    flags = pd.DataFrame({"strategy": runs["strategy"],
-                          "final": (runs["best_step"] == runs["steps"]).astype(bool),
-                          "not_converged": ~runs["converged"].astype(bool)})
-    by = flags.groupby("strategy", sort=False)
-    shares = by.agg(runs=("final", "size"), selected_final=("final", "mean"),
-                    not_converged=("not_converged", "mean"))
-    overall = pd.DataFrame({"runs": [len(flags)], "selected_final": [flags["final"].mean()],
-                            "not_converged": [flags["not_converged"].mean()]}, index=["all"])
-    return pd.concat([shares, overall]) if len(flags) else shares
-
-
-def convergence_lines(summary: pd.DataFrame) -> list[str]:
-    """What the aggregate step prints: the shares per strategy, in percent."""
-    shares = convergence_shares(summary)
-    if shares.empty:
-        return []
-    lines = ["main-sweep runs that selected their final evaluation (goal <= 20%) and that "
-             "did not converge (bench/convergence.py):"]
-    lines += [f"  {name:<20} {int(row.runs):>4} runs  final {100 * row.selected_final:5.1f}%  "
-              f"not converged {100 * row.not_converged:5.1f}%" for name, row in shares.iterrows()]
-    return lines

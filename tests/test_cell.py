@@ -79,6 +79,25 @@ def test_a_run_gives_the_same_record_alone_and_inside_a_pair_cell(tmp_path):
         0.01, 0.02, 0.01, 0.003]
 
 
+@pytest.mark.slow
+def test_a_cell_imports_no_reporting_library(tmp_path):
+    """What a cell process imports it pays once per job: pandas, scipy, scikit-learn and
+    matplotlib are for the reports, and a run needs none of them (docs/PERFORMANCE.md,
+    "Fixed cost per run")."""
+    config = json.dumps(tiny_config())
+    imported = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "bench", "cell", "--pair", PAIR,
+         "--cache-dir", str(tmp_path / "cache"), "--strategy-configs",
+         json.dumps({s: json.loads(config) for s in ("feature_extraction", "full")}),
+         "--runs", "feature_extraction:all:0", "full:all:0",
+         "--out", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--quiet"],
+        cwd=REPO, capture_output=True, text=True, check=True).stderr
+    modules = {line.rsplit("|", 1)[-1].strip() for line in imported.splitlines()
+               if line.startswith("import time:")}
+    assert "torch" in modules and "bench.train" in modules  # it read what it imported
+    assert not {"pandas", "scipy", "sklearn", "matplotlib"} & modules
+
+
 def test_a_process_reads_a_data_set_and_an_activation_cache_file_once(tmp_path, monkeypatch):
     cache_dir = str(tmp_path / "cache")
     run_cell([CellRun(run_config(tiny_config(), PAIR, "feature_extraction", 0,

@@ -14,10 +14,10 @@ import json
 
 import pytest
 
-from bench.aggregate import aggregate_main
+from bench.aggregate import aggregate_main, convergence_shares
 from bench.cli import main
 from bench.config import ConfigError, run_config
-from bench.convergence import converged, convergence_shares, evaluations_since_best, stop_early
+from bench.convergence import converged, evaluations_since_best, stop_early
 from bench.io import write_atomic
 from bench.optim import warmup_cosine
 from bench.records import validate_record

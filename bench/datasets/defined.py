@@ -26,15 +26,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from torchvision.datasets.folder import IMG_EXTENSIONS, find_classes, make_dataset
 
 from bench.datasets.base import DatasetMissingError, ImageDataset
 from bench.datasets.decode import SplitFiles, read_splits, skipped_info
 from bench.datasets.registry import register
 from bench.datasets.splits import SplitSize, official_splits, stratified_split
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_PER_CLASS: tuple[SplitSize, SplitSize, SplitSize] = (None, 0.1, 0.3)
 DEFAULT_VAL_FRACTION = 0.1
@@ -228,6 +231,10 @@ def build_imagefolder(resolution: int, *, name: str, root: Path, split_seed: int
 
 def _read_table(name: str, file: Path) -> pd.DataFrame:
     """The CSV's rows, every cell a string; fails naming the file and what it lacks."""
+    # Imported here, not above: every run and cell process imports this module (the data
+    # set registry) and only a config-defined CSV set needs pandas, 0.2-0.4 s to import.
+    import pandas as pd
+
     try:
         table = pd.read_csv(file, dtype=str, keep_default_na=False, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
