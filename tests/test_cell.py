@@ -84,11 +84,10 @@ def test_a_cell_imports_no_reporting_library(tmp_path):
     """What a cell process imports it pays once per job: pandas, scipy, scikit-learn and
     matplotlib are for the reports, and a run needs none of them (docs/PERFORMANCE.md,
     "Fixed cost per run")."""
-    config = json.dumps(tiny_config())
+    configs = {strategy: tiny_config() for strategy in ("feature_extraction", "full")}
     imported = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "bench", "cell", "--pair", PAIR,
-         "--cache-dir", str(tmp_path / "cache"), "--strategy-configs",
-         json.dumps({s: json.loads(config) for s in ("feature_extraction", "full")}),
+         "--cache-dir", str(tmp_path / "cache"), "--strategy-configs", json.dumps(configs),
          "--runs", "feature_extraction:all:0", "full:all:0",
          "--out", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--quiet"],
         cwd=REPO, capture_output=True, text=True, check=True).stderr
