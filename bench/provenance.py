@@ -63,7 +63,7 @@ def _cudnn_version(torch) -> str | None:
     return None if version is None else str(version)
 
 
-def code_fingerprint() -> str:
+def code_fingerprint(build: bool = True) -> str:
     """Hash of the code a run's result depends on (16 hex digits).
 
     ``bench``'s sources, the versions of torch, torchvision and timm, and those of the
@@ -72,17 +72,26 @@ def code_fingerprint() -> str:
     The record store (bench.cell) keys its entries by it, so a record made by other code
     is never restored. The sources themselves, not the git revision: a commit that
     touches only docs or tests keeps the store, and uncommitted edits change it.
-    """
-    import timm
-    import torch
-    import torchvision
 
+    Args:
+        build: torch's and torchvision's versions as they report them, with their build
+            (``+cu130``), which imports them; False reads every version from package
+            metadata and imports nothing (the config check's memo, bench.sweep_check,
+            whose result no build changes).
+    """
     package = Path(bench.__file__).resolve().parent
     digest = hashlib.sha256()
     for source in sorted(package.rglob("*.py")):
         digest.update(source.relative_to(package).as_posix().encode() + b"\0")
         digest.update(source.read_bytes() + b"\0")
-    versions = {library.__name__: library.__version__ for library in (torch, torchvision, timm)}
+    if build:
+        import timm
+        import torch
+        import torchvision
+
+        versions = {library.__name__: library.__version__ for library in (torch, torchvision, timm)}
+    else:
+        versions = {name: _installed_version(name) for name in ("torch", "torchvision", "timm")}
     versions.update({name: _installed_version(name) for name in ("numpy", "scipy", "scikit-learn")})
     digest.update(json.dumps(versions, sort_keys=True).encode())
     return digest.hexdigest()[:16]

@@ -133,3 +133,15 @@ def test_code_passes_ruff_including_the_docstring_style():
     result = subprocess.run([*command, "check", "bench", "tests", "scripts"],
                             cwd=PACKAGE.parent, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, f"ruff check found problems:\n{result.stdout}{result.stderr}"
+
+
+def test_the_registry_and_the_reports_import_no_torch():
+    """The Snakefile's parse and the report jobs read the strategy registry; importing
+    torch would cost each of those processes about 2 s (docs/PERFORMANCE.md), so only
+    the code that computes imports it (bench.strategies.base says so)."""
+    modules = ["bench.strategies", "bench.presentation", "bench.tuning", "bench.aggregate",
+               "bench.figures", "bench.tuning_report"]
+    check = f"import sys, {', '.join(modules)}; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
+                         check=True, cwd=PACKAGE.parent).stdout
+    assert out.strip() == "False"

@@ -10,8 +10,9 @@ import torch
 from bench.activations import frozen_prefix
 from bench.config import ConfigError, run_config
 from bench.models import create_backbone
+from bench.network import Network
 from bench.records import validate_record
-from bench.strategies import STRATEGIES, Network
+from bench.strategies import STRATEGIES
 from bench.train import Trainer, run
 from tests.conftest import REPO, tiny_config
 

@@ -11,7 +11,6 @@ import importlib
 import pkgutil
 
 from bench.strategies.base import STRATEGIES, Param, Strategy, choice, log_uniform, register
-from bench.strategies.network import Network
 
 # Each strategy module registers its class when imported.
 for _module in pkgutil.iter_modules(__path__):
@@ -28,5 +27,5 @@ def settings_schema(name: str) -> dict:
     return {key: param.json_schema() for key, param in STRATEGIES[name].settings.items()}
 
 
-__all__ = ["STRATEGIES", "Network", "Param", "Strategy", "choice", "list_strategies",
+__all__ = ["STRATEGIES", "Param", "Strategy", "choice", "list_strategies",
            "log_uniform", "register", "settings_schema"]

@@ -14,13 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-import torch
-import torch.nn.functional as F
-
 from bench.settings import RunConfig
-from bench.strategies.network import Network
 
-if TYPE_CHECKING:  # annotations only: the strategies need torch, not timm
+# What a strategy declares (name, settings, search space, colour) is read without torch:
+# the Snakefile's parse and the report jobs read the registry and would otherwise pay
+# torch's import (about 2 s a process, docs/PERFORMANCE.md). Only what computes imports it.
+if TYPE_CHECKING:
+    import torch
+
     from bench.models import Backbone
 
 STRATEGIES: dict[str, type[Strategy]] = {}
@@ -108,6 +109,8 @@ class Strategy:
         self.shared_label_space = shared_label_space
         self.params = {**self.defaults(), **config.params}
         self.num_stages = backbone.num_stages
+        from bench.network import Network  # torch: see the imports above
+
         self.network = Network(backbone, num_classes, self.bottleneck_dim())
 
     @classmethod
@@ -175,5 +178,7 @@ class Strategy:
         Returns:
             The loss and extra scalars to log.
         """
+        import torch.nn.functional as F  # torch: see the imports above
+
         logits = self.network(x, applied)
         return F.cross_entropy(logits, y, label_smoothing=self.config.label_smoothing), {}

@@ -15,12 +15,15 @@ mean nothing, so only the bottleneck features are aligned there (no logit term);
 record says which (``data.shared_label_space``) and the tables mark those cells.
 """
 
-import torch
-import torch.nn.functional as F
+from __future__ import annotations
 
-from bench.mmd import mk_mmd
+from typing import TYPE_CHECKING
+
 from bench.strategies.base import Param, log_uniform, register
 from bench.strategies.partial import BACKBONE_LR_MULT, TRAINABLE_STAGES, Partial
+
+if TYPE_CHECKING:  # the registry is read without torch (bench.strategies.base)
+    import torch
 
 
 @register
@@ -52,6 +55,11 @@ class DAN(Partial):
 
     def losses(self, x, y, other, applied) -> tuple[torch.Tensor, torch.Tensor]:
         """Cross-entropy of the labelled batch, and MK-MMD between the two domains."""
+        import torch
+        import torch.nn.functional as F
+
+        from bench.mmd import mk_mmd
+
         # One forward pass over both domains, so BatchNorm sees the pooled batch.
         features = self.network.features(torch.cat([x, other]), applied)
         logits = self.network.head(features)

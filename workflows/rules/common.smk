@@ -16,7 +16,9 @@ from snakemake.utils import validate
 from bench.config_layers import layer
 from bench.layout import CELL_PATTERN, run_record_path, shots_label
 from bench.schema import SCHEMA_PATH, base_schema, explain
+from bench.settings import ConfigError
 from bench.settings import data_settings as bench_data_settings
+from bench.sweep_check import checked_sweep
 
 # ---------------------------------------------------------------- the config's checks
 
@@ -37,14 +39,12 @@ except WorkflowError as error:
 
 # The rest of the rules, each written once in bench.config: the strategies' settings
 # (from the registry), names that refer to other entries, timm's models and the data
-# sets. It imports torch and timm, so only the main process checks, not cluster jobs.
-if workflow.is_main_process:
-    from bench.config import ConfigError, check_sweep
-
-    try:
-        check_sweep(config)
-    except ConfigError as error:
-        raise WorkflowError(f"invalid config: {error}") from None
+# sets. That check imports torch and timm; bench.sweep_check remembers a config that
+# passed, so only the first command on a config and code pays for them.
+try:
+    CHECKED = checked_sweep(config)
+except ConfigError as error:
+    raise WorkflowError(f"invalid config: {error}") from None
 
 RESULTS = config["results_dir"].rstrip("/")
 DATA_CACHE = f"{RESULTS}/cache/data"
@@ -184,11 +184,7 @@ def prepared_in_a_job(dataset):
     An offline set (generated, or bundled with a package) is built by the first pair cell
     that reads it: a second process start would cost more than building it (docs/PERFORMANCE.md).
     """
-    # bench.datasets imports torch: the main process has (check_sweep); a cluster job's
-    # parse pays it once, for its own inputs.
-    from bench.datasets import DATASETS
-
-    return dataset in config["data"]["sets"] or not DATASETS[dataset].offline
+    return dataset not in CHECKED["offline_datasets"]
 
 
 # ------------------------------------------------------------------------------ runs.smk
@@ -398,9 +394,7 @@ def refresh_baseline_logged(summary, baseline, log):
 TUNING_DIR = f"{RESULTS}/tuning"
 TUNING = {"trials": 0, "seed": 0, "selection_seed": None, "pairs": []}
 SEARCH_SPACE, TRIAL_HPARAMS = {}, {}
-# The search spaces are the strategy classes' (bench.strategies imports torch): only a
-# sweep with tuning on imports them, so every other parse (a dry run, each cluster job)
-# stays quick.
+# The search spaces are the strategy classes' (their registry is read without torch).
 if config["tuning"]["trials"] > 0:
     from bench.tuning import search_space, set_arguments, trial_hparams, tuning_settings
 

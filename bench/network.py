@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-if TYPE_CHECKING:  # annotations only: the strategies need torch, not timm
+if TYPE_CHECKING:  # annotations only: the network needs torch, not timm
     from bench.models import Backbone
 
 
