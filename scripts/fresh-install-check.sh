@@ -1,20 +1,30 @@
 #!/usr/bin/env bash
 # Does every command the README shows work on a fresh install? (docs/ENVIRONMENT.md)
 #
-#   scripts/fresh-install-check.sh [SWEEP_DIR]
+#   scripts/fresh-install-check.sh [SWEEP_DIR [READY_FILE]]
 #
 # Makes a new virtual environment holding `pip install -e .` and nothing else (no dev
 # extras, no system site-packages: pytest would bring pygments in and hide that
 # `snakemake --report` needs it), at the versions of requirements/lock.txt, then runs the
 # README's quick commands in it. SWEEP_DIR, a working directory where the CI sweep has
-# finished (CI passes the tests' own), adds `snakemake --report` on it. Exit 1 names the
-# command that failed. Runs from the checkout root; writes only to a temporary folder.
+# finished (CI passes the tests' own), adds `snakemake --report` on it; with READY_FILE
+# the report waits until that file exists (CI runs this check beside its tests, which
+# make the sweep, and creates the file when they end). Exit 1 names the command that
+# failed. Installs and runs from a copy of the checkout (its tracked and untracked,
+# not ignored files), so that building tlbench here never races a `pip install -e .` in
+# the checkout; writes only to a temporary folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sweep=${1:-}
+ready=${2:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 venv="$work/venv"
+mkdir "$work/checkout"
+git ls-files -z --cached --others --exclude-standard \
+    | (while IFS= read -r -d '' file; do [ -e "$file" ] && printf '%s\0' "$file"; done) \
+    | xargs -0 cp --parents -t "$work/checkout"
+cd "$work/checkout"
 
 step() {  # step DESCRIPTION COMMAND...: run it, or say which README command broke
     local started=$SECONDS
@@ -45,7 +55,9 @@ def norm(name): return re.sub(r"[-_.]+", "-", name).lower()
 if what.endswith(".json"):  # pip's --report: the planned name -> version
     planned = {norm(i["metadata"]["name"]): i["metadata"]["version"]
                for i in json.load(open(what))["install"]}
-    wanted = lambda d: planned.get(norm(d.metadata["Name"])) == d.version
+    # Never tlbench itself: the venv's must be this copy's, built by pip below.
+    wanted = lambda d: (norm(d.metadata["Name"]) != "tlbench"
+                        and planned.get(norm(d.metadata["Name"])) == d.version)
 else:
     wanted = lambda d: re.fullmatch(what, norm(d.metadata["Name"])) is not None
 chosen = [d for d in metadata.distributions(path=[str(source)]) if wanted(d)]
@@ -93,6 +105,7 @@ step "snakemake --dry-run --profile workflows/profiles/default" \
     snakemake --dry-run --cores 2 --profile workflows/profiles/default --directory "$work"
 step "snakemake --lint" snakemake --lint
 if [ -n "$sweep" ]; then
+    while [ -n "$ready" ] && [ ! -e "$ready" ]; do sleep 2; done
     step "snakemake --report on the sweep in $sweep" \
         snakemake --report "$work/report.html" --directory "$sweep" \
         --configfile workflows/configs/ci.yaml
