@@ -382,15 +382,32 @@ def create_backbone(name: str, pretrained: bool, resolution: int,
             raise ValueError("only pretrained backbones are shared: random weights draw "
                              "from each run's seed")
         return _shared_backbone(name, resolution)
-    model, weights = create_imagenet_model(name, pretrained, resolution)
+    if pretrained:
+        template, weights = _pretrained_backbone(name, resolution)
+        return copy.deepcopy(template), weights
+    return _staged(create_imagenet_model(name, False, resolution)[0], resolution), None
+
+
+def _staged(model: nn.Module, resolution: int) -> Backbone:
     cfg = model.pretrained_cfg or {}
-    mean, std = cfg.get("mean", IMAGENET_MEAN), cfg.get("std", IMAGENET_STD)
-    return Backbone(model, resolution, mean, std), weights
+    return Backbone(model, resolution, cfg.get("mean", IMAGENET_MEAN), cfg.get("std", IMAGENET_STD))
+
+
+@functools.cache
+def _pretrained_backbone(name: str, resolution: int) -> tuple[Backbone, str | None]:
+    """The pretrained backbone, staged once per process and never handed out; runs get copies.
+
+    Cutting a model into stages and checking them (two forward passes) was 30 ms of every
+    run of a cell; a copy of the staged backbone skips it (docs/PERFORMANCE.md, "Fixed
+    cost per run"). The copies are what a staged copy of the pretrained model would be.
+    """
+    model, weights = create_imagenet_model(name, True, resolution)
+    return _staged(model, resolution), weights
 
 
 @functools.cache
 def _shared_backbone(name: str, resolution: int) -> tuple[Backbone, str | None]:
-    """The shared pretrained backbone, built and staged once per process.
+    """The shared pretrained backbone: one copy per process, for the runs that train none of it.
 
     Copying and staging the pretrained model was a third of a feature-extraction run on
     cached features (docs/PERFORMANCE.md).

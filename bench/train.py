@@ -504,7 +504,7 @@ def make_record(config: RunConfig, *, pretrained, status: str, error: str | None
         "resolution": config.resolution, "max_steps": config.max_steps,
         "hparams": config.hparams(), "status": status, "error": error, **training,
         "metrics": metrics, "history": history, "cost": cost, "data": data, "device": device,
-        "versions": library_versions(), "git_revision": git_revision(),
+        "versions": dict(library_versions()), "git_revision": git_revision(),
         "config_hash": config.config_hash(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
