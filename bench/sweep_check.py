@@ -39,12 +39,17 @@ def checked_sweep(config: dict) -> dict:
     fingerprint = code_fingerprint(build=False)
     config_hash = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode())
     memo = folder / fingerprint / f"{config_hash.hexdigest()[:16]}.json"
-    if memo.exists():
+    try:
         return json.loads(memo.read_text())
+    except (OSError, ValueError):  # not checked yet (or pruned by other code as we read)
+        pass
     facts = _check(config)
     if not data_settings(config).sets:
-        _forget_other_code(folder, fingerprint)
-        write_atomic(memo, json.dumps(facts, indent=1) + "\n")
+        try:
+            _forget_other_code(folder, fingerprint)
+            write_atomic(memo, json.dumps(facts, indent=1) + "\n")
+        except OSError:  # a results folder we may not write: the next command checks again
+            pass
     return facts
 
 

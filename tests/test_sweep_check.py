@@ -98,3 +98,13 @@ def test_a_dry_run_of_a_checked_config_imports_no_torch(tmp_path):
     assert "torch" in imported[0] and "timm" in imported[0]  # the first parse checked
     assert not {"torch", "timm", "torchvision"} & imported[1]
     assert plans[0] == plans[1]
+
+
+def test_a_results_folder_that_cannot_be_written_only_costs_the_check(tmp_path, monkeypatch):
+    def refuse(path, text):
+        raise PermissionError(f"read-only: {path}")
+
+    monkeypatch.setattr(sweep_check, "write_atomic", refuse)
+    config = sweep_config(tmp_path)
+    assert sweep_check.checked_sweep(config)["offline_datasets"]
+    assert memos(tmp_path) == []
