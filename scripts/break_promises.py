@@ -79,8 +79,11 @@ BUGS = [
         "        temporary = path\n        with open(path, mode) as out:"),
     Bug("decode-truncated-jpeg", "a truncated image is skipped and listed",
         "bench/datasets/real.py",
-        "\nimport numpy as np\n",
-        "\nimport numpy as np\nfrom PIL import ImageFile\n\nImageFile.LOAD_TRUNCATED_IMAGES = True\n"),
+        # One statement after the imports, so that ruff (a test too) passes and the
+        # behaviour's own test is the one that catches it.
+        "\nOFFICE_PER_CLASS: tuple",
+        '\n__import__("PIL.ImageFile").ImageFile.LOAD_TRUNCATED_IMAGES = True\n'
+        "OFFICE_PER_CLASS: tuple"),
     Bug("dan-without-mmd", "DAN adds mmd_weight x MK-MMD to the loss",
         "bench/strategies/dan.py",
         'ce + self.params["mmd_weight"] * mmd', "ce + 0 * mmd"),
