@@ -102,21 +102,11 @@ def create_imagenet_model(name: str, pretrained: bool,
     size = _size_kwargs(name, resolution)
     if not pretrained:
         return timm.create_model(name, pretrained=False, **size), None
-    model, weights = _pretrained_model(name, tuple(size.items()))
-    return copy.deepcopy(model), weights
+    return _load_pretrained(name, size)
 
 
-@functools.cache
-def _pretrained_model(name: str, size: tuple) -> tuple[nn.Module, str]:
-    """The pretrained model, built and loaded once per process; callers get copies.
-
-    A cell builds the same backbone run after run: building a timm model initialises
-    every weight at random before the pretrained ones replace them, and loading reads
-    the weights file; a copy of the loaded model skips both (docs/PERFORMANCE.md,
-    "Fixed cost per run"). Random initialisation (``pretrained=False``) is never cached:
-    it draws from the run's seed.
-    """
-    size = dict(size)
+def _load_pretrained(name: str, size: dict) -> tuple[nn.Module, str]:
+    """The pretrained model: built, then loaded from its package or timm's download."""
     if name in OFFLINE_WEIGHTS:
         model = timm.create_model(name, pretrained=False, **size)
         return model, OFFLINE_WEIGHTS[name](model)
@@ -395,11 +385,16 @@ def _staged(model: nn.Module, resolution: int) -> Backbone:
 
 @functools.cache
 def _pretrained_backbone(name: str, resolution: int) -> tuple[Backbone, str | None]:
-    """The pretrained backbone, staged once per process and never handed out; runs get copies.
+    """The pretrained backbone, built, loaded and staged once per process; runs get copies.
 
-    Cutting a model into stages and checking them (two forward passes) was 30 ms of every
-    run of a cell; a copy of the staged backbone skips it (docs/PERFORMANCE.md, "Fixed
-    cost per run"). The copies are what a staged copy of the pretrained model would be.
+    It is never handed out, so no run's training reaches another run.
+
+    A cell builds the same backbone run after run: building a timm model initialises
+    every weight at random before the pretrained ones replace them, loading reads the
+    weights file, and cutting the model into stages and checking them takes two forward
+    passes (30 ms); a copy of the staged backbone skips all three (docs/PERFORMANCE.md,
+    "Fixed cost per run"). Random initialisation (``pretrained=False``) is never cached:
+    it draws from the run's seed.
     """
     model, weights = create_imagenet_model(name, True, resolution)
     return _staged(model, resolution), weights

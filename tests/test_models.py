@@ -205,3 +205,17 @@ def test_a_pretrained_backbone_is_a_fresh_copy_each_time():
     assert not torch.equal(next(first.parameters()), original)
     third, _ = create_imagenet_model("efficientnet_lite0", pretrained=True)
     assert torch.equal(next(third.parameters()), original)
+
+
+def test_each_run_gets_its_own_copy_of_the_staged_pretrained_backbone():
+    """A cell stages the pretrained backbone once (bench.models._pretrained_backbone): every
+    run gets its own copy of it, so what one run trains never reaches the next."""
+    first, source = create_backbone("efficientnet_lite0", pretrained=True, resolution=32)
+    with torch.no_grad():
+        next(first.parameters()).add_(1.0)  # a run trains its copy
+    second, again = create_backbone("efficientnet_lite0", pretrained=True, resolution=32)
+    assert second is not first and source == again
+    original = next(second.parameters())
+    assert not torch.equal(next(first.parameters()), original)
+    third, _ = create_backbone("efficientnet_lite0", pretrained=True, resolution=32)
+    assert torch.equal(next(third.parameters()), original)
