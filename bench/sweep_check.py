@@ -25,8 +25,14 @@ from bench.provenance import code_fingerprint
 from bench.settings import data_settings
 
 
-def checked_sweep(config: dict) -> dict:
+def checked_sweep(config: dict, check: bool = True) -> dict:
     """Check ``config`` (or find it checked before); return what the parse needs.
+
+    Args:
+        config: the sweep's config, as the Snakefile has it.
+        check: False (a cluster job's own parse: the main process checked before
+            submitting it) reads a kept check's facts, or else works them out without
+            checking and keeps nothing.
 
     Returns:
         ``{"offline_datasets": [...]}``: the config's data sets that a pair cell builds
@@ -43,6 +49,8 @@ def checked_sweep(config: dict) -> dict:
         return json.loads(memo.read_text())
     except (OSError, ValueError):  # not checked yet (or pruned by other code as we read)
         pass
+    if not check:
+        return _facts(config)
     facts = _check(config)
     if not data_settings(config).sets:
         try:
@@ -55,9 +63,14 @@ def checked_sweep(config: dict) -> dict:
 
 def _check(config: dict) -> dict:
     from bench.config import check_sweep  # torch and timm: only when not checked before
-    from bench.datasets import DATASETS
 
     check_sweep(config)
+    return _facts(config)
+
+
+def _facts(config: dict) -> dict:
+    from bench.datasets import DATASETS  # torch: only when not checked before
+
     names = {config["pairs"][pair][role] for pair in config["pairs"] for role in ("source", "target")}
     return {"offline_datasets": sorted(name for name in names
                                        if name in DATASETS and DATASETS[name].offline)}

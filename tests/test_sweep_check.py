@@ -108,3 +108,14 @@ def test_a_results_folder_that_cannot_be_written_only_costs_the_check(tmp_path, 
     config = sweep_config(tmp_path)
     assert sweep_check.checked_sweep(config)["offline_datasets"]
     assert memos(tmp_path) == []
+
+
+def test_a_cluster_jobs_parse_never_checks(tmp_path, monkeypatch):
+    """check=False (a job's parse, after the main process checked): the kept facts, or
+    the same facts worked out without the check; nothing is kept."""
+    config = sweep_config(tmp_path)
+    monkeypatch.setattr(sweep_check, "_check", lambda config: pytest.fail("checked"))
+    facts = sweep_check.checked_sweep(config, check=False)
+    names = {config["pairs"][p][role] for p in config["pairs"] for role in ("source", "target")}
+    assert facts["offline_datasets"] == sorted(n for n in names if DATASETS[n].offline)
+    assert memos(tmp_path) == []

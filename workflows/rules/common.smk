@@ -40,9 +40,10 @@ except WorkflowError as error:
 # The rest of the rules, each written once in bench.config: the strategies' settings
 # (from the registry), names that refer to other entries, timm's models and the data
 # sets. That check imports torch and timm; bench.sweep_check remembers a config that
-# passed, so only the first command on a config and code pays for them.
+# passed, so only the first command on a config and code pays for them. A cluster job's
+# parse does not check (the main process did before submitting it).
 try:
-    CHECKED = checked_sweep(config)
+    CHECKED = checked_sweep(config, check=workflow.is_main_process)
 except ConfigError as error:
     raise WorkflowError(f"invalid config: {error}") from None
 
