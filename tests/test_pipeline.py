@@ -176,3 +176,28 @@ def test_ci_sweep_end_to_end(tmp_path_factory, tmp_path):
         assert f"{name}.html;base64," in embedded, name
     for name in (*figures.FIGURE_NAMES, *tuning_report.FIGURE_NAMES):
         assert f"{name}.png;base64," in embedded, name
+
+
+def _cells_in_start_order(snakemake_log: str) -> list[str]:
+    """The pairs whose cell jobs a Snakemake log shows starting, in the order they started."""
+    lines = snakemake_log.splitlines()
+    started = [index for index, line in enumerate(lines)
+               if line.removeprefix("local").startswith(("rule cell:", "rule cell_budgets:"))]
+    return [next(line.split("pair=")[1] for line in lines[index:]
+                 if line.strip().startswith("wildcards:")) for index in started]
+
+
+@SWEEP_GROUP
+@pytest.mark.slow
+def test_the_largest_cell_starts_first(tmp_path_factory):
+    # A sweep ends when its last cell does: the pair cell with the most runs (the one with
+    # data-efficiency budgets) must not wait for smaller ones and then run alone while the
+    # other cores idle (cell_priority, docs/PERFORMANCE.md). All cells are ready at the
+    # start, so the largest is among the first `--cores` (2) the clean sweep started.
+    workdir = clean_ci_sweep(tmp_path_factory)
+    config = yaml.safe_load(CI_CONFIG.read_text())
+    logs = [path.read_text() for path in (workdir / ".snakemake" / "log").glob("*.snakemake.log")]
+    order = next(cells for cells in map(_cells_in_start_order, logs) if cells)
+    assert sorted(order) == sorted(config["pairs"]), order
+    largest, = config["data_efficiency"]["pairs"]
+    assert largest in order[:2], order

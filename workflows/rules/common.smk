@@ -227,6 +227,14 @@ def cell_runs(wildcards):
     return cell_plan(wildcards.pair in EFFICIENCY_PAIRS, main_only="backbone" in wildcards.keys())
 
 
+def cell_priority(wildcards):
+    """A cell job's priority, its number of runs: Snakemake starts ready jobs of higher
+    priority first, so the largest cells start first instead of last, when a lone
+    cell would leave every other core idle until the sweep ends (longest processing
+    time first; docs/PERFORMANCE.md, "The default sweep")."""
+    return len(cell_runs(wildcards))
+
+
 def cell_records(results, budgets=False, main_only=False):
     """A pair cell's outputs below ``results``: one record per run of cell_plan, each at
     the path of bench.layout.RUN_PATTERN (run_record_path), the pair a wildcard."""

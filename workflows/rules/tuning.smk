@@ -54,6 +54,8 @@ rule tune:
         seeds=" ".join(map(str, config["seeds"])),
         store=STORE,
     threads: JOB_THREADS
+    # Its runs, as a cell's priority (cell_priority): the larger jobs start first.
+    priority: (TRIALS + len(config["seeds"])) * len(config["strategies"])
     resources:
         **job_resources(runs=(TRIALS + len(config["seeds"])) * len(config["strategies"])),
     conda:
