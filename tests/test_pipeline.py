@@ -192,7 +192,7 @@ def _cells_in_start_order(snakemake_log: str) -> list[str]:
 def test_the_largest_cell_starts_first(tmp_path_factory):
     # A sweep ends when its last cell does: the pair cell with the most runs (the one with
     # data-efficiency budgets) must not wait for smaller ones and then run alone while the
-    # other cores idle (cell_priority, docs/PERFORMANCE.md). All cells are ready at the
+    # other cores idle (cell_size, docs/PERFORMANCE.md). All cells are ready at the
     # start, so the largest is among the first `--cores` (2) the clean sweep started.
     workdir = clean_ci_sweep(tmp_path_factory)
     config = yaml.safe_load(CI_CONFIG.read_text())

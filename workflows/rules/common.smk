@@ -227,11 +227,11 @@ def cell_runs(wildcards):
     return cell_plan(wildcards.pair in EFFICIENCY_PAIRS, main_only="backbone" in wildcards.keys())
 
 
-def cell_priority(wildcards):
-    """A cell job's priority, its number of runs: Snakemake starts ready jobs of higher
-    priority first, so the largest cells start first instead of last, when a lone
-    cell would leave every other core idle until the sweep ends (longest processing
-    time first; docs/PERFORMANCE.md, "The default sweep")."""
+def cell_size(wildcards):
+    """A cell job's number of runs: its runtime resource, and its priority. Snakemake
+    starts ready jobs of higher priority first, so the largest cells start first instead
+    of last, when a lone cell would leave every other core idle until the sweep ends
+    (longest processing time first; docs/PERFORMANCE.md, "The default sweep")."""
     return len(cell_runs(wildcards))
 
 
@@ -425,6 +425,8 @@ def trial_record(pair, strategy, trial):
 
 
 TRIALS = max(TUNING["trials"], 1)
+# A tune job's runs (trials, then tuned runs, per strategy): its runtime and priority.
+TUNE_RUNS = (TRIALS + len(config["seeds"])) * len(config["strategies"])
 
 
 def selected_file(pair, strategy):

@@ -18,7 +18,7 @@
 # Two rules, as a rule's outputs are fixed patterns: `cell` for a pair without
 # data-efficiency budgets and `cell_budgets` (the same job, more outputs) for a pair with
 # them; `--forcerun cell cell_budgets` names both. Helpers (cell_plan, cell_records,
-# cell_run_arguments, cell_settings, cell_runs, cell_priority, run_inputs), CELL, STORE,
+# cell_run_arguments, cell_settings, cell_runs, cell_size, run_inputs), CELL, STORE,
 # BUDGET_PAIRS and the wildcard constraints: common.smk.
 
 rule cell:
@@ -37,9 +37,9 @@ rule cell:
         store=STORE,
     # The cell's runs train one after another, each with all of the job's threads.
     threads: JOB_THREADS
-    priority: cell_priority
+    priority: cell_size
     resources:
-        **job_resources(runs=lambda wildcards: len(cell_runs(wildcards))),
+        **job_resources(runs=cell_size),
     conda:
         "../envs/tlbench.yaml"
     shell:

@@ -25,8 +25,8 @@
 # settings for one strategy, rerun the pair's job but train only what is new (the
 # selections are recomputed from the restored trials, identically). Helpers
 # (trial_record(s), selected_file(s), tuned_record(s), default_records, tune_trials,
-# tune_searched, tuning_cells, strategy_settings, ...), TUNING, TRIALS, TRIAL_HPARAMS,
-# the report's outputs and the wildcard constraints: common.smk.
+# tune_searched, tuning_cells, strategy_settings, ...), TUNING, TRIALS, TUNE_RUNS,
+# TRIAL_HPARAMS, the report's outputs and the wildcard constraints: common.smk.
 
 
 rule tune:
@@ -54,10 +54,9 @@ rule tune:
         seeds=" ".join(map(str, config["seeds"])),
         store=STORE,
     threads: JOB_THREADS
-    # Its runs, as a cell's priority (cell_priority): the larger jobs start first.
-    priority: (TRIALS + len(config["seeds"])) * len(config["strategies"])
+    priority: TUNE_RUNS  # as a cell's (cell_size): the larger jobs start first
     resources:
-        **job_resources(runs=(TRIALS + len(config["seeds"])) * len(config["strategies"])),
+        **job_resources(runs=TUNE_RUNS),
     conda:
         "../envs/tlbench.yaml"
     shell:
