@@ -110,6 +110,8 @@ if [ -n "$sweep" ]; then
         snakemake --report "$work/report.html" --directory "$sweep" \
         --configfile workflows/configs/ci.yaml
     test -s "$work/report.html"
+    step "python -m bench.perf_search on the sweep's tuning trials" \
+        python -m bench.perf_search "$sweep/results/ci/tuning/trials"
 else
     # Without a finished sweep, at least what --report imports first.
     step "python -c 'import pygments' (snakemake --report needs it)" python -c "import pygments"
