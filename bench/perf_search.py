@@ -19,12 +19,14 @@ minus that of the scheme's pick, in points.
 
 from __future__ import annotations
 
-import argparse
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+
+from bench.argparsing import Parser
 
 
 @dataclass(frozen=True)
@@ -65,14 +67,14 @@ def best_val(trial: dict, steps: int) -> float:
     """Best validation accuracy logged up to ``steps``; -1 for a failed run or none logged."""
     if trial["status"] != "ok":
         return -1.0
-    values = [h["val_accuracy"] for h in trial["history"]
+    values = [h["val_accuracy"] for h in trial.get("history") or []
               if h["step"] <= steps and h["val_accuracy"] is not None]
     return max(values, default=-1.0)
 
 
 def logged_seconds(trial: dict, steps: int) -> float:
     """Seconds the run's history logged up to ``steps``: training and validation passes."""
-    return sum(h["seconds"] for h in trial["history"] if h["step"] <= steps)
+    return sum(h["seconds"] for h in trial.get("history") or [] if h["step"] <= steps)
 
 
 def load_trials(trials_dir: Path) -> dict[tuple[str, str], list[dict]]:
@@ -94,15 +96,15 @@ def replay_table(cells: dict[tuple[str, str], list[dict]]) -> pd.DataFrame:
     selects the protocol's trial, and the mean and largest regret of its picks.
     """
     first = next(iter(cells.values()))
+    searches = schemes(first[0]["max_steps"], len(first))
     rows = []
-    for scheme in schemes(first[0]["max_steps"], len(first)):
+    for scheme in searches:
         seconds, same, regrets = 0.0, 0, []
         for trials in cells.values():
-            protocol = min(range(len(trials)), key=lambda k: (-best_val(trials[k], 10**9), k))
-            chosen, spent = scheme.replay(trials)
+            protocol, (chosen, spent) = searches[0].replay(trials)[0], scheme.replay(trials)
             seconds += spent
             same += chosen == protocol
-            regrets.append(100 * (best_val(trials[protocol], 10**9) - best_val(trials[chosen], 10**9)))
+            regrets.append(100 * (best_val(trials[protocol], math.inf) - best_val(trials[chosen], math.inf)))
         rows.append({"search": scheme.name, "train+val s": seconds,
                      "selects as the protocol": f"{same} of {len(cells)}",
                      "mean regret (pt)": sum(regrets) / len(regrets), "max regret (pt)": max(regrets)})
@@ -112,14 +114,16 @@ def replay_table(cells: dict[tuple[str, str], list[dict]]) -> pd.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.perf_search", description=__doc__.split("\n")[0])
+    parser = Parser(prog="python -m bench.perf_search", description=(
+        "Replay a tuned sweep's trials under successive halving: what it would cost, and "
+        "how often it would select what the protocol (every trial at the full budget) did."))
     parser.add_argument("trials_dir", type=Path, nargs="?", default=Path("results/tuning/trials"),
-                        help="a tuned sweep's trials folder (default: results/tuning/trials)")
+                        help="a tuned sweep's trials folder")
     args = parser.parse_args(argv)
     try:
         cells = load_trials(args.trials_dir)
     except FileNotFoundError as error:
-        parser.exit(2, f"error: {error}\n")
+        parser.error(str(error))
     stops = sum(t.get("stop_reason") == "early_stop" for trials in cells.values() for t in trials)
     total = sum(len(trials) for trials in cells.values())
     print(f"{len(cells)} (pair, strategy) searches, {total} trials, {stops} stopped early")
