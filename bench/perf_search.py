@@ -7,7 +7,8 @@ run stopped there would restore, as early stopping does), and its cost the secon
 history logged up to there (training steps and their validation passes). A trial
 promoted to the next rung pays only the steps beyond the last one. The protocol's own
 selection (:func:`bench.tuning.select_trial`: the best validation accuracy, ties to the
-lower trial) is the scheme with one rung at the full budget.
+lower trial), run on the records' own validation accuracy, is what every scheme is
+compared with; the first scheme, one rung at the full budget, replays it.
 
 The replay is exact for pause-and-resume halving (a promoted trial continues its run,
 the learning-rate schedule set by the full budget, as ASHA does with checkpoints); a
@@ -27,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from bench.argparsing import Parser
+from bench.tuning import select_trial, trial_entry
 
 
 @dataclass(frozen=True)
@@ -96,15 +98,18 @@ def replay_table(cells: dict[tuple[str, str], list[dict]]) -> pd.DataFrame:
     selects the protocol's trial, and the mean and largest regret of its picks.
     """
     first = next(iter(cells.values()))
-    searches = schemes(first[0]["max_steps"], len(first))
+    # The protocol's own pick, by bench.tuning's rule on each record's val_accuracy.
+    picks = {cell: select_trial([trial_entry(k, record, "", ()) for k, record in enumerate(trials)])["trial"]
+             for cell, trials in cells.items()}
     rows = []
-    for scheme in searches:
+    for scheme in schemes(first[0]["max_steps"], len(first)):
         seconds, same, regrets = 0.0, 0, []
-        for trials in cells.values():
-            protocol, (chosen, spent) = searches[0].replay(trials)[0], scheme.replay(trials)
+        for cell, trials in cells.items():
+            chosen, spent = scheme.replay(trials)
             seconds += spent
-            same += chosen == protocol
-            regrets.append(100 * (best_val(trials[protocol], math.inf) - best_val(trials[chosen], math.inf)))
+            same += chosen == picks[cell]
+            full_budget = best_val(trials[picks[cell]], math.inf) - best_val(trials[chosen], math.inf)
+            regrets.append(100 * full_budget)
         rows.append({"search": scheme.name, "train+val s": seconds,
                      "selects as the protocol": f"{same} of {len(cells)}",
                      "mean regret (pt)": sum(regrets) / len(regrets), "max regret (pt)": max(regrets)})
