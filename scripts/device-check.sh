@@ -18,9 +18,9 @@
 # Each stage stops at its limit (DEVICE_CHECK_LIMITS, seconds: "untuned tuning base",
 # default "190 190 150"), so the call comes back with what it measured inside the tool's
 # 10-minute limit (the stages, installing and packing stay under 9 minutes); a stopped
-# stage's row says `stopped`. What comes back in $OUT:
-# log.txt, timings.tsv (a row per stage), a Snakemake log per stage, results.tar.gz
-# (records, Snakemake's benchmark files, summaries) and base-results.tar.gz. DEVICE_CHECK_DEVICE=cpu (and
+# stage's row says `stopped`. What comes back in $OUT: log.txt, timings.tsv (a row per
+# stage), a Snakemake log per stage, results.tar.gz (records, Snakemake's benchmark
+# files, summaries) and base-results.tar.gz. DEVICE_CHECK_DEVICE=cpu (and
 # DEVICE_CHECK_CONFIGS=workflows/configs/ci.yaml, config files merged under tuned.yaml)
 # rehearses it on a machine without a GPU.
 set -uo pipefail
@@ -48,37 +48,42 @@ nvidia-smi -L 2>/dev/null || echo "no nvidia-smi"
 PYTHONPATH=$site python3 -c "import torch, sys; print('python', sys.version.split()[0], 'torch', torch.__version__,
 'cuda', torch.cuda.is_available() and torch.cuda.get_device_name(0), 'cores', __import__('os').cpu_count())"
 
-printf 'stage\ttree\twall_s\tended\truns\tdevice_runs\tgpu_peak_read\ttrain_s\n' >"$out/timings.tsv"
+printf 'stage\ttree\twall_s\tended\ttrained\ton_device\tgpu_peak_read\ttrain_s\n' >"$out/timings.tsv"
 
 # stage NAME TREE LIMIT SNAKEMAKE-ARGS...: run the tree's sweep from its own folder with
-# its own `bench` (first on PYTHONPATH), time it, and add a row; the records are checked after.
+# its own `bench` (first on PYTHONPATH), time it, and add a row.
 stage() {
     local name=$1 tree=$2 limit=$3; shift 3
     echo "== $name: snakemake $* (limit ${limit} s)"
     local start ended=finished
-    start=$(date +%s.%N)
+    start=$(date +%s)
     (cd "$tree" && PYTHONPATH=$tree:$site timeout "$limit" python3 -m snakemake --cores "$(nproc)" \
         --profile workflows/profiles/default --config device="$device" "$@") \
         >"$out/$name.snakemake.log" 2>&1
     case $? in 0) ;; 124) ended=stopped ;; *) ended=failed; tail -20 "$out/$name.snakemake.log" ;; esac
-    local wall
-    wall=$(python3 -c "print(round($(date +%s.%N) - $start, 1))")
-    printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$tree" "$wall" "$ended" \
-        "$(record_counts "$tree/results")" >>"$out/timings.tsv"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$tree" "$(($(date +%s) - start))" "$ended" \
+        "$(trained_since "$tree" "$start")" >>"$out/timings.tsv"
 }
 
-# runs, runs on $device, GPU runs with a training peak read, summed train_seconds.
-record_counts() {
-    python3 - "$1" "$device" <<'EOF'
-import json, pathlib, sys
-results, device = pathlib.Path(sys.argv[1]), sys.argv[2]
-records = [json.loads(p.read_text()) for p in results.rglob("*.json")
-           if "cache" not in p.parts and p.parent.name != "baseline"]
-records = [r for r in records if isinstance(r, dict) and "schema_version" in r and "cost" in r]
-on_device = [r for r in records if r.get("device", "").startswith(device)]
+# The runs a stage trained, read with the tree's own bench.records.read_record (its
+# schema): records created since the stage started (a tuned run copied from its default
+# run keeps the default's `created`), how many of them ran on $device, how many read a
+# training peak there, and their summed train_seconds. Records live in `runs/` and, for
+# tuning, `trials/` folders below the results folder.
+trained_since() {  # from the tree's folder: python3 - puts the working folder first
+    (cd "$1" && PYTHONPATH=$1:$site python3 - results "$2" "$device") <<'EOF'
+import pathlib, sys
+from datetime import datetime
+from bench.records import read_record
+results, since, device = pathlib.Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+paths = [p for p in results.rglob("*.json")
+         if "cache" not in p.parts and {"runs", "trials"} & set(p.parts)]
+trained = [r for r in map(read_record, paths)
+           if datetime.fromisoformat(r["created"]).timestamp() >= since]
+on_device = [r for r in trained if r["device"].startswith(device)]
 peak_read = [r for r in on_device if (r["cost"].get("peak_accelerator_bytes") or 0) > 0]
-train = sum(r["cost"].get("train_seconds") or 0 for r in records)
-print(len(records), len(on_device), len(peak_read), round(train, 1), sep="\t")
+train = sum(r["cost"]["train_seconds"] or 0 for r in trained)
+print(len(trained), len(on_device), len(peak_read), round(train, 1), sep="\t")
 EOF
 }
 
